@@ -1,0 +1,149 @@
+"""`harden apply --phase N`: run a phase's codemods and land the result.
+
+By default the rewrites of the files as committed at `--base` (HEAD) become one commit on a new
+branch `harden/phase-N-<slug>`; the user's working tree, index, stash and branches are never
+touched. `--dry-run` prints the change (diff, Markdown for a PR comment, or JSON) and writes
+nothing; `--in-place` writes the working tree instead (and works outside git).
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harden import __version__, engine, render
+from harden.changes import ChangeSet
+from harden.cli.common import (
+    HardenError,
+    Target,
+    err,
+    jobs_default,
+    read_findings,
+    resolve_target,
+)
+from harden.git import DEFAULT_BRANCH_PREFIX, GitError, commit_to_branch, phase_branch_name
+from harden.phases import PhaseError, get_phase
+from harden.sources import Tree, at_commit, working_tree, write_in_place
+
+
+class DiffFormat(enum.StrEnum):
+    diff = "diff"
+    markdown = "markdown"
+    json = "json"
+
+
+def apply(
+    phase_number: Annotated[int, typer.Option("--phase", "-p", help="The phase to apply (1-6).")],
+    path: Annotated[Path, typer.Argument(help="File or directory to harden.")] = Path("."),
+    dry_run: Annotated[bool, typer.Option(help="Print the change; write nothing.")] = False,
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="With --dry-run: diff, markdown or json.")
+    ] = DiffFormat.diff,
+    findings_file: Annotated[
+        Path | None,
+        typer.Option("--findings", help="Rewrite only the places this scanner report names."),
+    ] = None,
+    in_place: Annotated[
+        bool, typer.Option(help="Write the working tree instead of creating a branch.")
+    ] = False,
+    base: Annotated[str, typer.Option(help="The commit the phase branch starts from.")] = "HEAD",
+    force: Annotated[bool, typer.Option(help="Replace the phase branch if it exists.")] = False,
+    branch_prefix: Annotated[str, typer.Option(help="Prefix of the phase branch.")] = (
+        DEFAULT_BRANCH_PREFIX
+    ),
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Parallel workers (default: one per core).")
+    ] = 0,
+) -> int:
+    """Apply a hardening phase: a new branch with one commit, a dry-run diff, or in-place edits."""
+    try:
+        phase = get_phase(phase_number)
+    except PhaseError as error:
+        raise HardenError(str(error)) from None
+    target = resolve_target(path)
+    if target.repo is None and not (dry_run or in_place):
+        raise HardenError(
+            f"{path} is not inside a git repository, so there is no branch to create; "
+            "use --in-place to edit the files, or --dry-run to see the change"
+        )
+    tree = _read(target, base, from_commit=not in_place and target.repo is not None)
+    requested = read_findings(findings_file, tree.root) if findings_file else None
+    changes = engine.apply(
+        tree.files,
+        phase.codemod_ids,
+        phase=phase.number,
+        requested=requested,
+        jobs=jobs or jobs_default(),
+    )
+    changes.skipped[:0] = tree.skipped
+    title = f"harden phase {phase.number}: {phase.title}"
+    if dry_run:
+        _print_change(changes, output_format, title)
+        return 0
+    if in_place:
+        write_in_place(tree.root, changes.files)
+        _summary(changes, f"wrote {len(changes.files)} files in place")
+        return 0
+    assert target.repo is not None
+    if not changes.files:
+        _summary(changes, "nothing to rewrite; no branch created")
+        return 0
+    branch = phase_branch_name(branch_prefix, phase.number, phase.slug)
+    try:
+        result = commit_to_branch(
+            target.repo,
+            branch=branch,
+            base=base,
+            files={change.path: change.after for change in changes.files},
+            message=render.commit_message(changes, title=title),
+            force=force,
+        )
+    except GitError as error:
+        raise HardenError(str(error)) from None
+    replaced = f" (replaced {result.replaced[:12]})" if result.replaced else ""
+    _summary(changes, f"created branch {branch} at {result.commit[:12]}{replaced}")
+    err.print(f"Review it with: git diff {base}...{branch}", highlight=False)
+    return 0
+
+
+def _read(target: Target, base: str, *, from_commit: bool) -> Tree:
+    try:
+        if from_commit and target.repo is not None:
+            return at_commit(target.repo, base, target.path)
+        return working_tree(target.path, target.repo)
+    except (GitError, ValueError) as error:
+        raise HardenError(str(error)) from None
+
+
+def _print_change(changes: ChangeSet, output_format: DiffFormat, title: str) -> None:
+    if output_format is DiffFormat.markdown:
+        print(render.markdown(changes, title=title))
+    elif output_format is DiffFormat.json:
+        print(render.json_report(changes, version=__version__))
+    else:
+        print(render.unified_diff(changes), end="")
+        _summary(changes, "dry run; nothing written")
+
+
+def _summary(changes: ChangeSet, outcome: str) -> None:
+    rewrites = len(changes.rewrites)
+    err.print(
+        f"[bold]{outcome}[/]: {rewrites} rewrites in {len(changes.files)} files", highlight=False
+    )
+    for unfixed in changes.unfixed:
+        finding = unfixed.finding
+        err.print(
+            f"  [yellow]not rewritten[/] {finding.location} ({finding.source} {finding.rule_id}): "
+            f"{unfixed.reason}",
+            highlight=False,
+        )
+    for skipped in changes.skipped:
+        err.print(f"  [yellow]skipped[/] {skipped.path}: {skipped.reason}", highlight=False)
+    if changes.ignored:
+        err.print(
+            f"  {len(changes.ignored)} input findings are for rules this phase does not handle",
+            highlight=False,
+        )

@@ -1,0 +1,56 @@
+"""What the commands share: the error type main() turns into one line, consoles, the target.
+
+Output that is meant to be piped (diffs, JSON, SARIF) goes to stdout through `out`; messages for
+the person at the terminal go to stderr through `err`, so `harden ... > file` stays clean.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+from rich.console import Console
+
+from harden.findings.load import FindingsError, load_findings
+from harden.findings.model import Finding
+from harden.git import GitError, find_repo
+
+
+class HardenError(Exception):
+    """A failure the user can act on; main() prints it as one line and exits with 2."""
+
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def jobs_default() -> int:
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where harden was pointed: the path, and the repository holding it if any."""
+
+    path: Path
+    repo: git.Repo | None
+
+
+def resolve_target(path: Path) -> Target:
+    if not path.exists():
+        raise HardenError(f"{path}: no such file or directory")
+    try:
+        return Target(path.resolve(), find_repo(path))
+    except GitError as error:
+        raise HardenError(str(error)) from None
+
+
+def read_findings(path: Path, root: Path) -> list[Finding]:
+    if not path.is_file():
+        raise HardenError(f"{path}: no such findings file")
+    try:
+        return load_findings(path, root)
+    except FindingsError as error:
+        raise HardenError(str(error)) from None

@@ -1,0 +1,110 @@
+"""`harden scan`: find what harden's codemods would rewrite or must leave, as findings.
+
+Prints a rich table (default), harden's JSON, or SARIF 2.1.0 for code scanning. Exit status:
+0, or 1 when `--fail-on LEVEL` is given and a finding is at or above it; 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from harden import __version__, engine
+from harden.cli.common import err, jobs_default, out, resolve_target
+from harden.codemods import ALL
+from harden.findings.harden_json import finding_to_dict, scan_report
+from harden.findings.model import Finding, Severity
+from harden.findings.sarif_writer import to_sarif
+from harden.sources import working_tree
+
+
+class ScanFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+class Level(enum.StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+def scan(
+    path: Annotated[Path, typer.Argument(help="File or directory to scan.")] = Path("."),
+    output_format: Annotated[
+        ScanFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ScanFormat.table,
+    fail_on: Annotated[
+        Level | None,
+        typer.Option(help="Exit with status 1 if a finding is at or above this severity."),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Parallel workers (default: one per core).")
+    ] = 0,
+) -> int:
+    """Find shell commands and other problems harden's phases fix, and what they cannot fix."""
+    target = resolve_target(path)
+    tree = working_tree(target.path, target.repo)
+    result = engine.scan(tree.files, [c.INFO.id for c in ALL], jobs=jobs or jobs_default())
+    result.skipped[:0] = tree.skipped
+    phase_of = {c.INFO.rule: c.INFO.phase for c in ALL}
+    if output_format is ScanFormat.json:
+        report = scan_report(result.findings, result.skipped, __version__)
+        report["findings"] = [_with_fix(f, result, phase_of) for f in result.findings]
+        print(json.dumps(report, indent=2))
+    elif output_format is ScanFormat.sarif:
+        help_text = {c.INFO.rule: f"{c.INFO.title}. {c.INFO.rationale}" for c in ALL}
+        print(json.dumps(to_sarif(result.findings, __version__, help_text), indent=2))
+    else:
+        _table(result, phase_of)
+    if fail_on is not None:
+        threshold = Severity[fail_on.name.upper()]
+        if any(f.severity >= threshold for f in result.findings):
+            return 1
+    return 0
+
+
+def _with_fix(finding: Finding, result: engine.ScanResult, phase_of: dict[str, int]) -> dict:
+    entry = finding_to_dict(finding)
+    reason = result.reasons.get(finding)
+    entry["fix"] = (
+        {"rewritten_by_phase": None, "unfixed_reason": reason}
+        if reason
+        else {"rewritten_by_phase": phase_of.get(finding.rule_id), "unfixed_reason": None}
+    )
+    return entry
+
+
+def _table(result: engine.ScanResult, phase_of: dict[str, int]) -> None:
+    if result.findings:
+        table = Table(title=f"harden scan: {len(result.findings)} findings", title_justify="left")
+        for column in ("severity", "location", "problem", "fix"):
+            table.add_column(column, overflow="fold")
+        colour = {Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
+        for finding in result.findings:
+            reason = result.reasons.get(finding)
+            fix = (
+                f"[dim]not rewritten: {reason}[/]"
+                if reason
+                else f"harden apply --phase {phase_of.get(finding.rule_id, '?')}"
+            )
+            table.add_row(
+                f"[{colour[finding.severity]}]{finding.severity.label}[/]",
+                finding.location,
+                finding.message,
+                fix,
+            )
+        out.print(table)
+    else:
+        out.print("harden scan: no findings")
+    for skipped in result.skipped:
+        err.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
+    err.print(
+        f"[dim]{result.files} Python files read, {result.candidates} parsed.[/]", highlight=False
+    )

@@ -1,0 +1,259 @@
+"""What every harden codemod is, and how its plans become reviewed Rewrites.
+
+A codemod module defines a `CodemodInfo` (id, phase, title, the rule it reports, rationale,
+a text prefilter, and BEFORE/AFTER examples the tests run) and a planner: a libcst visitor that,
+for every place it cares about, records either a Proposal (how to rewrite the node) or a
+Refusal (why it will not). `PlannedCodemod` then, per file:
+
+1. runs the planner once over the module with the metadata it declares;
+2. matches input findings to plans (with `--findings`, only named places are acted on);
+3. turns each Proposal into a Rewrite and asks `decide` (auto, interactive, dry-run);
+4. applies only the accepted ones with a transformer that consults those decisions.
+
+A codemod never touches files or git, and never patches text after the fact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+import libcst as cst
+from libcst.codemod import Codemod, CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from harden.changes import Rewrite, Span, Unfixed
+from harden.findings.model import Finding, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A codemod's own test case: `after == before` means the code must be left alone,
+    and `unfixed` is then a fragment of the reason the codemod must report."""
+
+    before: str
+    after: str
+    unfixed: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CodemodInfo:
+    id: str
+    phase: int
+    title: str
+    rule: str  # the rule id harden's own scan reports for the places this codemod handles
+    rationale: str
+    # A file none of these match cannot hold a place of interest. Several patterns, each
+    # starting with a literal, because Python's re searches those fast and alternations slowly.
+    prefilter: tuple[re.Pattern[str], ...]
+    examples: tuple[Example, ...]
+
+    def wants(self, text: str) -> bool:
+        return any(pattern.search(text) for pattern in self.prefilter)
+
+
+Replacements = Mapping[cst.CSTNode, cst.CSTNode]
+
+
+@dataclass(slots=True)
+class Proposal:
+    """How to rewrite `node`. `build` receives the replacements made inside it (nested plans)."""
+
+    node: cst.CSTNode
+    build: Callable[[Replacements], cst.CSTNode]
+    note: str
+    severity: Severity
+    message: str
+    removals: tuple[cst.CSTNode, ...] = ()  # statements that go away with this rewrite
+    # (module, name, alias) imports to add when accepted / to drop if the rewrite leaves them unused
+    add_imports: tuple[tuple[str, str | None, str | None], ...] = ()
+    drop_imports: tuple[tuple[str, str | None, str | None], ...] = ()
+
+
+@dataclass(slots=True)
+class Refusal:
+    """A place the codemod will not rewrite, and why."""
+
+    node: cst.CSTNode
+    reason: str
+    severity: Severity
+    message: str
+
+
+Plan = Proposal | Refusal
+
+
+@dataclass(slots=True)
+class FileRun:
+    """One file's run of a phase: what came in (findings, decisions) and what came out."""
+
+    path: str
+    decide: Callable[[Rewrite], bool]
+    requested: Sequence[Finding] | None = None  # None: act on every place the codemods find
+    accepted: list[Rewrite] = field(default_factory=list)
+    proposed: list[Rewrite] = field(default_factory=list)
+    unfixed: list[Unfixed] = field(default_factory=list)
+    matched: set[Finding] = field(default_factory=set)
+
+    def detected(self) -> list[Finding]:
+        """What harden's own scan reports: every place proposed or refused."""
+        found = [f for r in self.proposed for f in r.fixes] + [u.finding for u in self.unfixed]
+        return sorted(found, key=Finding.sort_key)
+
+
+class Planner(cst.CSTVisitor):
+    """Base of codemod planners: collects plans while visiting with metadata."""
+
+    def __init__(self, context: CodemodContext) -> None:
+        super().__init__()
+        self.context = context
+        self.plans: list[Plan] = []
+
+
+class PlannedCodemod(Codemod):
+    """Runs a planner, decides each proposal, applies the accepted ones."""
+
+    INFO: ClassVar[CodemodInfo]
+    PLANNER: ClassVar[type[Planner]]
+
+    def __init__(self, context: CodemodContext, run: FileRun) -> None:
+        super().__init__(context)
+        self.run = run
+
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        # libcst's default deep-copies the module for metadata; we parse it fresh, so skip that.
+        wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+        self.context = replace(self.context, wrapper=wrapper)
+        new = self.transform_module_impl(wrapper.module)
+        for key, visitor in (
+            (AddImportsVisitor.CONTEXT_KEY, AddImportsVisitor),
+            (RemoveImportsVisitor.CONTEXT_KEY, RemoveImportsVisitor),
+        ):
+            if self.context.scratch.get(key):
+                new = visitor(self.context).transform_module(new)
+        return new
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        wrapper = self.context.wrapper
+        assert wrapper is not None
+        planner = self.PLANNER(self.context)
+        wrapper.visit(planner)
+        positions = wrapper.resolve(PositionProvider)
+        spans = {plan.node: _span(positions[plan.node]) for plan in planner.plans}
+        claims = self._claim_findings(planner.plans, spans)
+        accepted: dict[cst.CSTNode, Proposal] = {}
+        for plan in sorted(planner.plans, key=lambda p: (spans[p.node].line, spans[p.node].column)):
+            fixes = claims.get(plan.node)
+            if fixes is None:
+                continue
+            if not fixes:
+                fixes = (self._own_finding(plan, spans[plan.node]),)
+            if isinstance(plan, Refusal):
+                self.run.unfixed.extend(Unfixed(f, plan.reason) for f in fixes)
+                continue
+            rewrite = Rewrite(
+                path=self.run.path,
+                span=spans[plan.node],
+                codemod=self.INFO.id,
+                before="\n".join(
+                    tree.code_for_node(n).strip() for n in (*plan.removals, plan.node)
+                ),
+                after=tree.code_for_node(plan.build({})),
+                note=plan.note,
+                fixes=fixes,
+            )
+            self.run.proposed.append(rewrite)
+            if self.run.decide(rewrite):
+                self.run.accepted.append(rewrite)
+                accepted[plan.node] = plan
+                for module, name, alias in plan.add_imports:
+                    AddImportsVisitor.add_needed_import(self.context, module, name, alias)
+                for module, name, alias in plan.drop_imports:
+                    RemoveImportsVisitor.remove_unused_import(self.context, module, name, alias)
+        if not accepted:
+            return tree
+        return tree.visit(_Applier(accepted))
+
+    def _claim_findings(
+        self, plans: Sequence[Plan], spans: Mapping[cst.CSTNode, Span]
+    ) -> dict[cst.CSTNode, tuple[Finding, ...]]:
+        """Which plans to act on, with the input findings each resolves.
+
+        Without input findings every plan is acted on (an empty tuple: harden's own finding).
+        With them, each finding goes to the innermost plan covering it; unclaimed plans are
+        left out.
+        """
+        if self.run.requested is None:
+            return {plan.node: () for plan in plans}
+        claims: dict[cst.CSTNode, list[Finding]] = {}
+        for finding in self.run.requested:
+            covering = [p for p in plans if spans[p.node].covers(finding)]
+            if covering:
+                inner = min(covering, key=lambda p: spans[p.node].size)
+                claims.setdefault(inner.node, []).append(finding)
+                self.run.matched.add(finding)
+        return {node: tuple(found) for node, found in claims.items()}
+
+    def _own_finding(self, plan: Plan, span: Span) -> Finding:
+        return Finding(
+            rule_id=self.INFO.rule,
+            path=self.run.path,
+            line=span.line,
+            column=span.column,
+            end_line=span.end_line,
+            end_column=span.end_column,
+            severity=plan.severity,
+            message=plan.message,
+            source="harden",
+        )
+
+
+class _Applier(cst.CSTTransformer):
+    """Applies accepted proposals; a proposal's builder sees the rewrites made inside it."""
+
+    def __init__(self, accepted: Mapping[cst.CSTNode, Proposal]) -> None:
+        super().__init__()
+        self.accepted = accepted
+        self.removed = {node for plan in accepted.values() for node in plan.removals}
+        self.replaced: dict[cst.CSTNode, cst.CSTNode] = {}
+
+    def on_leave(
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        if original_node in self.removed:
+            return cst.RemovalSentinel.REMOVE
+        plan = self.accepted.get(original_node)
+        if plan is None:
+            if updated_node is not original_node:
+                self.replaced[original_node] = updated_node
+            return updated_node
+        new = plan.build(self.replaced)
+        self.replaced[original_node] = new
+        return new
+
+
+def _span(position: CodeRange) -> Span:
+    # libcst columns are 0-based; ours are 1-based like SARIF's.
+    return Span(
+        line=position.start.line,
+        column=position.start.column + 1,
+        end_line=position.end.line,
+        end_column=position.end.column + 1,
+    )
+
+
+def substitute(node: cst.CSTNode, replaced: Replacements) -> cst.CSTNode:
+    """`node` with every descendant that was rewritten replaced by its rewrite."""
+    if not replaced:
+        return node
+    if node in replaced:
+        return replaced[node]
+
+    class Swap(cst.CSTTransformer):
+        def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
+            return replaced.get(original, updated)
+
+    return node.visit(Swap())

@@ -1,0 +1,650 @@
+"""Phase 5 codemod: commands run through /bin/sh become argument lists run without a shell.
+
+Handles `subprocess.run/call/check_call/check_output/Popen(..., shell=True)`, `os.system`,
+`os.popen(...).read()`, `subprocess.getoutput` and `asyncio.create_subprocess_shell`, through
+any import alias (callees are resolved by qualified name). What the caller observes is kept:
+the other keywords, `os.system`'s wait status, `getoutput`'s merged stderr and stripped newline.
+
+It never makes the popular auto-fix (`shell=False` with the string left in place), which turns
+every such call into FileNotFoundError. A command that needs shell features, a `shell=` that is
+not a literal, or a command whose text cannot be traced is left alone and reported with the
+reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.metadata import (
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    ScopeProvider,
+)
+
+from harden.codemods.base import (
+    CodemodInfo,
+    Example,
+    PlannedCodemod,
+    Planner,
+    Proposal,
+    Refusal,
+    Replacements,
+    substitute,
+)
+from harden.findings.model import Severity
+from harden.shell.argv import Argv, build_argv
+from harden.shell.origin import OriginTracer, Traced, Untraceable
+from harden.shell.words import NeedsShell, Part, Placeholder, Splitting, Word, split_words
+
+INFO = CodemodInfo(
+    id="shell-commands",
+    phase=5,
+    title="Commands run without a shell",
+    rule="shell-command",
+    rationale=(
+        "A command string handed to /bin/sh lets any value spliced into it add commands of its "
+        "own (`; rm -rf ~`, `$(curl ...)`). Running the program directly with an argument list "
+        "makes every value one inert argument. The conversion follows sh's quoting rules word by "
+        "word, so the program receives exactly the arguments it received before for every input "
+        "without shell syntax in it; commands that need the shell (pipes, redirections, "
+        "expansions) are reported, never half-converted."
+    ),
+    prefilter=tuple(
+        re.compile(pattern)
+        for pattern in (
+            r"shell\s*=(?!=)",
+            r"popen",
+            r"getoutput",
+            r"getstatusoutput",
+            r"create_subprocess_shell",
+            # a call of system(), but not platform.system() or subsystem()
+            r"system\s*\((?<!platform\.system\()(?<!\wsystem\()",
+            r"import[^\n]*\bsystem\b",
+        )
+    ),
+    examples=(
+        Example(
+            before=(
+                "import subprocess\n\n"
+                "def log(repo: str, n: int) -> str:\n"
+                "    cmd = f\"git -C {repo} log -n {n} --format='%h %s'\"\n"
+                "    return subprocess.run(cmd, shell=True, capture_output=True, "
+                "text=True).stdout\n"
+            ),
+            after=(
+                "import subprocess\n\n"
+                "def log(repo: str, n: int) -> str:\n"
+                '    return subprocess.run(["git", "-C", repo, "log", "-n", str(n), '
+                '"--format=%h %s"], capture_output=True, text=True).stdout\n'
+            ),
+        ),
+        Example(
+            before="import os\n\ndef clean(path):\n    os.system('rm -rf ' + path)\n",
+            after=(
+                "import subprocess\n\ndef clean(path):\n"
+                '    subprocess.run(["rm", "-rf", str(path)])\n'
+            ),
+        ),
+        Example(
+            before=(
+                "import os\n\ndef ok(host: str) -> bool:\n"
+                "    return os.system(f'ping -c 1 {host}') == 0\n"
+            ),
+            after=(
+                "import subprocess\n\ndef ok(host: str) -> bool:\n"
+                '    return subprocess.call(["ping", "-c", "1", host]) << 8 == 0\n'
+            ),
+        ),
+        Example(
+            before="import os\n\ndef who() -> str:\n    return os.popen('whoami').read()\n",
+            after=(
+                "import subprocess\n\ndef who() -> str:\n"
+                '    return subprocess.run(["whoami"], stdout=subprocess.PIPE, text=True).stdout\n'
+            ),
+        ),
+        Example(
+            before=(
+                "from subprocess import getoutput\n\n"
+                "def kernel() -> str:\n    return getoutput('uname -r')\n"
+            ),
+            after=(
+                "import subprocess\n\ndef kernel() -> str:\n"
+                '    return subprocess.run(["uname", "-r"], stdout=subprocess.PIPE, '
+                'stderr=subprocess.STDOUT, text=True).stdout.removesuffix("\\n")\n'
+            ),
+        ),
+        Example(
+            before=(
+                "import asyncio\n\nasync def tail(path: str, extra_args: str = ''):\n"
+                "    return await asyncio.create_subprocess_shell(\n"
+                "        f'tail {extra_args} \"{path}\"', stdout=asyncio.subprocess.PIPE\n    )\n"
+            ),
+            after=(
+                "import asyncio\nimport shlex\n\nasync def tail(path: str, extra_args: str = ''):\n"
+                "    return await asyncio.create_subprocess_exec(\n"
+                '        "tail", *shlex.split(extra_args), path, '
+                "stdout=asyncio.subprocess.PIPE\n    )\n"
+            ),
+        ),
+        Example(
+            before=(
+                "import subprocess\n\ndef pods(name: str) -> str:\n"
+                "    return subprocess.check_output("
+                "f'kubectl get pods -A | grep {name}', shell=True)\n"
+            ),
+            after=(
+                "import subprocess\n\ndef pods(name: str) -> str:\n"
+                "    return subprocess.check_output("
+                "f'kubectl get pods -A | grep {name}', shell=True)\n"
+            ),
+            unfixed="needs a shell: pipe",
+        ),
+        Example(
+            before=(
+                "import subprocess\n\ndef run(command: str):\n"
+                "    subprocess.run(command, shell=True)\n"
+            ),
+            after=(
+                "import subprocess\n\ndef run(command: str):\n"
+                "    subprocess.run(command, shell=True)\n"
+            ),
+            unfixed="comes from parameter `command`",
+        ),
+        Example(
+            before="import subprocess\n\ndef run(flag):\n    subprocess.run('ls', shell=flag)\n",
+            after="import subprocess\n\ndef run(flag):\n    subprocess.run('ls', shell=flag)\n",
+            unfixed="`shell=` is not a literal",
+        ),
+    ),
+)
+
+_SUBPROCESS_SHELL_KW = frozenset(
+    f"subprocess.{name}" for name in ("run", "call", "check_call", "check_output", "Popen")
+)
+_SYSTEM = frozenset({"os.system", "posix.system"})
+_POPEN = frozenset({"os.popen"})
+_GETOUTPUT = frozenset({"subprocess.getoutput"})
+_GETSTATUSOUTPUT = frozenset({"subprocess.getstatusoutput"})
+_ASYNC_SHELL = frozenset(
+    {"asyncio.create_subprocess_shell", "asyncio.subprocess.create_subprocess_shell"}
+)
+
+
+class CommandPlanner(Planner):
+    """Finds shell-running calls and plans each one's argv rewrite, or says why not."""
+
+    METADATA_DEPENDENCIES = (
+        QualifiedNameProvider,
+        ScopeProvider,
+        ParentNodeProvider,
+        PositionProvider,
+    )
+
+    def __init__(self, context: CodemodContext) -> None:
+        super().__init__(context)
+        self.tracer = OriginTracer(self.get_metadata)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        names = {q.name for q in self.get_metadata(QualifiedNameProvider, node.func, set())}
+        if names & _SUBPROCESS_SHELL_KW:
+            self._subprocess(node)
+        elif names & _SYSTEM:
+            self._system(node)
+        elif names & _POPEN:
+            self._popen(node)
+        elif names & _GETOUTPUT:
+            self._getoutput(node)
+        elif names & _GETSTATUSOUTPUT:
+            self._refuse(
+                node,
+                "keeping the (status, output) pair of `getstatusoutput` needs a helper harden "
+                "does not vendor yet",
+                _first_arg(node),
+            )
+        elif names & _ASYNC_SHELL:
+            self._create_subprocess_shell(node, names)
+
+    # -- one method per API ------------------------------------------------------------------
+
+    def _subprocess(self, node: cst.Call) -> None:
+        shell = _keyword(node, "shell")
+        if shell is None or _is_false(shell.value):
+            return
+        command_index = _command_index(node)
+        command = node.args[command_index].value if command_index is not None else None
+        if not _is_true(shell.value):
+            self._refuse(node, "`shell=` is not a literal True or False", command, Severity.MEDIUM)
+            return
+        if command is None:
+            return
+        if _keyword(node, "executable") is not None:
+            self._refuse(node, "`executable=` names the shell itself when `shell=True`", command)
+            return
+        if isinstance(command, cst.List | cst.Tuple):
+            if len(command.elements) != 1 or isinstance(command.elements[0], cst.StarredElement):
+                self._refuse(
+                    node, "a list with `shell=True` hands its items to sh as $0, $1, ...", command
+                )
+                return
+            command = command.elements[0].value
+        converted = self._convert(node, command)
+        if converted is None:
+            return
+        traced, words, argv, notes = converted
+        shell_index = node.args.index(shell)
+        assert command_index is not None
+
+        def build(replaced: Replacements) -> cst.CSTNode:
+            call = _substituted_call(node, replaced)
+            args = list(call.args)
+            args[command_index] = args[command_index].with_changes(
+                value=_argv_list(words, replaced)
+            )
+            return call.with_changes(args=_without(args, shell_index))
+
+        self._propose(node, build, traced, argv, notes)
+
+    def _system(self, node: cst.Call) -> None:
+        command = _first_arg(node)
+        converted = self._convert(node, command) if command is not None else None
+        if converted is None:
+            return
+        traced, words, argv, notes = converted
+        parent = self.get_metadata(ParentNodeProvider, node)
+        used = not isinstance(parent, cst.Expr)
+        if used:
+            notes.append(
+                "The value is still a wait status (exit status << 8), as `os.system` returned; a "
+                "program killed by a signal now gives a negative number."
+            )
+
+        def build(replaced: Replacements) -> cst.CSTNode:
+            call = cst.Call(
+                _subprocess_attr("call" if used else "run"), [cst.Arg(_argv_list(words, replaced))]
+            )
+            if not used:
+                return call
+            status = cst.BinaryOperation(call, cst.LeftShift(), cst.Integer("8"))
+            if _binds_tighter(parent, node):
+                status = status.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+            return status
+
+        self._propose(node, build, traced, argv, notes, drops=self._import_of(node))
+
+    def _popen(self, node: cst.Call) -> None:
+        command = _first_arg(node)
+        reader = self._popen_reader(node)
+        if command is None:
+            return
+        if reader is None:
+            self._refuse(
+                node,
+                "the file object `os.popen` returns is used beyond `.read()`; keeping its "
+                "`close()` wait status needs a helper harden does not vendor yet",
+                command,
+            )
+            return
+        converted = self._convert(node, command)
+        if converted is None:
+            return
+        traced, words, argv, notes = converted
+        read_call, method = reader
+
+        def build(replaced: Replacements) -> cst.CSTNode:
+            run = cst.Call(
+                _subprocess_attr("run"),
+                [
+                    cst.Arg(_argv_list(words, replaced)),
+                    _kw("stdout", _subprocess_attr("PIPE")),
+                    _kw("text", cst.Name("True")),
+                ],
+            )
+            stdout = cst.Attribute(run, cst.Name("stdout"))
+            if method == "read":
+                return stdout
+            # readlines() splits at "\n" only; str.splitlines also at \f, \x1c, \u2028, ...
+            lines = cst.Call(cst.Attribute(cst.Name("io"), cst.Name("StringIO")), [cst.Arg(stdout)])
+            return cst.Call(cst.Attribute(lines, cst.Name("readlines")))
+
+        adds: tuple[_Import, ...] = (("io", None, None),) if method == "readlines" else ()
+        drops = self._import_of(node)
+        self._propose(read_call, build, traced, argv, notes, adds=adds, drops=drops, site=node)
+
+    def _getoutput(self, node: cst.Call) -> None:
+        command = _first_arg(node)
+        converted = self._convert(node, command) if command is not None else None
+        if converted is None:
+            return
+        traced, words, argv, notes = converted
+        notes.append("stderr is still merged into the output and one trailing newline removed.")
+
+        def build(replaced: Replacements) -> cst.CSTNode:
+            call = _substituted_call(node, replaced)
+            run = cst.Call(
+                _subprocess_attr("run"),
+                [
+                    cst.Arg(_argv_list(words, replaced)),
+                    _kw("stdout", _subprocess_attr("PIPE")),
+                    _kw("stderr", _subprocess_attr("STDOUT")),
+                    _kw("text", cst.Name("True")),
+                    *[
+                        _kw(a.keyword.value, a.value)
+                        for a in call.args[1:]
+                        if a.keyword is not None
+                    ],
+                ],
+            )
+            return cst.Call(
+                cst.Attribute(cst.Attribute(run, cst.Name("stdout")), cst.Name("removesuffix")),
+                [cst.Arg(cst.SimpleString('"\\n"'))],
+            )
+
+        self._propose(node, build, traced, argv, notes, drops=self._import_of(node))
+
+    def _create_subprocess_shell(self, node: cst.Call, names: set[str]) -> None:
+        command_index = _command_index(node, keyword="cmd")
+        if command_index is None:
+            return
+        converted = self._convert(node, node.args[command_index].value)
+        if converted is None:
+            return
+        traced, words, argv, notes = converted
+        module = (
+            "asyncio.subprocess"
+            if "asyncio.subprocess.create_subprocess_shell" in names
+            else "asyncio"
+        )
+        adds: tuple[_Import, ...] = ()
+        drops: tuple[_Import, ...] = ()
+        if isinstance(node.func, cst.Name):
+            adds = ((module, "create_subprocess_exec", None),)
+            drops = self._import_of(node)
+
+        def build(replaced: Replacements) -> cst.CSTNode:
+            call = _substituted_call(node, replaced)
+            func = call.func
+            if isinstance(func, cst.Attribute):
+                func = func.with_changes(attr=cst.Name("create_subprocess_exec"))
+            else:
+                func = cst.Name("create_subprocess_exec")
+            rest = [a for i, a in enumerate(call.args) if i != command_index]
+            args = [*_final_argv(words, replaced).as_args(), *rest]
+            return call.with_changes(func=func, args=_recomma(args, call.args))
+
+        self._propose(node, build, traced, argv, notes, adds=adds, drops=drops)
+
+    # -- shared steps ------------------------------------------------------------------------
+
+    def _convert(
+        self, node: cst.Call, command: cst.BaseExpression
+    ) -> tuple[Traced, list[Word], Argv, list[str]] | None:
+        """Trace and split the command; on failure record a refusal and return None."""
+        try:
+            traced = self.tracer.trace(command)
+        except Untraceable as reason:
+            self._refuse(node, str(reason), command)
+            return None
+        has_values = any(isinstance(p, Placeholder) for p in traced.pieces)
+        try:
+            words = split_words(traced.pieces)
+            argv = build_argv(words)
+        except NeedsShell as needs:
+            detail = f" ({needs.detail})" if needs.detail else ""
+            self._refuse(
+                node, f"needs a shell: {needs.feature}{detail}", command, _severity(has_values)
+            )
+            return None
+        return traced, words, argv, _value_notes(words)
+
+    def _propose(
+        self,
+        node: cst.CSTNode,
+        build: Callable[[Replacements], cst.CSTNode],
+        traced: Traced,
+        argv: Argv,
+        notes: list[str],
+        *,
+        adds: tuple[_Import, ...] = (),
+        drops: tuple[_Import, ...] = (),
+        site: cst.Call | None = None,
+    ) -> None:
+        call = site or node
+        assert isinstance(call, cst.Call)
+        removals = self._dead_definitions(traced)
+        if traced.variable and removals:
+            notes.append(
+                f"`{traced.variable}` was only used here, so its string is no longer built."
+            )
+        adds = (("subprocess", None, None), *adds) if self._needs_subprocess(node) else adds
+        if argv.uses_shlex:
+            adds = (*adds, ("shlex", None, None))
+        has_values = any(isinstance(p, Placeholder) for p in traced.pieces)
+        self.plans.append(
+            Proposal(
+                node=node,
+                build=build,
+                note=" ".join([_intro(call, argv), *notes, _MISSING_PROGRAM]),
+                severity=_severity(has_values),
+                message=_message(call, has_values),
+                removals=removals,
+                add_imports=adds,
+                drop_imports=drops,
+            )
+        )
+
+    def _refuse(
+        self,
+        node: cst.Call,
+        reason: str,
+        command: cst.BaseExpression | None,
+        severity: Severity | None = None,
+    ) -> None:
+        literal = isinstance(command, cst.SimpleString | cst.ConcatenatedString)
+        has_values = not literal
+        self.plans.append(
+            Refusal(
+                node=node,
+                reason=reason,
+                severity=severity or _severity(has_values),
+                message=_message(node, has_values),
+            )
+        )
+
+    def _popen_reader(self, node: cst.Call) -> tuple[cst.Call, str] | None:
+        """`os.popen(cmd).read()` (or `.readlines()`): the read call and the method's name."""
+        if len(node.args) > 1 and not (
+            isinstance(node.args[1].value, cst.SimpleString)
+            and node.args[1].value.evaluated_value == "r"
+        ):
+            return None
+        attribute = self.get_metadata(ParentNodeProvider, node)
+        if not isinstance(attribute, cst.Attribute) or attribute.attr.value not in (
+            "read",
+            "readlines",
+        ):
+            return None
+        call = self.get_metadata(ParentNodeProvider, attribute)
+        if not isinstance(call, cst.Call) or call.func is not attribute or call.args:
+            return None
+        return call, attribute.attr.value
+
+    def _dead_definitions(self, traced: Traced) -> tuple[cst.CSTNode, ...]:
+        """The variable's defining statements, if the command was its only use."""
+        if not traced.definitions:
+            return ()
+        for statement in traced.definitions:
+            target = statement.body[0]
+            name = target.targets[0].target if isinstance(target, cst.Assign) else target.target  # type: ignore[attr-defined]
+            scope = self.get_metadata(ScopeProvider, name)
+            for assignment in scope[traced.variable]:
+                if len(assignment.references) > 1:
+                    return ()
+        return tuple(traced.definitions)
+
+    def _import_of(self, node: cst.Call) -> tuple[_Import, ...]:
+        """The import that named the callee, to drop if the rewrite leaves it unused."""
+        func = node.func
+        qualified = {q.name for q in self.get_metadata(QualifiedNameProvider, func, set())}
+        if not qualified:
+            return ()
+        module, _, obj = min(qualified).rpartition(".")
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            alias = func.value.value
+            return ((module, None, alias if alias != module else None),)
+        if isinstance(func, cst.Name):
+            return ((module, obj, func.value if func.value != obj else None),)
+        return ()
+
+    def _needs_subprocess(self, node: cst.CSTNode) -> bool:
+        return not (
+            isinstance(node, cst.Call)
+            and {q.name for q in self.get_metadata(QualifiedNameProvider, node.func, set())}
+            & (_SUBPROCESS_SHELL_KW | _ASYNC_SHELL)
+        )
+
+
+class ShellCommands(PlannedCodemod):
+    INFO = INFO
+    PLANNER = CommandPlanner
+
+
+_Import = tuple[str, str | None, str | None]
+_MISSING_PROGRAM = (
+    "A missing program now raises FileNotFoundError where sh reported exit status 127."
+)
+
+
+def _intro(call: cst.Call, argv: Argv) -> str:
+    first = cst.Module([]).code_for_node(argv.items[0].value)
+    return f"Runs {first} directly instead of through /bin/sh, so no value can add shell syntax."
+
+
+def _value_notes(words: list[Word]) -> list[str]:
+    notes: list[str] = []
+    seen: set[str] = set()
+    for word in words:
+        for part in word:
+            value = part.piece
+            if not isinstance(value, Placeholder):
+                continue
+            code = cst.Module([]).code_for_node(value.value)
+            if code in seen:
+                continue
+            seen.add(code)
+            alone = len(word) == 1 and not part.quoted
+            if alone and value.splitting is Splitting.ONE:
+                notes.append(
+                    f"`{code}` is passed as one argument (sh split it at blanks and dropped it "
+                    "when empty)."
+                )
+            elif alone and value.splitting is Splitting.WORDS:
+                notes.append(f"`{code}` is split into arguments with shlex.split, as sh split it.")
+            elif alone and value.splitting is Splitting.LIST:
+                notes.append(f"The items of `{code}` become one argument each.")
+    return notes
+
+
+def _message(call: cst.Call, has_values: bool) -> str:
+    callee = cst.Module([]).code_for_node(call.func)
+    text = f"`{callee}` runs a command through /bin/sh"
+    return text + ("; values spliced into it can inject shell syntax" if has_values else "")
+
+
+def _severity(has_values: bool) -> Severity:
+    return Severity.HIGH if has_values else Severity.LOW
+
+
+def _keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    return next((a for a in call.args if a.keyword is not None and a.keyword.value == name), None)
+
+
+def _command_index(call: cst.Call, keyword: str = "args") -> int | None:
+    for index, arg in enumerate(call.args):
+        if (arg.keyword is None and not arg.star and index == 0) or (
+            arg.keyword is not None and arg.keyword.value == keyword
+        ):
+            return index
+    return None
+
+
+def _first_arg(call: cst.Call) -> cst.BaseExpression | None:
+    index = _command_index(call, keyword="cmd")
+    return call.args[index].value if index is not None else None
+
+
+def _is_true(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value == "True"
+
+
+def _is_false(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value in ("False", "None")
+
+
+def _kw(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(
+        value,
+        keyword=cst.Name(name),
+        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+    )
+
+
+def _subprocess_attr(name: str) -> cst.Attribute:
+    return cst.Attribute(cst.Name("subprocess"), cst.Name(name))
+
+
+def _argv_list(words: list[Word], replaced: Replacements) -> cst.BaseExpression:
+    return _final_argv(words, replaced).as_list()
+
+
+def _final_argv(words: list[Word], replaced: Replacements) -> Argv:
+    """The argv built again with the nested rewrites inside its values, so that its quoting
+    choices (which quote an f-string takes, whether a value fits in one) see the final code."""
+    return build_argv([tuple(_substituted_part(part, replaced) for part in word) for word in words])
+
+
+def _substituted_part(part: Part, replaced: Replacements) -> Part:
+    value = part.piece
+    if not replaced or not isinstance(value, Placeholder):
+        return part
+    items = substitute(value.items, replaced) if value.items is not None else None
+    return Part(replace(value, value=substitute(value.value, replaced), items=items), part.quoted)
+
+
+def _substituted_call(node: cst.Call, replaced: Replacements) -> cst.Call:
+    call = substitute(node, replaced)
+    assert isinstance(call, cst.Call)
+    return call
+
+
+def _without(args: list[cst.Arg], index: int) -> list[cst.Arg]:
+    """Drop args[index]; the comma after the last argument keeps the call's layout."""
+    kept = [a for i, a in enumerate(args) if i != index]
+    if index == len(args) - 1 and kept:
+        kept[-1] = kept[-1].with_changes(comma=args[index].comma)
+    return kept
+
+
+def _recomma(args: list[cst.Arg], original: Sequence[cst.Arg]) -> list[cst.Arg]:
+    """Separate new arguments with `, ` and end them as the original call ended."""
+    out = [
+        a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) for a in args
+    ]
+    if out:
+        out[-1] = out[-1].with_changes(
+            comma=original[-1].comma if original else cst.MaybeSentinel.DEFAULT
+        )
+    return out
+
+
+def _binds_tighter(parent: cst.CSTNode | None, node: cst.CSTNode) -> bool:
+    """Whether `node`'s parent would bind tighter than `<<`, so the rewrite needs parentheses."""
+    if isinstance(parent, cst.BinaryOperation | cst.Attribute | cst.Subscript | cst.Await):
+        return True
+    if isinstance(parent, cst.UnaryOperation):
+        return not isinstance(parent.operator, cst.Not)
+    return isinstance(parent, cst.Call) and parent.func is node

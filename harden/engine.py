@@ -1,0 +1,197 @@
+"""The engine: prefilter by text, parse each candidate once, run a phase's codemods, collect.
+
+Input is (path, text) pairs from harden.sources; output is a ChangeSet (apply) or a ScanResult
+(scan). Files are processed in parallel (a process pool) unless a `decide` callback must talk
+to the user. A file that does not parse is reported and skipped, never fatal; a rewrite that
+would not parse is dropped and reported, never written.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+
+from harden.changes import ChangeSet, FileChange, Rewrite, Skipped, Unfixed
+from harden.codemods import BY_ID
+from harden.codemods.base import FileRun
+from harden.findings.model import Finding
+from harden.findings.rules import codemod_for
+
+Decide = Callable[[Rewrite], bool]
+
+# Below this many candidate files a process pool costs more than it saves.
+_POOL_THRESHOLD = 8
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    path: str
+    text: str
+    codemod_ids: tuple[str, ...]
+    requested: tuple[Finding, ...] | None
+    accept: bool
+
+
+@dataclass(slots=True)
+class _Result:
+    path: str
+    before: str
+    after: str
+    accepted: list[Rewrite] = field(default_factory=list)
+    detected: list[Finding] = field(default_factory=list)
+    unfixed: list[Unfixed] = field(default_factory=list)
+    matched: set[Finding] = field(default_factory=set)
+    skipped: Skipped | None = None
+
+
+@dataclass(slots=True)
+class ScanResult:
+    findings: list[Finding]
+    reasons: dict[Finding, str]  # why each finding harden will not rewrite is left alone
+    skipped: list[Skipped]
+    files: int  # files looked at
+    candidates: int  # files the prefilter let through to the parser
+
+
+def scan(
+    files: Iterable[tuple[str, str]], codemod_ids: Sequence[str], *, jobs: int = 0
+) -> ScanResult:
+    """Every place the codemods would rewrite or refuse, as harden's own findings."""
+    tasks, paths = _candidates(files, codemod_ids, requested=None, accept=False)
+    results = _run(tasks, jobs, decide=None)
+    findings = sorted((f for r in results for f in r.detected), key=Finding.sort_key)
+    reasons = {u.finding: u.reason for r in results for u in r.unfixed}
+    skipped = [r.skipped for r in results if r.skipped]
+    return ScanResult(findings, reasons, skipped, len(paths), len(tasks))
+
+
+def apply(
+    files: Iterable[tuple[str, str]],
+    codemod_ids: Sequence[str],
+    *,
+    phase: int,
+    requested: Sequence[Finding] | None = None,
+    decide: Decide | None = None,
+    jobs: int = 0,
+) -> ChangeSet:
+    """Run the codemods and collect accepted rewrites; with `requested`, act only there."""
+    wanted = set(codemod_ids)
+    relevant: list[Finding] | None = None
+    changes = ChangeSet(phase=phase)
+    if requested is not None:
+        relevant = [f for f in requested if codemod_for(f) in wanted]
+        changes.ignored = [f for f in requested if codemod_for(f) not in wanted]
+    tasks, paths = _candidates(files, codemod_ids, requested=relevant, accept=True)
+    results = _run(tasks, jobs, decide)
+    matched: set[Finding] = set()
+    for result in results:
+        if result.skipped:
+            changes.skipped.append(result.skipped)
+        changes.unfixed.extend(result.unfixed)
+        matched |= result.matched
+        if result.after != result.before:
+            changes.files.append(
+                FileChange(result.path, result.before, result.after, result.accepted)
+            )
+    for finding in relevant or ():
+        if finding not in matched:
+            reason = (
+                "no command call that harden handles at this place"
+                if finding.path in paths
+                else "no such Python file in the tree harden read"
+            )
+            changes.unfixed.append(Unfixed(finding, reason))
+    changes.unfixed.sort(key=lambda u: u.finding.sort_key())
+    return changes
+
+
+def _candidates(
+    files: Iterable[tuple[str, str]],
+    codemod_ids: Sequence[str],
+    *,
+    requested: Sequence[Finding] | None,
+    accept: bool,
+) -> tuple[list[_Task], set[str]]:
+    """The files worth parsing, and the paths of all files read."""
+    infos = [BY_ID[i].INFO for i in codemod_ids]
+    by_path: dict[str, list[Finding]] = {}
+    for finding in requested or ():
+        by_path.setdefault(finding.path, []).append(finding)
+    tasks: list[_Task] = []
+    paths: set[str] = set()
+    for path, text in files:
+        paths.add(path)
+        if requested is not None and path not in by_path:
+            continue
+        if any(info.wants(text) for info in infos):
+            wanted = tuple(by_path.get(path, ())) if requested is not None else None
+            tasks.append(_Task(path, text, tuple(codemod_ids), wanted, accept))
+    return tasks, paths
+
+
+def _run(tasks: list[_Task], jobs: int, decide: Decide | None) -> list[_Result]:
+    workers = jobs or os.cpu_count() or 1
+    if decide is not None or workers == 1 or len(tasks) < _POOL_THRESHOLD:
+        return [_process(task, decide) for task in tasks]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        chunk = max(1, len(tasks) // (workers * 4))
+        return list(pool.map(_process, tasks, chunksize=chunk))
+
+
+def _process(task: _Task, decide: Decide | None = None) -> _Result:
+    result = _Result(task.path, task.text, task.text)
+    try:
+        module = cst.parse_module(task.text)
+    except (cst.ParserSyntaxError, RecursionError) as error:
+        result.skipped = Skipped(task.path, f"does not parse: {_one_line(error)}")
+        return result
+    choose = decide or (lambda _rewrite: task.accept)
+    for codemod_id in task.codemod_ids:
+        codemod = BY_ID[codemod_id]
+        if not codemod.INFO.wants(task.text):
+            continue
+        run = FileRun(task.path, choose, task.requested)
+        context = CodemodContext(filename=task.path)
+        try:
+            module = codemod(context, run).transform_module(module)
+        except Exception as error:
+            result.skipped = Skipped(task.path, f"{codemod_id} failed here: {_one_line(error)}")
+            return _Result(task.path, task.text, task.text, skipped=result.skipped)
+        result.accepted.extend(run.accepted)
+        result.detected.extend(run.detected())
+        result.unfixed.extend(run.unfixed)
+        result.matched |= run.matched
+    result.after = module.code
+    if result.after != task.text and not _still_parses(task.text, result.after):
+        reason = "the rewrite would not parse (a harden bug; please report it)"
+        result.unfixed.extend(Unfixed(f, reason) for r in result.accepted for f in r.fixes)
+        result.accepted = []
+        result.after = task.text
+    return result
+
+
+def _still_parses(before: str, after: str) -> bool:
+    """The output parses wherever the input did (with this interpreter's grammar)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        try:
+            ast.parse(before)
+        except SyntaxError:
+            return True  # newer syntax than this interpreter knows; libcst vouched for both
+        try:
+            ast.parse(after)
+        except SyntaxError:
+            return False
+    return True
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= 200 else text[:197] + "..."

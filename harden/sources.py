@@ -1,0 +1,115 @@
+"""Which Python files harden reads, and their text: the working tree or a git commit.
+
+The working tree honours .gitignore inside a repository and always skips VCS folders,
+virtualenvs (any folder holding pyvenv.cfg), caches and build output. A commit is read from git's
+object database, so a phase branch is built from exactly what was committed, never from the
+user's uncommitted edits. Paths are POSIX and relative to `root`. Nothing here writes, except
+`write_in_place`, which only `harden apply --in-place` calls.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import git
+
+from harden.changes import FileChange, Skipped
+from harden.git import files_at
+
+# The folders ruff skips by default, which real projects rely on being skipped.
+SKIP_DIRS = frozenset(
+    (
+        *(".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints"),
+        *(".mypy_cache", ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache"),
+        *(".svn", ".tox", ".venv", ".vscode", "__pycache__", "__pypackages__", "_build"),
+        *("buck-out", "build", "dist", "node_modules", "site-packages", "venv"),
+    )
+)
+
+
+@dataclass(slots=True)
+class Tree:
+    """The files read: root, (path, text) pairs, and files that could not be read."""
+
+    root: Path
+    files: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def working_tree(target: Path, repo: git.Repo | None) -> Tree:
+    """The .py files under `target` as they are on disk."""
+    target = target.resolve()
+    root = Path(repo.working_tree_dir).resolve() if repo is not None else _own_root(target)
+    tree = Tree(root)
+    for path in _listed(target, root, repo):
+        relative = path.relative_to(root).as_posix()
+        try:
+            tree.files.append((relative, _decode(path.read_bytes())))
+        except (OSError, UnicodeDecodeError) as error:
+            tree.skipped.append(Skipped(relative, f"cannot be read as UTF-8: {error}"))
+    return tree
+
+
+def at_commit(repo: git.Repo, ref: str, target: Path) -> Tree:
+    """The .py files under `target` as they are in commit `ref`."""
+    root = Path(repo.working_tree_dir).resolve()
+    under = target.resolve().relative_to(root)
+    texts = files_at(repo, ref, under if str(under) != "." else None)
+    files = sorted((p, t) for p, t in texts.items() if not _in_skipped_dir(Path(p).parent.parts))
+    return Tree(root, files)
+
+
+def write_in_place(root: Path, changes: list[FileChange]) -> None:
+    """Write each changed file atomically, keeping its permission bits."""
+    for change in changes:
+        path = root / change.path
+        mode = path.stat().st_mode if path.exists() else 0o644
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".harden"
+        )
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+                out.write(change.after)
+            os.chmod(temporary, mode & 0o7777)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _own_root(target: Path) -> Path:
+    return target if target.is_dir() else target.parent
+
+
+def _listed(target: Path, root: Path, repo: git.Repo | None) -> Iterator[Path]:
+    if target.is_file():
+        yield target
+        return
+    if repo is not None:
+        # Tracked plus untracked-but-not-ignored files: .gitignore decides, as for git itself.
+        output = repo.git.ls_files("-z", "-co", "--exclude-standard", "--", str(target))
+        for name in sorted(set(filter(None, output.split("\0")))):
+            path = root / name
+            relative_dirs = path.relative_to(target).parent.parts
+            if name.endswith(".py") and path.is_file() and not _in_skipped_dir(relative_dirs):
+                yield path
+        return
+    for folder, dirs, names in os.walk(target):
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIP_DIRS and not (Path(folder, d) / "pyvenv.cfg").exists()
+        )
+        for name in sorted(names):
+            if name.endswith(".py"):
+                yield Path(folder, name)
+
+
+def _in_skipped_dir(parts: tuple[str, ...]) -> bool:
+    return any(part in SKIP_DIRS for part in parts)
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8-sig") if data.startswith(b"\xef\xbb\xbf") else data.decode("utf-8")

@@ -1,0 +1,297 @@
+"""The rewritten code does what the original did, and injections stop working.
+
+Each case is a function taking the caller's value and running a command through the shell. The
+codemod rewrites it (it must: a case left alone proves nothing), then both versions run for real
+in a working directory, with a program on PATH that prints its argv as JSON. For benign values
+the return value, the output on fd 1 and the files created must be equal. For injection payloads
+the original must create PWNED (so the test can fail) and the rewrite must create nothing.
+
+All cases live in one module, rewritten once: libcst's import helpers cost about 0.2 s per
+rewritten file, which one module per case would pay thirty times.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.util
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from harden.codemods.base import FileRun
+
+Apply = Callable[..., tuple[str, FileRun]]  # the `apply` fixture of conftest.py
+
+# Prints its arguments as a JSON list. A sh script, because a Python one would start 200 times
+# slower; it escapes `\` and `"`, and the values here hold no control characters.
+SHOWARGS = r"""#!/bin/sh
+out="[" sep=""
+for arg do
+    escaped=""
+    while [ -n "$arg" ]; do
+        rest="${arg#?}"
+        char="${arg%"$rest"}"
+        case $char in
+            '"' | \\) escaped="$escaped\\$char" ;;
+            *) escaped="$escaped$char" ;;
+        esac
+        arg="$rest"
+    done
+    out="$out$sep\"$escaped\"" sep=", "
+done
+printf '%s]\n' "$out"
+"""
+
+BENIGN = ("hello", "notes-1.txt")
+UNQUOTED = ("; touch PWNED", "$(touch PWNED)", "`touch PWNED`", "| touch PWNED", "&& touch PWNED")
+IN_SINGLE_QUOTES = ("'; touch PWNED; '",)
+IN_DOUBLE_QUOTES = ('"; touch PWNED; "', "$(touch PWNED)", "`touch PWNED`")
+
+
+@dataclass(frozen=True)
+class Source:
+    """How a command string is built: statements before the call and the expression it passes."""
+
+    setup: str
+    command: str
+    payloads: tuple[str, ...]  # the injections that work where this source puts the value
+
+
+SOURCES = {
+    "literal": Source("", '"showargs a \'b  c\' \\"d\\""', ()),
+    "implicit-concat": Source("", '"showargs -a " f"{value}"', UNQUOTED),
+    "f-string": Source("", "f\"showargs --name='{value}' -x\"", IN_SINGLE_QUOTES),
+    "plus": Source("", '"showargs " + value + " end"', UNQUOTED),
+    "percent-tuple": Source("", '"showargs -n %d %s" % (3, value)', UNQUOTED),
+    "percent-mapping": Source("", '\'showargs --v="%(v)s"\' % {"v": value}', IN_DOUBLE_QUOTES),
+    "format-positional": Source("", '"showargs {} {}".format(value, "x")', UNQUOTED),
+    "format-named": Source("", "'showargs --v=\"{v}\" end'.format(v=value)", IN_DOUBLE_QUOTES),
+    "join": Source("", '" ".join(["showargs", value, "z"])', UNQUOTED),
+    "variable": Source('cmd = f"showargs {value} y"\n', "cmd", UNQUOTED),
+    "augmented": Source('cmd = "showargs -q"\ncmd += " " + value\n', "cmd", UNQUOTED),
+}
+
+# Each API's imports and function body ({cmd}: the command expression). What the caller
+# observes is the value returned, the output on fd 1 and 2, and the files created.
+RETURN_CODE_AND_OUTPUT = "\nreturn r.returncode, r.stdout"
+APIS = {
+    "run": (
+        "import subprocess",
+        "r = subprocess.run({cmd}, shell=True, capture_output=True, text=True)"
+        + RETURN_CODE_AND_OUTPUT,
+    ),
+    "run-args-keyword": (
+        "import subprocess",
+        "r = subprocess.run(args={cmd}, shell=True, stdout=subprocess.PIPE, text=True)"
+        + RETURN_CODE_AND_OUTPUT,
+    ),
+    "run-to-fd1": ("import subprocess", "return subprocess.run({cmd}, shell=True).returncode"),
+    "call": ("import subprocess", "return subprocess.call({cmd}, shell=True)"),
+    "check_call": ("import subprocess", "return subprocess.check_call({cmd}, shell=True)"),
+    "check_output": (
+        "import subprocess",
+        "return subprocess.check_output({cmd}, shell=True, text=True)",
+    ),
+    "Popen": (
+        "import subprocess",
+        "p = subprocess.Popen({cmd}, shell=True, stdout=subprocess.PIPE, text=True)\n"
+        "out, _ = p.communicate()\n"
+        "return p.returncode, out",
+    ),
+    "os.system-used": ("import os", "return os.system({cmd})"),
+    "os.system-unused": ("import os", "os.system({cmd})"),
+    "os.popen-read": ("import os", "return os.popen({cmd}).read()"),
+    "getoutput": ("import subprocess", "return subprocess.getoutput({cmd})"),
+    "alias-sp": ("import subprocess as sp", "return sp.check_output({cmd}, shell=True, text=True)"),
+    "from-os-import-system": ("from os import system", "return system({cmd})"),
+}
+
+ASYNC = """async def {name}_async(value):
+{setup}    proc = await asyncio.create_subprocess_shell({cmd}, stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    return proc.returncode, out.decode()
+
+
+def {name}(value):
+    return asyncio.run({name}_async(value))
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    api: str
+    source: Source
+    creates_files: bool = False
+
+    @property
+    def function(self) -> str:
+        return "case_" + "".join(c if c.isalnum() else "_" for c in self.id)
+
+    @property
+    def imports(self) -> str:
+        return "import asyncio" if self.api == "create_subprocess_shell" else APIS[self.api][0]
+
+    def code(self) -> str:
+        setup, cmd = self.source.setup, self.source.command
+        if self.api == "create_subprocess_shell":
+            return ASYNC.format(name=self.function, setup=_indent(setup), cmd=cmd)
+        body = setup + APIS[self.api][1].format(cmd=cmd)
+        return f"def {self.function}(value):\n{_indent(body)}"
+
+
+def _indent(lines: str) -> str:
+    return "".join(f"    {line}\n" for line in lines.splitlines())
+
+
+FSTRING = Source("", 'f"showargs -v {value}"', UNQUOTED)
+CASES = [
+    *(Case(f"{name}-run", "run", source) for name, source in SOURCES.items()),
+    *(Case(f"api-{api}", api, FSTRING) for api in [*APIS, "create_subprocess_shell"]),
+    # Real programs where files matter.
+    Case("touch", "os.system-used", Source("", 'f"touch out-{value}"', UNQUOTED), True),
+    Case("ls", "check_output", Source("", '"ls -a " + value', UNQUOTED)),
+    # A wait status that is not 0; `&&` after the failing ls runs nothing, even before.
+    Case("exit-status", "os.system-used", Source("", 'f"ls -d no-{value}"', UNQUOTED[:-1])),
+    Case("cat", "os.popen-read", Source("", "f\"cat '{value}'\"", IN_SINGLE_QUOTES)),
+]
+MODULE = "\n".join(sorted({case.imports for case in CASES})) + "\n\n\n"
+MODULE += "\n\n".join(case.code() for case in CASES)
+
+
+def _load(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def versions(apply: Apply, tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleType]:
+    """The cases' module as written and as rewritten, imported under their own names."""
+    rewritten, run = apply(MODULE)
+    assert not run.unfixed, [u.reason for u in run.unfixed]
+    directory = tmp_path_factory.mktemp("modules")
+    loaded = {}
+    for version, code in (("original", MODULE), ("rewritten", rewritten)):
+        path = directory / f"{version}.py"
+        path.write_text(code)
+        loaded[version] = _load(path, f"differential_{version}")
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def bin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("bin")
+    showargs = directory / "showargs"
+    showargs.write_text(SHOWARGS)
+    showargs.chmod(0o755)
+    return directory
+
+
+@dataclass
+class Observed:
+    result: Any
+    stdout: str
+    stderr: str
+    files: set[str]
+
+
+@dataclass
+class Harness:
+    """Runs a case's two versions in a working directory, with `showargs` on PATH."""
+
+    versions: dict[str, ModuleType]
+    work: Path
+    capfd: Any
+
+    def observe(self, version: str, case: Case, value: str) -> Observed:
+        """Run one version, then put the working directory back as it was."""
+        before = set(os.listdir(self.work))
+        self.capfd.readouterr()
+        try:
+            result: Any = getattr(self.versions[version], case.function)(value)
+        except Exception as error:  # a rejected payload may make the rewrite raise: fine
+            result = type(error).__name__
+        output = self.capfd.readouterr()
+        created = set(os.listdir(self.work)) - before
+        for name in created:
+            (self.work / name).unlink()
+        return Observed(result, output.out, output.err, created)
+
+
+@pytest.fixture
+def harness(
+    versions: dict[str, ModuleType],
+    bin_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: Any,
+) -> Iterator[Harness]:
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.chdir(tmp_path)
+    for name in BENIGN:  # files for `cat` and `ls` to find
+        (tmp_path / name).write_text(f"contents of {name}\n")
+    yield Harness(versions, tmp_path, capfd)
+
+
+@functools.cache
+def _bodies(code: str) -> dict[str, str]:
+    """Each function's body, by the function's name."""
+    tree = ast.parse(code)
+    return {
+        node.name: "\n".join(ast.unparse(statement) for statement in node.body)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_case_is_rewritten(versions: dict[str, ModuleType], case: Case) -> None:
+    original, rewritten = (_bodies(Path(m.__file__ or "").read_text()) for m in versions.values())
+    names = [case.function] + ([f"{case.function}_async"] if case.api.startswith("create") else [])
+    changed = "".join(rewritten[name] for name in names)
+    assert changed != "".join(original[name] for name in names)
+    for shell_api in ("shell=True", "system(", "popen(", "getoutput(", "_shell("):
+        assert shell_api not in changed
+
+
+@pytest.mark.parametrize("value", BENIGN)
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_benign_value_behaves_the_same(harness: Harness, case: Case, value: str) -> None:
+    original = harness.observe("original", case, value)
+    rewritten = harness.observe("rewritten", case, value)
+    assert rewritten == original
+    assert original.stdout or original.result or original.files, "nothing to compare"
+    assert bool(original.files) == case.creates_files
+
+
+PAYLOAD_CASES = [
+    pytest.param(case, payload, id=f"{case.id}-{payload}")
+    for case in CASES
+    for payload in case.source.payloads
+]
+
+
+@pytest.mark.parametrize(("case", "payload"), PAYLOAD_CASES)
+def test_injection_works_before_and_not_after(harness: Harness, case: Case, payload: str) -> None:
+    assert "PWNED" in harness.observe("original", case, payload).files
+    files = harness.observe("rewritten", case, payload).files
+    assert "PWNED" not in files
+    if not case.creates_files:
+        assert not files
+
+
+def test_every_source_and_api_is_covered() -> None:
+    ids = {case.id for case in CASES}
+    assert {f"{name}-run" for name in SOURCES} <= ids
+    assert {f"api-{api}" for api in APIS} | {"api-create_subprocess_shell"} <= ids
+    assert len(ids) == len(CASES)
+    assert all(source.payloads for name, source in SOURCES.items() if name != "literal")

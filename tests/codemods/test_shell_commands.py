@@ -1,0 +1,444 @@
+"""The shell-commands codemod: what it refuses and why, what it leaves alone, how it edits.
+
+Refusals are checked with their exact reason, since the reason is what every report shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import libcst as cst
+import pytest
+from libcst.codemod import CodemodContext
+
+from harden.codemods.base import FileRun
+from harden.codemods.shell_commands import ShellCommands
+from harden.findings.model import Finding, Severity
+
+Apply = Callable[..., tuple[str, FileRun]]  # the `apply` fixture of conftest.py
+
+HEADER = "import os\nimport subprocess\n\n\n"
+
+
+def refused(apply: Apply, body: str) -> list[str]:
+    """The reasons given for `body` (after HEADER), which must be left exactly as it was."""
+    source = HEADER + body
+    new, run = apply(source)
+    assert new == source
+    assert not run.accepted
+    return [unfixed.reason for unfixed in run.unfixed]
+
+
+# -- reported, not rewritten ---------------------------------------------------------------------
+
+NEEDS_SHELL = {
+    "pipe": ('f"ps aux | grep {name}"', "needs a shell: pipe (`|`)"),
+    "redirection": ('f"ls {name} > out.txt"', "needs a shell: redirection (`>`)"),
+    "and-list": ('f"make -C {name} && make install"', "needs a shell: && list (`&&`)"),
+    "semicolon": ('f"cd {name}; make"', "needs a shell: command list (;) (`;`)"),
+    "variable": ('f"ls $HOME/{name}"', "needs a shell: variable or substitution (`$HOME`)"),
+    "tilde": (
+        'f"ls ~/{name}"',
+        "needs a shell: tilde expansion (`~` names a home directory)",
+    ),
+    "glob": ('f"rm {name}/*.log"', "needs a shell: glob (`*` expands to file names)"),
+    "substitution": ('f"echo $(date) {name}"', "needs a shell: variable or substitution (`$(`)"),
+    "backticks": ('f"echo `date` {name}"', "needs a shell: command substitution (backticks)"),
+    "heredoc": ('f"cat <<EOF {name}"', "needs a shell: heredoc (`<<`)"),
+    "builtin": ('f"cd {name}"', "needs a shell: shell builtin (`cd` exists only inside a shell)"),
+    "echo-options": (
+        'f"echo -n -e {name}"',
+        "needs a shell: echo with options (`echo -e` differs from /bin/echo)",
+    ),
+    "command-value": (
+        'f"sudo {cmd}"',
+        "needs a shell: command from a value (`cmd` may hold shell syntax of its own)",
+    ),
+}
+
+
+@pytest.mark.parametrize(("command", "reason"), NEEDS_SHELL.values(), ids=NEEDS_SHELL.keys())
+@pytest.mark.parametrize(
+    "call", ["subprocess.run({}, shell=True)", "os.system({})", "subprocess.getoutput({})"]
+)
+def test_command_needing_a_shell_is_reported(
+    apply: Apply, call: str, command: str, reason: str
+) -> None:
+    body = f"def f(name, cmd):\n    {call.format(command)}\n"
+    assert refused(apply, body) == [reason]
+
+
+UNTRACEABLE = {
+    "shell-not-literal": (
+        "def f(flag):\n    subprocess.run('ls', shell=flag)\n",
+        "`shell=` is not a literal True or False",
+    ),
+    "parameter": (
+        "def f(command):\n    subprocess.run(command, shell=True)\n",
+        "the command comes from parameter `command`",
+    ),
+    "parameter-os-system": (
+        "def f(c):\n    os.system(c)\n",
+        "the command comes from parameter `c`",
+    ),
+    "attribute": (
+        "def f(self):\n    os.system(self.command)\n",
+        "the command comes from `self.command`, whose text harden cannot see",
+    ),
+    "if-else": (
+        "def f(verbose, x):\n"
+        "    if verbose:\n"
+        '        cmd = f"ls -l {x}"\n'
+        "    else:\n"
+        '        cmd = f"ls {x}"\n'
+        "    subprocess.run(cmd, shell=True)\n",
+        "`cmd` is built conditionally (inside a block)",
+    ),
+    "extended-in-if": (
+        "def f(verbose, x):\n"
+        '    cmd = f"ls {x}"\n'
+        "    if verbose:\n"
+        '        cmd += " -l"\n'
+        "    subprocess.run(cmd, shell=True)\n",
+        "`cmd` is built conditionally (inside a block)",
+    ),
+    "reassigned-after": (
+        'def f(x):\n    cmd = f"ls {x}"\n    subprocess.run(cmd, shell=True)\n    cmd = "pwd"\n',
+        "`cmd` is assigned again after the call",
+    ),
+    "assigned-twice": (
+        'def f(x):\n    cmd = "ls"\n    cmd = f"ls {x}"\n    subprocess.run(cmd, shell=True)\n',
+        "`cmd` is assigned more than once",
+    ),
+    "value-rebound": (
+        'def f(x):\n    cmd = f"ls {x}"\n    x = "other"\n    subprocess.run(cmd, shell=True)\n',
+        "`x` changes between where the command is built and where it runs",
+    ),
+    "value-changed-in-place": (
+        "def f(opts):\n"
+        "    cmd = f\"ls {opts['dir']}\"\n"
+        '    opts["dir"] = "/"\n'
+        "    subprocess.run(cmd, shell=True)\n",
+        '`opts["dir"]` may change `opts` between where the command is built and where it runs',
+    ),
+    "value-changed-by-method": (
+        'def f(items):\n    cmd = f"ls {items}"\n    items.append(1)\n    os.system(cmd)\n',
+        "`items.append(1)` may change `items` between where the command is built and where it runs",
+    ),
+    "value-changed-later-in-loop": (
+        "def f(x):\n"
+        '    cmd = f"ls {x}"\n'
+        "    for _ in range(2):\n"
+        "        os.system(cmd)\n"
+        '        x = "other"\n',
+        "`x` changes between where the command is built and where it runs",
+    ),
+    "extended-in-loop": (
+        "def f(paths):\n"
+        '    cmd = "ls"\n'
+        "    for path in paths:\n"
+        '        cmd += " -l"\n'
+        "        os.system(cmd)\n",
+        "`cmd` is extended in a loop, so it grows on every pass",
+    ),
+    "module-constant": (
+        'CMD = "ls"\n\n\ndef f():\n    os.system(CMD)\n',
+        "`CMD` is not assigned in this function",
+    ),
+    "format-mixed-fields": (
+        "def f(a, b):\n    os.system('echo {} {0}'.format(a, b))\n",
+        "the `.format` template mixes `{}` and numbered fields",
+    ),
+    "bytes": ("def f():\n    os.system(b'ls')\n", "the command is a bytes literal"),
+    "executable": (
+        "def f(x):\n    subprocess.run(f'ls {x}', shell=True, executable='/bin/bash')\n",
+        "`executable=` names the shell itself when `shell=True`",
+    ),
+    "list-with-shell": (
+        "def f(x):\n    subprocess.run(['ls', x], shell=True)\n",
+        "a list with `shell=True` hands its items to sh as $0, $1, ...",
+    ),
+    "getstatusoutput": (
+        "def f(x):\n    return subprocess.getstatusoutput(f'ls {x}')\n",
+        "keeping the (status, output) pair of `getstatusoutput` needs a helper harden does not "
+        "vendor yet",
+    ),
+    "popen-iterated": (
+        "def f(x):\n    for line in os.popen(f'ls {x}'):\n        print(line)\n",
+        "the file object `os.popen` returns is used beyond `.read()`; keeping its `close()` wait "
+        "status needs a helper harden does not vendor yet",
+    ),
+}
+
+
+@pytest.mark.parametrize(("body", "reason"), UNTRACEABLE.values(), ids=UNTRACEABLE.keys())
+def test_command_harden_cannot_follow_is_reported(apply: Apply, body: str, reason: str) -> None:
+    assert refused(apply, body) == [reason]
+
+
+def test_refusal_severity_depends_on_values(apply: Apply) -> None:
+    _, run = apply(HEADER + "def f(x):\n    os.system('ls | wc')\n    os.system(f'ls {x} | wc')\n")
+    assert [u.finding.severity for u in run.unfixed] == [Severity.LOW, Severity.HIGH]
+    assert {u.finding.rule_id for u in run.unfixed} == {"shell-command"}
+
+
+# -- not reported at all -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "subprocess.run(['ls', x])",
+        "subprocess.run(['ls', x], shell=False)",
+        "subprocess.run('ls', shell=False)",
+        "subprocess.check_output(['ls', x], shell=None)",
+        "subprocess.run(x)",
+        "subprocess.Popen(['ls', x], stdout=subprocess.PIPE)",
+        "os.path.join('a', x)",
+        "platform.system()",
+    ],
+)
+def test_calls_without_a_shell_are_not_reported(apply: Apply, call: str) -> None:
+    source = f"import os\nimport platform\nimport subprocess\n\n\ndef f(x):\n    {call}\n"
+    new, run = apply(source)
+    assert new == source
+    assert not run.proposed
+    assert not run.unfixed
+
+
+# -- how the rewrite edits ------------------------------------------------------------------------
+
+
+def test_other_keywords_are_kept_in_order(apply: Apply) -> None:
+    new, _ = apply(
+        "import subprocess\n\n\ndef build(repo, env):\n"
+        '    return subprocess.run(f"make -C {repo} all", shell=True, cwd=repo, env=env, '
+        "timeout=60, check=True)\n"
+    )
+    assert new == (
+        "import subprocess\n\n\ndef build(repo, env):\n"
+        '    return subprocess.run(["make", "-C", str(repo), "all"], cwd=repo, env=env, '
+        "timeout=60, check=True)\n"
+    )
+
+
+def test_args_keyword_is_rewritten_in_place(apply: Apply) -> None:
+    new, _ = apply(
+        "import subprocess\n\n\ndef f(x):\n"
+        "    subprocess.Popen(stdout=None, args=f'ls {x}', shell=True, text=True)\n"
+    )
+    assert new == (
+        "import subprocess\n\n\ndef f(x):\n"
+        '    subprocess.Popen(stdout=None, args=["ls", str(x)], text=True)\n'
+    )
+
+
+def test_unused_import_os_is_dropped(apply: Apply) -> None:
+    new, _ = apply("import os\n\n\ndef clean(path):\n    os.system(f'rm -rf {path}')\n")
+    assert new == (
+        'import subprocess\n\n\ndef clean(path):\n    subprocess.run(["rm", "-rf", str(path)])\n'
+    )
+
+
+def test_import_os_still_used_is_kept(apply: Apply) -> None:
+    new, _ = apply(
+        "import os\n\n\ndef clean(path):\n"
+        "    os.system(f'rm -rf {path}')\n"
+        "    return os.path.exists(path)\n"
+    )
+    assert new == (
+        "import os\nimport subprocess\n\n\ndef clean(path):\n"
+        '    subprocess.run(["rm", "-rf", str(path)])\n'
+        "    return os.path.exists(path)\n"
+    )
+
+
+def test_import_alias_is_dropped_when_unused(apply: Apply) -> None:
+    new, _ = apply("from os import system as sh\n\n\ndef f(x):\n    sh(f'ls {x}')\n")
+    assert new == 'import subprocess\n\n\ndef f(x):\n    subprocess.run(["ls", str(x)])\n'
+
+
+@pytest.mark.parametrize(
+    "keywords", ["shell=True,\n        check=True,", "check=True,\n        shell=True,"]
+)
+def test_trailing_comma_call_keeps_its_layout(apply: Apply, keywords: str) -> None:
+    new, _ = apply(
+        "import subprocess\n\n\ndef build(repo):\n"
+        f'    subprocess.run(\n        f"make -C {{repo}}",\n        {keywords}\n    )\n'
+    )
+    assert new == (
+        "import subprocess\n\n\ndef build(repo):\n"
+        '    subprocess.run(\n        ["make", "-C", str(repo)],\n        check=True,\n    )\n'
+    )
+
+
+def test_nested_rewrites_both_apply(apply: Apply) -> None:
+    new, run = apply(
+        "import os\nimport subprocess\n\n\ndef greet():\n"
+        "    subprocess.run(f\"echo {os.popen('whoami').read()}\", shell=True)\n"
+    )
+    assert new == (
+        "import subprocess\n\n\ndef greet():\n"
+        '    subprocess.run(["echo", str(subprocess.run(["whoami"], stdout=subprocess.PIPE, '
+        "text=True).stdout)])\n"
+    )
+    assert len(run.accepted) == 2
+
+
+def test_nested_rewrite_glued_into_a_word_still_compiles(apply: Apply) -> None:
+    # The inner rewrite brings double quotes into the outer f-string: before Python 3.12 the
+    # f-string must take the other quote.
+    new, _ = apply(
+        "import os\nimport subprocess\n\n\ndef greet():\n"
+        "    subprocess.run(f\"id --user={os.popen('whoami').read()}\", shell=True)\n"
+    )
+    assert new == (
+        "import subprocess\n\n\ndef greet():\n"
+        '    subprocess.run(["id", f\'--user={subprocess.run(["whoami"], '
+        "stdout=subprocess.PIPE, text=True).stdout}'])\n"
+    )
+    compile(new, "new.py", "exec")
+
+
+@pytest.mark.parametrize(
+    ("value", "word"),
+    [
+        ("d.get('a',\n        'b')", "\"--x=\" + str(d.get('a',\n        'b'))"),
+        ("{'a': d}['a']", "\"--x=\" + str({'a': d}['a'])"),
+        ("lambda: d", '"--x=" + str(lambda: d)'),
+        ("(lambda: d)()", 'f"--x={(lambda: d)()}"'),
+        ("d['a']", "f\"--x={d['a']}\""),
+        ('d["a"]', "f'--x={d[\"a\"]}'"),
+    ],
+)
+def test_glued_value_that_cannot_sit_in_an_f_string_is_concatenated(
+    apply: Apply, value: str, word: str
+) -> None:
+    new, _ = apply(f"import os\n\n\ndef f(d):\n    os.system('echo --x=%s' % ({value},))\n")
+    assert new == f'import subprocess\n\n\ndef f(d):\n    subprocess.run(["echo", {word}])\n'
+    compile(new, "new.py", "exec")
+
+
+def test_future_import_stays_first(apply: Apply) -> None:
+    new, _ = apply(
+        '"""Ping."""\nfrom __future__ import annotations\n\nimport os\n\n\n'
+        "def ping(host: str) -> bool:\n    return os.system(f'ping -c 1 {host}') == 0\n"
+    )
+    assert new == (
+        '"""Ping."""\nfrom __future__ import annotations\nimport subprocess\n\n\n'
+        "def ping(host: str) -> bool:\n"
+        '    return subprocess.call(["ping", "-c", "1", host]) << 8 == 0\n'
+    )
+    compile(new, "new.py", "exec")
+
+
+@pytest.mark.parametrize(
+    ("expression", "rewritten"),
+    [
+        ("os.system(c) + 1", '(subprocess.call(["ls"]) << 8) + 1'),
+        ("-os.system(c)", '-(subprocess.call(["ls"]) << 8)'),
+        ("not os.system(c)", 'not subprocess.call(["ls"]) << 8'),
+        ("os.system(c) == 0", 'subprocess.call(["ls"]) << 8 == 0'),
+        ("[os.system(c)]", '[subprocess.call(["ls"]) << 8]'),
+    ],
+)
+def test_wait_status_keeps_its_precedence(apply: Apply, expression: str, rewritten: str) -> None:
+    new, _ = apply(f"import os\n\n\ndef f():\n    c = 'ls'\n    return {expression}\n")
+    assert new == f"import subprocess\n\n\ndef f():\n    return {rewritten}\n"
+
+
+def test_readlines_splits_only_at_newlines(apply: Apply) -> None:
+    new, _ = apply("import os\n\n\ndef f():\n    return os.popen('ls').readlines()\n")
+    assert new == (
+        "import io\nimport subprocess\n\n\ndef f():\n"
+        '    return io.StringIO(subprocess.run(["ls"], stdout=subprocess.PIPE, text=True)'
+        ".stdout).readlines()\n"
+    )
+
+
+def test_create_subprocess_shell_imported_by_name(apply: Apply) -> None:
+    new, _ = apply(
+        "from asyncio import create_subprocess_shell\n\n\n"
+        "async def tail(path: str):\n"
+        "    return await create_subprocess_shell(f'tail -n 5 {path}')\n"
+    )
+    assert new == (
+        "from asyncio import create_subprocess_exec\n\n\n"
+        "async def tail(path: str):\n"
+        '    return await create_subprocess_exec("tail", "-n", "5", path)\n'
+    )
+
+
+# -- command text harden follows -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "argv"),
+    [
+        # A triple-quoted f-string may hold quotes its text part ends with.
+        ('    os.system(f"""grep "{x}" file""")\n', '["grep", str(x), "file"]'),
+        ("    os.system(rf\"grep '\\d{{2}}' {x}\")\n", '["grep", "\\\\d{2}", str(x)]'),
+        # A backslash ending one piece of an implicit concatenation escapes the next one.
+        ('    os.system("echo a\\\\" " b")\n', '["echo", "a b"]'),
+        # `+=` with a value extends the command like `+` does.
+        ('    cmd = "ls "\n    cmd += x\n    os.system(cmd)\n', '["ls", str(x)]'),
+        ('    cmd = "ls"\n    cmd += f" {x}"\n    os.system(cmd)\n', '["ls", str(x)]'),
+        # Built once per pass of the loop, so the same on every pass.
+        (
+            '    for y in x:\n        cmd = "ls"\n        cmd += f" {y}"\n        os.system(cmd)\n',
+            None,
+        ),
+    ],
+)
+def test_command_text_is_followed(apply: Apply, body: str, argv: str | None) -> None:
+    new, run = apply(f"import os\n\n\ndef f(x):\n{body}")
+    assert not run.unfixed
+    assert len(run.accepted) == 1
+    if argv is not None:
+        assert f"subprocess.run({argv})" in new
+    compile(new, "new.py", "exec")
+
+
+def test_variable_used_elsewhere_is_kept(apply: Apply) -> None:
+    new, run = apply(
+        "import logging\nimport os\n\n\ndef f(x):\n"
+        "    cmd = f'ls {x}'\n"
+        "    logging.info('running %s', cmd)\n"
+        "    os.system(cmd)\n"
+    )
+    assert "    cmd = f'ls {x}'\n" in new
+    assert '    subprocess.run(["ls", str(x)])\n' in new
+    assert "was only used here" not in run.accepted[0].note
+
+
+def test_variable_used_only_here_is_removed(apply: Apply) -> None:
+    new, run = apply("import os\n\n\ndef f(x):\n    cmd = f'ls {x}'\n    os.system(cmd)\n")
+    assert new == 'import subprocess\n\n\ndef f(x):\n    subprocess.run(["ls", str(x)])\n'
+    assert "`cmd` was only used here" in run.accepted[0].note
+    assert run.accepted[0].before == "cmd = f'ls {x}'\nos.system(cmd)"
+
+
+# -- review: decisions and requested findings ----------------------------------------------------
+
+
+def test_rejected_rewrite_is_proposed_but_not_applied() -> None:
+    source = "import os\n\n\ndef f(x):\n    os.system(f'ls {x}')\n"
+    run = FileRun(path="m.py", decide=lambda rewrite: False)
+    new = ShellCommands(CodemodContext(), run).transform_module(cst.parse_module(source)).code
+    assert new == source
+    assert len(run.proposed) == 1
+    assert not run.accepted
+
+
+def test_requested_findings_limit_the_places_acted_on() -> None:
+    source = "import os\n\n\ndef f(x):\n    os.system(f'ls {x}')\n    os.system(f'pwd {x}')\n"
+    bandit = Finding("B605", "m.py", 6, 5, source="bandit")
+    run = FileRun(path="m.py", decide=lambda rewrite: True, requested=[bandit])
+    new = ShellCommands(CodemodContext(), run).transform_module(cst.parse_module(source)).code
+    assert new == (
+        "import os\nimport subprocess\n\n\ndef f(x):\n"
+        "    os.system(f'ls {x}')\n"
+        '    subprocess.run(["pwd", str(x)])\n'
+    )
+    assert [r.fixes for r in run.accepted] == [(bandit,)]
+    assert run.matched == {bandit}

@@ -1,0 +1,203 @@
+"""The `harden` command as a user runs it: exit codes, one-line errors, branches, dry runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harden.cli import main
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SERVER = FIXTURES / "servers" / "lowlevel" / "repo_search_server.py"
+
+
+def harden(
+    args: list[str], cwd: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", ["harden", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A git repository holding one example server, committed, plus uncommitted work."""
+    shutil.copy(SERVER, tmp_path / "server.py")
+    (tmp_path / "notes.txt").write_text("committed\n")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "server")
+    (tmp_path / "notes.txt").write_text("uncommitted edit\n")
+    (tmp_path / "untracked.py").write_text("import os\nos.system('ls ' + x)\n")
+    return tmp_path
+
+
+def test_scan_reports_findings_and_fails_on_high(project, capsys, monkeypatch) -> None:
+    code, out, _ = harden(["scan", ".", "--format", "json"], project, capsys, monkeypatch)
+    report = json.loads(out)
+    assert code == 0
+    assert {f["path"] for f in report["findings"]} == {"server.py", "untracked.py"}
+    assert all(f["rule_id"] == "shell-command" for f in report["findings"])
+    code, _, _ = harden(["scan", ".", "--fail-on", "high"], project, capsys, monkeypatch)
+    assert code == 1
+
+
+def test_scan_sarif_is_sarif_2_1_0(project, capsys, monkeypatch) -> None:
+    code, out, _ = harden(["scan", "--format", "sarif"], project, capsys, monkeypatch)
+    log = json.loads(out)
+    assert code == 0
+    assert log["version"] == "2.1.0"
+    results = log["runs"][0]["results"]
+    assert results and all(r["ruleId"] == "shell-command" for r in results)
+
+
+def test_scan_of_a_clean_tree_passes_fail_on(tmp_path, capsys, monkeypatch) -> None:
+    (tmp_path / "ok.py").write_text("import subprocess\nsubprocess.run(['ls'])\n")
+    code, out, _ = harden(["scan", ".", "--fail-on", "low"], tmp_path, capsys, monkeypatch)
+    assert (code, out.strip()) == (0, "harden scan: no findings")
+
+
+def test_apply_creates_branch_and_leaves_checkout_alone(project, capsys, monkeypatch) -> None:
+    status_before = git(project, "status", "--porcelain")
+    index_before = (project / ".git" / "index").read_bytes()
+    code, _, err = harden(["apply", "--phase", "5"], project, capsys, monkeypatch)
+    assert code == 0, err
+    assert "created branch harden/phase-5-commands" in err
+    assert git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert git(project, "status", "--porcelain") == status_before
+    assert (project / ".git" / "index").read_bytes() == index_before
+    assert (project / "notes.txt").read_text() == "uncommitted edit\n"
+    assert git(project, "rev-list", "--count", "main..harden/phase-5-commands").strip() == "1"
+    # Only committed files are rewritten: the untracked one is not in the branch.
+    changed = git(project, "diff", "--name-only", "main", "harden/phase-5-commands").split()
+    assert changed == ["server.py"]
+    rewritten = git(project, "show", "harden/phase-5-commands:server.py")
+    compile(rewritten, "server.py", "exec")
+    assert 0 < rewritten.count("shell=True") < SERVER.read_text().count("shell=True")
+
+
+def test_apply_twice_refuses_then_force_replaces(project, capsys, monkeypatch) -> None:
+    assert harden(["apply", "--phase", "5"], project, capsys, monkeypatch)[0] == 0
+    code, out, err = harden(["apply", "--phase", "5"], project, capsys, monkeypatch)
+    assert code == 2 and "already exists" in err and "Traceback" not in err + out
+    assert len(err.strip().splitlines()) == 1
+    assert harden(["apply", "--phase", "5", "--force"], project, capsys, monkeypatch)[0] == 0
+
+
+def test_applying_the_phase_to_its_own_output_changes_nothing(project, capsys, monkeypatch) -> None:
+    harden(["apply", "--phase", "5"], project, capsys, monkeypatch)
+    code, out, _ = harden(
+        ["apply", "--phase", "5", "--dry-run", "--base", "harden/phase-5-commands"],
+        project,
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0 and out == ""
+
+
+def test_dry_run_formats(project, capsys, monkeypatch) -> None:
+    code, diff, _ = harden(["apply", "-p", "5", "--dry-run"], project, capsys, monkeypatch)
+    assert code == 0 and diff.startswith("diff --git a/server.py b/server.py")
+    _, markdown, _ = harden(
+        ["apply", "-p", "5", "--dry-run", "-f", "markdown"], project, capsys, monkeypatch
+    )
+    assert "<details>" in markdown and "Not rewritten" in markdown
+    _, report, _ = harden(
+        ["apply", "-p", "5", "--dry-run", "-f", "json"], project, capsys, monkeypatch
+    )
+    data = json.loads(report)
+    assert data["summary"]["rewrites"] == len(data["rewrites"]) > 0
+    assert all(u["reason"] for u in data["unfixed"])
+    assert git(project, "branch", "--list", "harden/*") == ""
+
+
+def test_outside_git_needs_in_place_and_in_place_writes(tmp_path, capsys, monkeypatch) -> None:
+    shutil.copy(SERVER, tmp_path / "server.py")
+    code, _, err = harden(["apply", "--phase", "5"], tmp_path, capsys, monkeypatch)
+    assert code == 2 and "--in-place" in err and len(err.strip().splitlines()) == 1
+    code, diff, _ = harden(["apply", "--phase", "5", "--dry-run"], tmp_path, capsys, monkeypatch)
+    assert code == 0 and "+++ b/server.py" in diff
+    assert (tmp_path / "server.py").read_text() == SERVER.read_text()
+    code, _, _ = harden(["apply", "--phase", "5", "--in-place", "."], tmp_path, capsys, monkeypatch)
+    assert code == 0
+    compile((tmp_path / "server.py").read_text(), "server.py", "exec")
+    assert (tmp_path / "server.py").read_text() != SERVER.read_text()
+
+
+def test_findings_limit_the_rewrite_to_named_places(project, capsys, monkeypatch) -> None:
+    findings = {
+        "results": [
+            {
+                "filename": "server.py",
+                "line_number": 27,
+                "col_offset": 11,
+                "test_id": "B602",
+                "issue_severity": "HIGH",
+                "issue_text": "shell=True",
+            },
+            {
+                "filename": "server.py",
+                "line_number": 2,
+                "col_offset": 0,
+                "test_id": "B602",
+                "issue_severity": "HIGH",
+                "issue_text": "nothing here",
+            },
+        ]
+    }
+    (project / "bandit.json").write_text(json.dumps(findings))
+    code, out, _ = harden(
+        ["apply", "-p", "5", "--dry-run", "-f", "json", "--findings", "bandit.json"],
+        project,
+        capsys,
+        monkeypatch,
+    )
+    report = json.loads(out)
+    assert code == 0
+    assert [r["line"] for r in report["rewrites"]] == [27]
+    assert [u["finding"]["line"] for u in report["unfixed"]] == [2]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["apply", "--phase", "1"], "phase 1 (observe) is not available yet"),
+        (["apply", "--phase", "9"], "there is no phase 9"),
+        (["scan", "missing-dir"], "no such file or directory"),
+        (["apply", "-p", "5", "--dry-run", "--findings", "bad.json"], "bad.json"),
+        (["apply", "-p", "5", "--base", "nope"], "unknown revision"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(project, capsys, monkeypatch, args, message) -> None:
+    (project / "bad.json").write_text("{not json")
+    code, _, err = harden(args, project, capsys, monkeypatch)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_file_that_does_not_parse_is_skipped(tmp_path, capsys, monkeypatch) -> None:
+    shutil.copy(SERVER, tmp_path / "server.py")
+    (tmp_path / "broken.py").write_text("import os\nos.system('ls' +\n")
+    code, diff, err = harden(["apply", "-p", "5", "--dry-run"], tmp_path, capsys, monkeypatch)
+    assert code == 0
+    assert "skipped broken.py: does not parse" in err
+    assert "+++ b/server.py" in diff
