@@ -157,7 +157,7 @@ def _process(task: _Task, decide: Decide | None = None) -> _Result:
         codemod = BY_ID[codemod_id]
         if not codemod.INFO.wants(task.text):
             continue
-        run = FileRun(task.path, choose, task.requested)
+        run = FileRun(task.path, choose, task.requested, source=task.text)
         context = CodemodContext(filename=task.path)
         try:
             module = codemod(context, run).transform_module(module)

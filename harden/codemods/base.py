@@ -23,9 +23,10 @@ from typing import ClassVar
 import libcst as cst
 from libcst.codemod import Codemod, CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from harden.changes import Rewrite, Span, Unfixed
+from harden.codemods.focus import Focus, focus
 from harden.findings.model import Finding, Severity
 
 
@@ -93,6 +94,7 @@ class FileRun:
     path: str
     decide: Callable[[Rewrite], bool]
     requested: Sequence[Finding] | None = None  # None: act on every place the codemods find
+    source: str = ""  # the file's text, for focusing metadata on what the prefilter found
     accepted: list[Rewrite] = field(default_factory=list)
     proposed: list[Rewrite] = field(default_factory=list)
     unfixed: list[Unfixed] = field(default_factory=list)
@@ -122,12 +124,14 @@ class PlannedCodemod(Codemod):
     def __init__(self, context: CodemodContext, run: FileRun) -> None:
         super().__init__(context)
         self.run = run
+        self.focus: Focus | None = None
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
+        self.focus = focus(tree, self.run.source, self.INFO.prefilter) if self.run.source else None
         # libcst's default deep-copies the module for metadata; we parse it fresh, so skip that.
-        wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+        wrapper = MetadataWrapper(self.focus.module if self.focus else tree, unsafe_skip_copy=True)
         self.context = replace(self.context, wrapper=wrapper)
-        new = self.transform_module_impl(wrapper.module)
+        new = self.transform_module_impl(tree)
         for key, visitor in (
             (AddImportsVisitor.CONTEXT_KEY, AddImportsVisitor),
             (RemoveImportsVisitor.CONTEXT_KEY, RemoveImportsVisitor),
@@ -141,8 +145,7 @@ class PlannedCodemod(Codemod):
         assert wrapper is not None
         planner = self.PLANNER(self.context)
         wrapper.visit(planner)
-        positions = wrapper.resolve(PositionProvider)
-        spans = {plan.node: _span(positions[plan.node]) for plan in planner.plans}
+        spans = {plan.node: self._span(plan.node) for plan in planner.plans}
         claims = self._claim_findings(planner.plans, spans)
         accepted: dict[cst.CSTNode, Proposal] = {}
         for plan in sorted(planner.plans, key=lambda p: (spans[p.node].line, spans[p.node].column)):
@@ -176,6 +179,26 @@ class PlannedCodemod(Codemod):
         if not accepted:
             return tree
         return tree.visit(_Applier(accepted))
+
+    def _span(self, node: cst.CSTNode) -> Span:
+        """Where `node` is in the file (metadata may come from a focus module)."""
+        wrapper = self.context.wrapper
+        assert wrapper is not None
+        position = wrapper.resolve(PositionProvider)[node]
+        shift = 0
+        if self.focus is not None:
+            parents = wrapper.resolve(ParentNodeProvider)
+            top = node
+            while not isinstance(parents[top], cst.Module):
+                top = parents[top]
+            shift = self.focus.real_start[top] - wrapper.resolve(PositionProvider)[top].start.line
+        # libcst columns are 0-based; ours are 1-based like SARIF's.
+        return Span(
+            line=position.start.line + shift,
+            column=position.start.column + 1,
+            end_line=position.end.line + shift,
+            end_column=position.end.column + 1,
+        )
 
     def _claim_findings(
         self, plans: Sequence[Plan], spans: Mapping[cst.CSTNode, Span]
@@ -233,16 +256,6 @@ class _Applier(cst.CSTTransformer):
         new = plan.build(self.replaced)
         self.replaced[original_node] = new
         return new
-
-
-def _span(position: CodeRange) -> Span:
-    # libcst columns are 0-based; ours are 1-based like SARIF's.
-    return Span(
-        line=position.start.line,
-        column=position.start.column + 1,
-        end_line=position.end.line,
-        end_column=position.end.column + 1,
-    )
 
 
 def substitute(node: cst.CSTNode, replaced: Replacements) -> cst.CSTNode:

@@ -57,14 +57,16 @@ INFO = CodemodInfo(
     prefilter=tuple(
         re.compile(pattern)
         for pattern in (
-            r"shell\s*=(?!=)",
-            r"popen",
-            r"getoutput",
-            r"getstatusoutput",
-            r"create_subprocess_shell",
+            # shell= with anything but a literal False/None (those run no shell)
+            r"shell\s*=(?!=)\s*(?!False\b|None\b)",
+            r"popen\s*\(",
+            r"getoutput\s*\(",
+            r"getstatusoutput\s*\(",
+            r"create_subprocess_shell\s*\(",
             # a call of system(), but not platform.system() or subsystem()
             r"system\s*\((?<!platform\.system\()(?<!\wsystem\()",
-            r"import[^\n]*\bsystem\b",
+            # the callee imported under another name: `from os import system as run`
+            r"import[^\n]*\b(?:system|popen|getoutput|getstatusoutput|create_subprocess_shell)\b",
         )
     ),
     examples=(
