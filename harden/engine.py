@@ -41,10 +41,7 @@ class _Task:
 
 @dataclass(slots=True)
 class _Result:
-    path: str
-    before: str
-    after: str
-    accepted: list[Rewrite] = field(default_factory=list)
+    change: FileChange  # its rewrites are the accepted ones
     detected: list[Finding] = field(default_factory=list)
     unfixed: list[Unfixed] = field(default_factory=list)
     matched: set[Finding] = field(default_factory=set)
@@ -96,10 +93,8 @@ def apply(
             changes.skipped.append(result.skipped)
         changes.unfixed.extend(result.unfixed)
         matched |= result.matched
-        if result.after != result.before:
-            changes.files.append(
-                FileChange(result.path, result.before, result.after, result.accepted)
-            )
+        if result.change.after != result.change.before:
+            changes.files.append(result.change)
     for finding in relevant or ():
         if finding not in matched:
             reason = (
@@ -146,7 +141,7 @@ def _run(tasks: list[_Task], jobs: int, decide: Decide | None) -> list[_Result]:
 
 
 def _process(task: _Task, decide: Decide | None = None) -> _Result:
-    result = _Result(task.path, task.text, task.text)
+    result = _Result(FileChange(task.path, task.text, task.text))
     try:
         module = cst.parse_module(task.text)
     except (cst.ParserSyntaxError, RecursionError) as error:
@@ -163,17 +158,16 @@ def _process(task: _Task, decide: Decide | None = None) -> _Result:
             module = codemod(context, run).transform_module(module)
         except Exception as error:
             result.skipped = Skipped(task.path, f"{codemod_id} failed here: {_one_line(error)}")
-            return _Result(task.path, task.text, task.text, skipped=result.skipped)
-        result.accepted.extend(run.accepted)
+            return _Result(FileChange(task.path, task.text, task.text), skipped=result.skipped)
+        result.change.rewrites.extend(run.accepted)
         result.detected.extend(run.detected())
         result.unfixed.extend(run.unfixed)
         result.matched |= run.matched
-    result.after = module.code
-    if result.after != task.text and not _still_parses(task.text, result.after):
+    result.change.after = module.code
+    if result.change.after != task.text and not _still_parses(task.text, result.change.after):
         reason = "the rewrite would not parse (a harden bug; please report it)"
-        result.unfixed.extend(Unfixed(f, reason) for r in result.accepted for f in r.fixes)
-        result.accepted = []
-        result.after = task.text
+        result.unfixed.extend(Unfixed(f, reason) for r in result.change.rewrites for f in r.fixes)
+        result.change = FileChange(task.path, task.text, task.text)
     return result
 
 

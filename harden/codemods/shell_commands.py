@@ -252,8 +252,7 @@ class CommandPlanner(Planner):
         self._propose(node, build, traced, argv, notes)
 
     def _system(self, node: cst.Call) -> None:
-        command = _first_arg(node)
-        converted = self._convert(node, command) if command is not None else None
+        converted = self._convert_first_arg(node)
         if converted is None:
             return
         traced, words, argv, notes = converted
@@ -318,8 +317,7 @@ class CommandPlanner(Planner):
         self._propose(read_call, build, traced, argv, notes, adds=adds, drops=drops, site=node)
 
     def _getoutput(self, node: cst.Call) -> None:
-        command = _first_arg(node)
-        converted = self._convert(node, command) if command is not None else None
+        converted = self._convert_first_arg(node)
         if converted is None:
             return
         traced, words, argv, notes = converted
@@ -382,9 +380,7 @@ class CommandPlanner(Planner):
 
     # -- shared steps ------------------------------------------------------------------------
 
-    def _convert(
-        self, node: cst.Call, command: cst.BaseExpression
-    ) -> tuple[Traced, list[Word], Argv, list[str]] | None:
+    def _convert(self, node: cst.Call, command: cst.BaseExpression) -> _Converted | None:
         """Trace and split the command; on failure record a refusal and return None."""
         try:
             traced = self.tracer.trace(command)
@@ -402,6 +398,10 @@ class CommandPlanner(Planner):
             )
             return None
         return traced, words, argv, _value_notes(words)
+
+    def _convert_first_arg(self, node: cst.Call) -> _Converted | None:
+        command = _first_arg(node)
+        return self._convert(node, command) if command is not None else None
 
     def _propose(
         self,
@@ -516,6 +516,8 @@ class ShellCommands(PlannedCodemod):
 
 
 _Import = tuple[str, str | None, str | None]
+# A converted command: where it came from, its words, its argv, notes for the reviewer.
+_Converted = tuple[Traced, list[Word], Argv, list[str]]
 _MISSING_PROGRAM = (
     "A missing program now raises FileNotFoundError where sh reported exit status 127."
 )
