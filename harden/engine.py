@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -23,6 +24,7 @@ from harden.codemods import BY_ID
 from harden.codemods.base import FileRun
 from harden.findings.model import Finding
 from harden.findings.rules import codemod_for
+from harden.vendoring import is_runtime, runtime_changes
 
 Decide = Callable[[Rewrite], bool]
 
@@ -37,6 +39,7 @@ class _Task:
     codemod_ids: tuple[str, ...]
     requested: tuple[Finding, ...] | None
     accept: bool
+    in_package: bool
 
 
 @dataclass(slots=True)
@@ -46,6 +49,7 @@ class _Result:
     unfixed: list[Unfixed] = field(default_factory=list)
     matched: set[Finding] = field(default_factory=set)
     skipped: Skipped | None = None
+    uses_runtime: bool = False
 
 
 @dataclass(slots=True)
@@ -85,8 +89,10 @@ def apply(
     if requested is not None:
         relevant = [f for f in requested if codemod_for(f) in wanted]
         changes.ignored = [f for f in requested if codemod_for(f) not in wanted]
+    files = list(files)
     tasks, paths = _candidates(files, codemod_ids, requested=relevant, accept=True)
     results = _run(tasks, jobs, decide)
+    runtimes = {path: text for path, text in files if is_runtime(path)}
     matched: set[Finding] = set()
     for result in results:
         if result.skipped:
@@ -95,6 +101,8 @@ def apply(
         matched |= result.matched
         if result.change.after != result.change.before:
             changes.files.append(result.change)
+    users = [r.change.path for r in results if r.uses_runtime]
+    changes.files.extend(runtime_changes(users, runtimes))
     for finding in relevant or ():
         if finding not in matched:
             reason = (
@@ -119,15 +127,20 @@ def _candidates(
     by_path: dict[str, list[Finding]] = {}
     for finding in requested or ():
         by_path.setdefault(finding.path, []).append(finding)
+    files = list(files)
+    packages = {str(PurePosixPath(p).parent) for p, _ in files if p.endswith("__init__.py")}
     tasks: list[_Task] = []
     paths: set[str] = set()
     for path, text in files:
         paths.add(path)
+        if is_runtime(path):
+            continue  # harden's own vendored code holds nothing to harden
         if requested is not None and path not in by_path:
             continue
         if any(info.wants(text) for info in infos):
             wanted = tuple(by_path.get(path, ())) if requested is not None else None
-            tasks.append(_Task(path, text, tuple(codemod_ids), wanted, accept))
+            in_package = str(PurePosixPath(path).parent) in packages
+            tasks.append(_Task(path, text, tuple(codemod_ids), wanted, accept, in_package))
     return tasks, paths
 
 
@@ -152,7 +165,9 @@ def _process(task: _Task, decide: Decide | None = None) -> _Result:
         codemod = BY_ID[codemod_id]
         if not codemod.INFO.wants(task.text):
             continue
-        run = FileRun(task.path, choose, task.requested, source=task.text)
+        run = FileRun(
+            task.path, choose, task.requested, source=task.text, in_package=task.in_package
+        )
         context = CodemodContext(filename=task.path)
         try:
             module = codemod(context, run).transform_module(module)
@@ -163,11 +178,13 @@ def _process(task: _Task, decide: Decide | None = None) -> _Result:
         result.detected.extend(run.detected())
         result.unfixed.extend(run.unfixed)
         result.matched |= run.matched
+        result.uses_runtime |= run.uses_runtime
     result.change.after = module.code
     if result.change.after != task.text and not _still_parses(task.text, result.change.after):
         reason = "the rewrite would not parse (a harden bug; please report it)"
         result.unfixed.extend(Unfixed(f, reason) for r in result.change.rewrites for f in r.fixes)
         result.change = FileChange(task.path, task.text, task.text)
+        result.uses_runtime = False
     return result
 
 

@@ -27,6 +27,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 
 from harden.changes import Rewrite, Span, Unfixed
 from harden.codemods.focus import Focus, focus
+from harden.codemods.runtime_import import add_runtime_import
 from harden.findings.model import Finding, Severity
 
 
@@ -57,6 +58,7 @@ class CodemodInfo:
 
 
 Replacements = Mapping[cst.CSTNode, cst.CSTNode]
+Companion = tuple[cst.CSTNode, Callable[[Replacements], cst.CSTNode | cst.RemovalSentinel]]
 
 
 @dataclass(slots=True)
@@ -68,10 +70,13 @@ class Proposal:
     note: str
     severity: Severity
     message: str
-    removals: tuple[cst.CSTNode, ...] = ()  # statements that go away with this rewrite
+    # other nodes this rewrite changes (a command's variable definitions): each with the
+    # builder of its replacement, or of RemovalSentinel.REMOVE
+    companions: tuple[Companion, ...] = ()
     # (module, name, alias) imports to add when accepted / to drop if the rewrite leaves them unused
     add_imports: tuple[tuple[str, str | None, str | None], ...] = ()
     drop_imports: tuple[tuple[str, str | None, str | None], ...] = ()
+    uses_runtime: bool = False  # the rewrite calls the vendored harden_runtime module
 
 
 @dataclass(slots=True)
@@ -95,6 +100,8 @@ class FileRun:
     decide: Callable[[Rewrite], bool]
     requested: Sequence[Finding] | None = None  # None: act on every place the codemods find
     source: str = ""  # the file's text, for focusing metadata on what the prefilter found
+    in_package: bool = False  # the file's folder is a package (holds __init__.py)
+    uses_runtime: bool = False  # an accepted rewrite needs the vendored runtime
     accepted: list[Rewrite] = field(default_factory=list)
     proposed: list[Rewrite] = field(default_factory=list)
     unfixed: list[Unfixed] = field(default_factory=list)
@@ -138,6 +145,8 @@ class PlannedCodemod(Codemod):
         ):
             if self.context.scratch.get(key):
                 new = visitor(self.context).transform_module(new)
+        if self.run.uses_runtime:
+            new = add_runtime_import(new, in_package=self.run.in_package)
         return new
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
@@ -162,9 +171,13 @@ class PlannedCodemod(Codemod):
                 span=spans[plan.node],
                 codemod=self.INFO.id,
                 before="\n".join(
-                    tree.code_for_node(n).strip() for n in (*plan.removals, plan.node)
+                    tree.code_for_node(n).strip() for n, _ in (*plan.companions, (plan.node, None))
                 ),
-                after=tree.code_for_node(plan.build({})),
+                after="\n".join(
+                    tree.code_for_node(new).strip()
+                    for new in (*(b({}) for _, b in plan.companions), plan.build({}))
+                    if isinstance(new, cst.CSTNode)
+                ),
                 note=plan.note,
                 fixes=fixes,
             )
@@ -176,6 +189,7 @@ class PlannedCodemod(Codemod):
                     AddImportsVisitor.add_needed_import(self.context, module, name, alias)
                 for module, name, alias in plan.drop_imports:
                     RemoveImportsVisitor.remove_unused_import(self.context, module, name, alias)
+                self.run.uses_runtime |= plan.uses_runtime
         if not accepted:
             return tree
         return tree.visit(_Applier(accepted))
@@ -240,14 +254,20 @@ class _Applier(cst.CSTTransformer):
     def __init__(self, accepted: Mapping[cst.CSTNode, Proposal]) -> None:
         super().__init__()
         self.accepted = accepted
-        self.removed = {node for plan in accepted.values() for node in plan.removals}
+        self.companions = {
+            node: build for plan in accepted.values() for node, build in plan.companions
+        }
         self.replaced: dict[cst.CSTNode, cst.CSTNode] = {}
 
     def on_leave(
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
     ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
-        if original_node in self.removed:
-            return cst.RemovalSentinel.REMOVE
+        companion = self.companions.get(original_node)
+        if companion is not None:
+            new_node = companion(self.replaced)
+            if isinstance(new_node, cst.CSTNode):
+                self.replaced[original_node] = new_node
+            return new_node
         plan = self.accepted.get(original_node)
         if plan is None:
             if updated_node is not original_node:

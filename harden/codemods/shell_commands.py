@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -28,6 +28,7 @@ from libcst.metadata import (
 
 from harden.codemods.base import (
     CodemodInfo,
+    Companion,
     Example,
     PlannedCodemod,
     Planner,
@@ -36,6 +37,7 @@ from harden.codemods.base import (
     Replacements,
     substitute,
 )
+from harden.codemods.runtime_import import RUNTIME_MODULE
 from harden.findings.model import Severity
 from harden.shell.argv import Argv, build_argv
 from harden.shell.origin import OriginTracer, Traced, Untraceable
@@ -81,8 +83,8 @@ INFO = CodemodInfo(
             after=(
                 "import subprocess\n\n"
                 "def log(repo: str, n: int) -> str:\n"
-                '    return subprocess.run(["git", "-C", repo, "log", "-n", str(n), '
-                '"--format=%h %s"], capture_output=True, text=True).stdout\n'
+                '    cmd = ["git", "-C", repo, "log", "-n", str(n), "--format=%h %s"]\n'
+                "    return subprocess.run(cmd, capture_output=True, text=True).stdout\n"
             ),
         ),
         Example(
@@ -202,11 +204,8 @@ class CommandPlanner(Planner):
         elif names & _GETOUTPUT:
             self._getoutput(node)
         elif names & _GETSTATUSOUTPUT:
-            self._refuse(
-                node,
-                "keeping the (status, output) pair of `getstatusoutput` needs a helper harden "
-                "does not vendor yet",
-                _first_arg(node),
+            self._runtime_call(
+                node, "getstatusoutput", "It still returns (status, output), stderr merged."
             )
         elif names & _ASYNC_SHELL:
             self._create_subprocess_shell(node, names)
@@ -237,36 +236,32 @@ class CommandPlanner(Planner):
         converted = self._convert(node, command)
         if converted is None:
             return
-        traced, words, argv, notes = converted
         shell_index = node.args.index(shell)
         assert command_index is not None
 
         def build(replaced: Replacements) -> cst.CSTNode:
             call = _substituted_call(node, replaced)
             args = list(call.args)
-            args[command_index] = args[command_index].with_changes(
-                value=_argv_list(words, replaced)
-            )
+            args[command_index] = args[command_index].with_changes(value=converted.value(replaced))
             return call.with_changes(args=_without(args, shell_index))
 
-        self._propose(node, build, traced, argv, notes)
+        self._propose(node, build, converted)
 
     def _system(self, node: cst.Call) -> None:
         converted = self._convert_first_arg(node)
         if converted is None:
             return
-        traced, words, argv, notes = converted
         parent = self.get_metadata(ParentNodeProvider, node)
         used = not isinstance(parent, cst.Expr)
         if used:
-            notes.append(
+            converted.notes.append(
                 "The value is still a wait status (exit status << 8), as `os.system` returned; a "
                 "program killed by a signal now gives a negative number."
             )
 
         def build(replaced: Replacements) -> cst.CSTNode:
             call = cst.Call(
-                _subprocess_attr("call" if used else "run"), [cst.Arg(_argv_list(words, replaced))]
+                _subprocess_attr("call" if used else "run"), [cst.Arg(converted.value(replaced))]
             )
             if not used:
                 return call
@@ -275,7 +270,7 @@ class CommandPlanner(Planner):
                 status = status.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
             return status
 
-        self._propose(node, build, traced, argv, notes, drops=self._import_of(node))
+        self._propose(node, build, converted, drops=self._import_of(node))
 
     def _popen(self, node: cst.Call) -> None:
         command = _first_arg(node)
@@ -283,24 +278,22 @@ class CommandPlanner(Planner):
         if command is None:
             return
         if reader is None:
-            self._refuse(
+            self._runtime_call(
                 node,
-                "the file object `os.popen` returns is used beyond `.read()`; keeping its "
-                "`close()` wait status needs a helper harden does not vendor yet",
-                command,
+                "popen",
+                "It still returns a file object whose close() gives the wait status.",
             )
             return
         converted = self._convert(node, command)
         if converted is None:
             return
-        traced, words, argv, notes = converted
         read_call, method = reader
 
         def build(replaced: Replacements) -> cst.CSTNode:
             run = cst.Call(
                 _subprocess_attr("run"),
                 [
-                    cst.Arg(_argv_list(words, replaced)),
+                    cst.Arg(converted.value(replaced)),
                     _kw("stdout", _subprocess_attr("PIPE")),
                     _kw("text", cst.Name("True")),
                 ],
@@ -314,21 +307,22 @@ class CommandPlanner(Planner):
 
         adds: tuple[_Import, ...] = (("io", None, None),) if method == "readlines" else ()
         drops = self._import_of(node)
-        self._propose(read_call, build, traced, argv, notes, adds=adds, drops=drops, site=node)
+        self._propose(read_call, build, converted, adds=adds, drops=drops, site=node)
 
     def _getoutput(self, node: cst.Call) -> None:
         converted = self._convert_first_arg(node)
         if converted is None:
             return
-        traced, words, argv, notes = converted
-        notes.append("stderr is still merged into the output and one trailing newline removed.")
+        converted.notes.append(
+            "stderr is still merged into the output and one trailing newline removed."
+        )
 
         def build(replaced: Replacements) -> cst.CSTNode:
             call = _substituted_call(node, replaced)
             run = cst.Call(
                 _subprocess_attr("run"),
                 [
-                    cst.Arg(_argv_list(words, replaced)),
+                    cst.Arg(converted.value(replaced)),
                     _kw("stdout", _subprocess_attr("PIPE")),
                     _kw("stderr", _subprocess_attr("STDOUT")),
                     _kw("text", cst.Name("True")),
@@ -344,7 +338,28 @@ class CommandPlanner(Planner):
                 [cst.Arg(cst.SimpleString('"\\n"'))],
             )
 
-        self._propose(node, build, traced, argv, notes, drops=self._import_of(node))
+        self._propose(node, build, converted, drops=self._import_of(node))
+
+    def _runtime_call(self, node: cst.Call, helper: str, note: str) -> None:
+        """`helper(argv, ...)` from the vendored runtime, for a result stdlib cannot give
+        without a shell; the call's other arguments are kept."""
+        converted = self._convert_first_arg(node)
+        if converted is None:
+            return
+        converted.notes.append(note)
+        command_index = _command_index(node, keyword="cmd")
+
+        def build(replaced: Replacements) -> cst.CSTNode:
+            call = _substituted_call(node, replaced)
+            args = list(call.args)
+            assert command_index is not None
+            args[command_index] = args[command_index].with_changes(
+                value=converted.value(replaced), keyword=None, equal=cst.MaybeSentinel.DEFAULT
+            )
+            func = cst.Attribute(cst.Name(RUNTIME_MODULE), cst.Name(helper))
+            return call.with_changes(func=func, args=args)
+
+        self._propose(node, build, converted, drops=self._import_of(node), runtime=True)
 
     def _create_subprocess_shell(self, node: cst.Call, names: set[str]) -> None:
         command_index = _command_index(node, keyword="cmd")
@@ -353,7 +368,6 @@ class CommandPlanner(Planner):
         converted = self._convert(node, node.args[command_index].value)
         if converted is None:
             return
-        traced, words, argv, notes = converted
         module = (
             "asyncio.subprocess"
             if "asyncio.subprocess.create_subprocess_shell" in names
@@ -373,14 +387,14 @@ class CommandPlanner(Planner):
             else:
                 func = cst.Name("create_subprocess_exec")
             rest = [a for i, a in enumerate(call.args) if i != command_index]
-            args = [*_final_argv(words, replaced).as_args(), *rest]
+            args = [*converted.args(replaced), *rest]
             return call.with_changes(func=func, args=_recomma(args, call.args))
 
-        self._propose(node, build, traced, argv, notes, adds=adds, drops=drops)
+        self._propose(node, build, converted, adds=adds, drops=drops)
 
     # -- shared steps ------------------------------------------------------------------------
 
-    def _convert(self, node: cst.Call, command: cst.BaseExpression) -> _Converted | None:
+    def _convert(self, node: cst.Call, command: cst.BaseExpression) -> _Command | None:
         """Trace and split the command; on failure record a refusal and return None."""
         try:
             traced = self.tracer.trace(command)
@@ -397,9 +411,10 @@ class CommandPlanner(Planner):
                 node, f"needs a shell: {needs.feature}{detail}", command, _severity(has_values)
             )
             return None
-        return traced, words, argv, _value_notes(words)
+        variable = traced.variable if self._only_use_is_here(traced) else ""
+        return _Command(traced, words, argv, _value_notes(words), variable)
 
-    def _convert_first_arg(self, node: cst.Call) -> _Converted | None:
+    def _convert_first_arg(self, node: cst.Call) -> _Command | None:
         command = _first_arg(node)
         return self._convert(node, command) if command is not None else None
 
@@ -407,35 +422,34 @@ class CommandPlanner(Planner):
         self,
         node: cst.CSTNode,
         build: Callable[[Replacements], cst.CSTNode],
-        traced: Traced,
-        argv: Argv,
-        notes: list[str],
+        command: _Command,
         *,
         adds: tuple[_Import, ...] = (),
         drops: tuple[_Import, ...] = (),
         site: cst.Call | None = None,
+        runtime: bool = False,
     ) -> None:
         call = site or node
         assert isinstance(call, cst.Call)
-        removals = self._dead_definitions(traced)
-        if traced.variable and removals:
-            notes.append(
-                f"`{traced.variable}` was only used here, so its string is no longer built."
-            )
-        adds = (("subprocess", None, None), *adds) if self._needs_subprocess(node) else adds
-        if argv.uses_shlex:
+        notes = command.notes
+        if command.variable:
+            notes.append(f"`{command.variable}` now holds the argument list, not a command line.")
+        if not runtime and self._needs_subprocess(node):
+            adds = (("subprocess", None, None), *adds)
+        if command.argv.uses_shlex:
             adds = (*adds, ("shlex", None, None))
-        has_values = any(isinstance(p, Placeholder) for p in traced.pieces)
+        has_values = any(isinstance(p, Placeholder) for p in command.traced.pieces)
         self.plans.append(
             Proposal(
                 node=node,
                 build=build,
-                note=" ".join([_intro(call, argv), *notes, _MISSING_PROGRAM]),
+                note=" ".join([_intro(call, command.argv), *notes, _MISSING_PROGRAM]),
                 severity=_severity(has_values),
                 message=_message(call, has_values),
-                removals=removals,
+                companions=command.definition_changes(),
                 add_imports=adds,
                 drop_imports=drops,
+                uses_runtime=runtime,
             )
         )
 
@@ -475,18 +489,18 @@ class CommandPlanner(Planner):
             return None
         return call, attribute.attr.value
 
-    def _dead_definitions(self, traced: Traced) -> tuple[cst.CSTNode, ...]:
-        """The variable's defining statements, if the command was its only use."""
+    def _only_use_is_here(self, traced: Traced) -> bool:
+        """Whether the command's variable is read nowhere but at this call."""
         if not traced.definitions:
-            return ()
+            return False
         for statement in traced.definitions:
             target = statement.body[0]
             name = target.targets[0].target if isinstance(target, cst.Assign) else target.target  # type: ignore[attr-defined]
             scope = self.get_metadata(ScopeProvider, name)
             for assignment in scope[traced.variable]:
                 if len(assignment.references) > 1:
-                    return ()
-        return tuple(traced.definitions)
+                    return False
+        return True
 
     def _import_of(self, node: cst.Call) -> tuple[_Import, ...]:
         """The import that named the callee, to drop if the rewrite leaves it unused."""
@@ -516,16 +530,71 @@ class ShellCommands(PlannedCodemod):
 
 
 _Import = tuple[str, str | None, str | None]
-# A converted command: where it came from, its words, its argv, notes for the reviewer.
-_Converted = tuple[Traced, list[Word], Argv, list[str]]
+
+
+@dataclass(slots=True)
+class _Command:
+    """A command harden can run without a shell: where its text came from, its words and
+    argv, notes for the reviewer, and the variable that will hold the argv (if it was only
+    built for this call; then its definition becomes the list and the call keeps the name)."""
+
+    traced: Traced
+    words: list[Word]
+    argv: Argv
+    notes: list[str]
+    variable: str = ""
+
+    def value(self, replaced: Replacements) -> cst.BaseExpression:
+        """The argv as the call's argument."""
+        return cst.Name(self.variable) if self.variable else _argv_list(self.words, replaced)
+
+    def args(self, replaced: Replacements) -> list[cst.Arg]:
+        """The argv as separate arguments (`create_subprocess_exec(*argv)`)."""
+        if self.variable:
+            return [cst.Arg(cst.Name(self.variable), star="*")]
+        return _final_argv(self.words, replaced).as_args()
+
+    def definition_changes(self) -> tuple[Companion, ...]:
+        """The variable's last definition becomes the list; the earlier ones go."""
+        if not self.variable:
+            return ()
+        *earlier, last = self.traced.definitions
+
+        def assign_list(replaced: Replacements) -> cst.SimpleStatementLine:
+            small = last.body[0]
+            value = _argv_list(self.words, replaced)
+            if isinstance(small, cst.AnnAssign):
+                annotation = cst.Annotation(cst.parse_expression("list[str]"))
+                new: cst.BaseSmallStatement = small.with_changes(annotation=annotation, value=value)
+            else:
+                new = cst.Assign([cst.AssignTarget(cst.Name(self.variable))], value)
+            # Comments above the statements that go stay above the one that remains.
+            comments = [line for statement in earlier for line in statement.leading_lines]
+            return last.with_changes(body=[new], leading_lines=[*comments, *last.leading_lines])
+
+        removals = tuple((statement, _remove) for statement in earlier)
+        return (*removals, (last, assign_list))
+
+
+def _remove(_replaced: Replacements) -> cst.RemovalSentinel:
+    return cst.RemovalSentinel.REMOVE
+
+
 _MISSING_PROGRAM = (
     "A missing program now raises FileNotFoundError where sh reported exit status 127."
 )
 
 
 def _intro(call: cst.Call, argv: Argv) -> str:
-    first = cst.Module([]).code_for_node(argv.items[0].value)
-    return f"Runs {first} directly instead of through /bin/sh, so no value can add shell syntax."
+    first = argv.items[0].value
+    program = (
+        first.evaluated_value
+        if isinstance(first, cst.SimpleString)
+        else cst.Module([]).code_for_node(first)
+    )
+    return (
+        f"Runs `{program}` directly instead of through /bin/sh, so no value can add shell syntax."
+    )
 
 
 def _value_notes(words: list[Word]) -> list[str]:

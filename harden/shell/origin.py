@@ -529,6 +529,10 @@ def _is_pure(expr: cst.CSTNode) -> bool:
         return True
     if isinstance(expr, cst.Attribute):
         return _is_pure(expr.value)
+    if isinstance(expr, cst.Tuple | cst.List):  # e.g. the (value,) of a `%d` harden builds
+        return all(
+            not isinstance(e, cst.StarredElement) and _is_pure(e.value) for e in expr.elements
+        )
     if isinstance(expr, cst.Subscript):
         return _is_pure(expr.value) and all(
             isinstance(s.slice, cst.Index) and _is_pure(s.slice.value) for s in expr.slice

@@ -158,22 +158,47 @@ UNTRACEABLE = {
         "def f(x):\n    subprocess.run(['ls', x], shell=True)\n",
         "a list with `shell=True` hands its items to sh as $0, $1, ...",
     ),
-    "getstatusoutput": (
-        "def f(x):\n    return subprocess.getstatusoutput(f'ls {x}')\n",
-        "keeping the (status, output) pair of `getstatusoutput` needs a helper harden does not "
-        "vendor yet",
-    ),
-    "popen-iterated": (
-        "def f(x):\n    for line in os.popen(f'ls {x}'):\n        print(line)\n",
-        "the file object `os.popen` returns is used beyond `.read()`; keeping its `close()` wait "
-        "status needs a helper harden does not vendor yet",
-    ),
 }
 
 
 @pytest.mark.parametrize(("body", "reason"), UNTRACEABLE.values(), ids=UNTRACEABLE.keys())
 def test_command_harden_cannot_follow_is_reported(apply: Apply, body: str, reason: str) -> None:
     assert refused(apply, body) == [reason]
+
+
+@pytest.mark.parametrize(
+    ("call", "rewritten"),
+    [
+        ("subprocess.getstatusoutput(f'ls {x}')", 'harden_runtime.getstatusoutput(["ls", str(x)])'),
+        (
+            "subprocess.getstatusoutput(f'ls {x}', encoding='utf-8')",
+            "harden_runtime.getstatusoutput([\"ls\", str(x)], encoding='utf-8')",
+        ),
+        ("os.popen(f'ls {x}')", 'harden_runtime.popen(["ls", str(x)])'),
+        ("os.popen(f'sort -o {x}', 'w')", 'harden_runtime.popen(["sort", "-o", str(x)], \'w\')'),
+        ("os.popen(f'sort {x}', 'r', 1)", "harden_runtime.popen([\"sort\", str(x)], 'r', 1)"),
+    ],
+)
+def test_results_stdlib_cannot_give_without_a_shell_use_the_runtime(
+    apply: Apply, call: str, rewritten: str
+) -> None:
+    new, run = apply(HEADER + f"def f(x):\n    return {call}\n")
+    assert f"return {rewritten}\n" in new
+    assert "import harden_runtime\n" in new and run.uses_runtime
+
+
+def test_the_runtime_import_inside_a_package_falls_back_for_scripts() -> None:
+    source = '"""Doc."""\nfrom __future__ import annotations\nimport os\n\n\ndef f(x):\n'
+    source += "    return os.popen(f'ls {x}')\n"
+    run = FileRun(path="pkg/module.py", decide=lambda rewrite: True, in_package=True)
+    new = ShellCommands(CodemodContext(), run).transform_module(cst.parse_module(source)).code
+    assert new.startswith(
+        '"""Doc."""\nfrom __future__ import annotations\n'
+        "try:\n    from . import harden_runtime\n"
+        "except ImportError:  # run as a script: no parent package\n    import harden_runtime\n"
+    )
+    again = ShellCommands(CodemodContext(), run).transform_module(cst.parse_module(new)).code
+    assert again == new
 
 
 def test_refusal_severity_depends_on_values(apply: Apply) -> None:
@@ -335,16 +360,16 @@ def test_future_import_stays_first(apply: Apply) -> None:
 @pytest.mark.parametrize(
     ("expression", "rewritten"),
     [
-        ("os.system(c) + 1", '(subprocess.call(["ls"]) << 8) + 1'),
-        ("-os.system(c)", '-(subprocess.call(["ls"]) << 8)'),
-        ("not os.system(c)", 'not subprocess.call(["ls"]) << 8'),
-        ("os.system(c) == 0", 'subprocess.call(["ls"]) << 8 == 0'),
-        ("[os.system(c)]", '[subprocess.call(["ls"]) << 8]'),
+        ("os.system(c) + 1", "(subprocess.call(c) << 8) + 1"),
+        ("-os.system(c)", "-(subprocess.call(c) << 8)"),
+        ("not os.system(c)", "not subprocess.call(c) << 8"),
+        ("os.system(c) == 0", "subprocess.call(c) << 8 == 0"),
+        ("[os.system(c)]", "[subprocess.call(c) << 8]"),
     ],
 )
 def test_wait_status_keeps_its_precedence(apply: Apply, expression: str, rewritten: str) -> None:
     new, _ = apply(f"import os\n\n\ndef f():\n    c = 'ls'\n    return {expression}\n")
-    assert new == f"import subprocess\n\n\ndef f():\n    return {rewritten}\n"
+    assert new == f'import subprocess\n\n\ndef f():\n    c = ["ls"]\n    return {rewritten}\n'
 
 
 def test_readlines_splits_only_at_newlines(apply: Apply) -> None:
@@ -380,9 +405,9 @@ def test_create_subprocess_shell_imported_by_name(apply: Apply) -> None:
         ("    os.system(rf\"grep '\\d{{2}}' {x}\")\n", '["grep", "\\\\d{2}", str(x)]'),
         # A backslash ending one piece of an implicit concatenation escapes the next one.
         ('    os.system("echo a\\\\" " b")\n', '["echo", "a b"]'),
-        # `+=` with a value extends the command like `+` does.
-        ('    cmd = "ls "\n    cmd += x\n    os.system(cmd)\n', '["ls", str(x)]'),
-        ('    cmd = "ls"\n    cmd += f" {x}"\n    os.system(cmd)\n', '["ls", str(x)]'),
+        # `+=` with a value extends the command like `+` does; the variable becomes the list.
+        ('    cmd = "ls "\n    cmd += x\n    os.system(cmd)\n', "cmd"),
+        ('    cmd = "ls"\n    cmd += f" {x}"\n    os.system(cmd)\n', "cmd"),
         # Built once per pass of the loop, so the same on every pass.
         (
             '    for y in x:\n        cmd = "ls"\n        cmd += f" {y}"\n        os.system(cmd)\n',
@@ -411,11 +436,29 @@ def test_variable_used_elsewhere_is_kept(apply: Apply) -> None:
     assert "was only used here" not in run.accepted[0].note
 
 
-def test_variable_used_only_here_is_removed(apply: Apply) -> None:
-    new, run = apply("import os\n\n\ndef f(x):\n    cmd = f'ls {x}'\n    os.system(cmd)\n")
-    assert new == 'import subprocess\n\n\ndef f(x):\n    subprocess.run(["ls", str(x)])\n'
-    assert "`cmd` was only used here" in run.accepted[0].note
-    assert run.accepted[0].before == "cmd = f'ls {x}'\nos.system(cmd)"
+def test_variable_used_only_here_now_holds_the_argument_list(apply: Apply) -> None:
+    new, run = apply(
+        "import os\n\n\ndef f(x):\n"
+        "    # the listing command\n"
+        "    cmd = 'ls'\n"
+        "    cmd += f' {x}'\n"
+        "    os.system(cmd)\n"
+    )
+    assert new == (
+        "import subprocess\n\n\ndef f(x):\n"
+        "    # the listing command\n"
+        '    cmd = ["ls", str(x)]\n'
+        "    subprocess.run(cmd)\n"
+    )
+    rewrite = run.accepted[0]
+    assert "`cmd` now holds the argument list" in rewrite.note
+    assert rewrite.before == "# the listing command\ncmd = 'ls'\ncmd += f' {x}'\nos.system(cmd)"
+    assert rewrite.after == '# the listing command\ncmd = ["ls", str(x)]\nsubprocess.run(cmd)'
+
+
+def test_annotated_variable_gets_a_list_annotation(apply: Apply) -> None:
+    new, _ = apply("import os\n\n\ndef f(x):\n    cmd: str = f'ls {x}'\n    os.system(cmd)\n")
+    assert '    cmd: list[str] = ["ls", str(x)]\n    subprocess.run(cmd)\n' in new
 
 
 # -- review: decisions and requested findings ----------------------------------------------------

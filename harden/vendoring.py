@@ -1,0 +1,39 @@
+"""The copies of harden's runtime a change set must add or bring up to date.
+
+The runtime (harden/runtime.py, stdlib only) is copied as `harden_runtime.py` into every folder
+holding a module that a rewrite made import it, so the hardened server runs without harden
+installed. A copy already identical is left alone; an older one is replaced in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath
+
+from harden.changes import FileChange
+from harden.codemods.runtime_import import RUNTIME_MODULE
+
+RUNTIME_FILENAME = f"{RUNTIME_MODULE}.py"
+
+
+def runtime_source() -> str:
+    return (Path(__file__).parent / "runtime.py").read_text(encoding="utf-8")
+
+
+def runtime_path_beside(module_path: str) -> str:
+    return (PurePosixPath(module_path).parent / RUNTIME_FILENAME).as_posix()
+
+
+def is_runtime(path: str) -> bool:
+    return PurePosixPath(path).name == RUNTIME_FILENAME
+
+
+def runtime_changes(users: Iterable[str], existing: Mapping[str, str]) -> list[FileChange]:
+    """New or updated runtime copies beside each module in `users` (paths of modules)."""
+    source = runtime_source()
+    changes = []
+    for path in sorted({runtime_path_beside(user) for user in users}):
+        before = existing.get(path, "")
+        if before != source:
+            changes.append(FileChange(path, before, source))
+    return changes

@@ -1,0 +1,117 @@
+"""Rewrites that need the runtime: the copy is vendored beside the module and the module runs.
+
+A package module and a top-level script use `os.popen` objects and `getstatusoutput`; after
+`harden apply --in-place` they import the vendored `harden_runtime.py` and return what they
+returned before, whether imported as part of the package or run as scripts.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from harden import engine
+from harden.sources import working_tree
+from harden.vendoring import RUNTIME_FILENAME, runtime_source
+
+TOOLS = '''"""Tools of an example package."""
+import os
+import subprocess
+
+
+def checksum(path):
+    pipe = os.popen(f"cksum {path}")
+    line = pipe.read()
+    return line.split()[0], pipe.close()
+
+
+def failing(path):
+    pipe = os.popen(f"ls {path}")
+    pipe.read()
+    return pipe.close()
+
+
+def release(path):
+    return subprocess.getstatusoutput(f"cat {path}")
+
+
+if __name__ == "__main__":
+    print(checksum("data.txt"), failing("/no/such/dir"), release("data.txt"))
+'''
+
+SCRIPT = """import subprocess
+
+
+def count(path):
+    status, output = subprocess.getstatusoutput("wc -l " + path)
+    return status, output.split()[0]
+
+
+if __name__ == "__main__":
+    print(count("data.txt"))
+"""
+
+
+def _project(root: Path) -> Path:
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "tools.py").write_text(TOOLS)
+    (root / "script.py").write_text(SCRIPT)
+    (root / "data.txt").write_text("one\ntwo\nthree\n")
+    return root
+
+
+def _run(root: Path, code: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _apply_in_place(root: Path) -> list[str]:
+    tree = working_tree(root, None)
+    changes = engine.apply(tree.files, ["shell-commands"], phase=5, jobs=1)
+    for change in changes.files:
+        (root / change.path).write_text(change.after)
+    return sorted(change.path for change in changes.files)
+
+
+CALLS = (
+    "import pkg.tools as t, script as s;"
+    "print(t.checksum('data.txt'), t.failing('/no/such/dir'), t.release('data.txt'),"
+    " s.count('data.txt'))"
+)
+
+
+def test_vendored_runtime_keeps_results(tmp_path: Path) -> None:
+    original = _project(tmp_path / "original")
+    hardened = _project(tmp_path / "hardened")
+    assert _apply_in_place(hardened) == [
+        RUNTIME_FILENAME,
+        "pkg/harden_runtime.py",
+        "pkg/tools.py",
+        "script.py",
+    ]
+    assert (hardened / "pkg" / RUNTIME_FILENAME).read_text() == runtime_source()
+    tools = (hardened / "pkg" / "tools.py").read_text()
+    assert "from . import harden_runtime" in tools and "shell" not in tools
+    assert "import harden_runtime\n" in (hardened / "script.py").read_text()
+    assert _run(hardened, CALLS) == _run(original, CALLS)
+    for script in ("pkg/tools.py", "script.py"):
+        before = _run(original, f"import runpy; runpy.run_path({script!r}, run_name='__main__')")
+        after = subprocess.run(
+            [sys.executable, script], cwd=hardened, capture_output=True, text=True, check=True
+        ).stdout
+        assert after == before
+
+
+def test_applying_again_changes_nothing_and_updates_an_old_copy(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    _apply_in_place(root)
+    assert _apply_in_place(root) == []
+    (root / "pkg" / "tools.py").write_text(TOOLS)  # an unhardened module again
+    (root / "pkg" / RUNTIME_FILENAME).write_text('"""an older runtime"""\n')
+    assert _apply_in_place(root) == ["pkg/harden_runtime.py", "pkg/tools.py"]
+    assert (root / "pkg" / RUNTIME_FILENAME).read_text() == runtime_source()
+    shutil.rmtree(root / "pkg" / "__pycache__", ignore_errors=True)
