@@ -201,11 +201,13 @@ class PlannedCodemod(Codemod):
         position = wrapper.resolve(PositionProvider)[node]
         shift = 0
         if self.focus is not None:
+            # Map back through the nearest kept statement, whose line in the file is known.
             parents = wrapper.resolve(ParentNodeProvider)
-            top = node
-            while not isinstance(parents[top], cst.Module):
-                top = parents[top]
-            shift = self.focus.real_start[top] - wrapper.resolve(PositionProvider)[top].start.line
+            anchor = node
+            while anchor not in self.focus.real_start:
+                anchor = parents[anchor]
+            start = wrapper.resolve(PositionProvider)[anchor].start.line
+            shift = self.focus.real_start[anchor] - start
         # libcst columns are 0-based; ours are 1-based like SARIF's.
         return Span(
             line=position.start.line + shift,

@@ -3,8 +3,9 @@
 libcst's scope, qualified-name, parent and position metadata cost about a second per 2,700-line
 file here, so resolving them for a whole file to look at two calls is most of harden's run
 time. A focus module holds the same (immutable, shared) statement nodes as the parsed file, but
-only the top-level statements whose lines a prefilter pattern matched, plus the imports and
-other simple or guarded module-level statements that name resolution needs. Metadata on it
+only the top-level statements whose lines a prefilter pattern matched — of a matched class, only
+its matched members — plus the imports and other simple or guarded statements that name
+resolution needs. Metadata on it
 answers the same questions for the kept nodes; `real_start` maps its lines back to the file's.
 
 It never changes the module that gets rewritten, and gives up (returns None) whenever the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import operator
 import re
 import warnings
 from collections.abc import Sequence
@@ -27,45 +29,82 @@ import libcst as cst
 @dataclass(frozen=True, slots=True)
 class Focus:
     module: cst.Module
-    real_start: dict[cst.CSTNode, int]  # kept top-level statement -> its first line in the file
+    real_start: dict[cst.CSTNode, int]  # kept statement -> the line libcst starts it on
 
 
 def focus(tree: cst.Module, text: str, patterns: Sequence[re.Pattern[str]]) -> Focus | None:
-    lines = _statement_lines(text)
-    if lines is None or len(lines) != len(tree.body):
+    module = _parse(text)
+    if module is None:
         return None
-    starts = [start for start, _ in lines]
     hits = sorted(
         {text.count("\n", 0, match.start()) + 1 for p in patterns for match in p.finditer(text)}
     )
-    kept: list[cst.BaseStatement] = []
     real_start: dict[cst.CSTNode, int] = {}
-    for index, statement in enumerate(tree.body):
-        end = starts[index + 1] if index + 1 < len(starts) else float("inf")
-        first_hit = bisect.bisect_left(hits, starts[index])
-        hit = first_hit < len(hits) and hits[first_hit] < end
-        if hit or isinstance(statement, cst.SimpleStatementLine | cst.Try | cst.If):
-            kept.append(statement)
-            real_start[statement] = lines[index][1]
-    if len(kept) == len(tree.body):
+    body = _reduce(list(tree.body), module.body, hits, real_start, end=float("inf"))
+    unchanged = body is not None and all(map(operator.is_, body, tree.body))
+    if body is None or (unchanged and len(body) == len(tree.body)):
         return None
-    return Focus(tree.with_changes(body=kept), real_start)
+    return Focus(tree.with_changes(body=body), real_start)
 
 
-def _statement_lines(text: str) -> list[tuple[int, int]] | None:
-    """Per top-level statement as libcst counts them (`a; b` on one line is one statement):
-    its first line including decorators, and the line libcst's position starts on (the
-    `def`/`class` keyword, after the decorators)."""
+def _reduce(
+    statements: list[cst.BaseStatement],
+    nodes: list[ast.stmt],
+    hits: list[int],
+    real_start: dict[cst.CSTNode, int],
+    *,
+    end: float,
+) -> list[cst.BaseStatement] | None:
+    """The statements of one block worth keeping; a hit class keeps only its hit members.
+
+    Records in `real_start` the first line of every kept statement (an anchor for mapping
+    lines back). None when ast's and libcst's statements do not pair up one to one.
+    """
+    lines = _statement_lines(nodes)
+    if len(lines) != len(statements):
+        return None
+    kept: list[cst.BaseStatement] = []
+    for index, statement in enumerate(statements):
+        first, anchor, node = lines[index]
+        until = lines[index + 1][0] if index + 1 < len(lines) else end
+        position = bisect.bisect_left(hits, first)
+        hit = position < len(hits) and hits[position] < until
+        if not hit and not isinstance(statement, cst.SimpleStatementLine | cst.Try | cst.If):
+            continue
+        if (
+            hit
+            and isinstance(statement, cst.ClassDef)
+            and isinstance(node, ast.ClassDef)
+            and isinstance(statement.body, cst.IndentedBlock)
+        ):
+            members = list(statement.body.body)
+            inner = _reduce(members, node.body, hits, real_start, end=until)
+            if inner is not None and len(inner) < len(members):
+                # A new class node holding the same member nodes; not an anchor itself.
+                kept.append(statement.with_changes(body=statement.body.with_changes(body=inner)))
+                continue
+        kept.append(statement)
+        real_start[statement] = anchor
+    return kept
+
+
+def _parse(text: str) -> ast.Module | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
         try:
-            body = ast.parse(text).body
+            return ast.parse(text)
         except (SyntaxError, ValueError, RecursionError):
             return None
-    lines: list[tuple[int, int]] = []
-    for node in body:
+
+
+def _statement_lines(nodes: list[ast.stmt]) -> list[tuple[int, int, ast.stmt]]:
+    """Per statement as libcst counts them (`a; b` on one line is one statement): its first
+    line including decorators, the line libcst's position starts on (the `def`/`class`
+    keyword, after the decorators), and the ast node."""
+    lines: list[tuple[int, int, ast.stmt]] = []
+    for node in nodes:
         decorators = getattr(node, "decorator_list", [])
         first = min([node.lineno, *(d.lineno for d in decorators)])
         if not lines or lines[-1][0] != first:
-            lines.append((first, node.lineno))
+            lines.append((first, node.lineno, node))
     return lines

@@ -1,0 +1,78 @@
+"""Focusing metadata on what the prefilter found must not change any result.
+
+Every fixture server, and a module shaped to trip the line mapping (decorators, a big class
+with one matching method, `a; b` statements, statements after the class), give the same
+rewrites, spans, refusals and output with and without a focus module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.codemod import CodemodContext
+
+from harden.codemods.base import FileRun
+from harden.codemods.focus import focus
+from harden.codemods.shell_commands import INFO, ShellCommands
+
+SERVERS = Path(__file__).resolve().parents[2] / "fixtures" / "servers"
+
+TRICKY = '''"""A module whose statement lines are easy to get wrong."""
+import os; import subprocess
+
+
+def decorator(f):
+    return f
+
+
+class Big:
+    """Many members, one of them runs a shell."""
+
+    size = 3
+
+    def first(self):
+        return 1
+
+    @decorator
+    @decorator
+    def second(self, path):
+        cmd = f"ls {path}"
+        return os.system(cmd)
+
+    def third(self):
+        return 3
+
+
+@decorator
+def after(x):
+    return subprocess.run(f"echo {x} | wc", shell=True)
+
+
+x = 1; y = os.popen("uname -a").read()
+'''
+
+
+def _run(source: str, *, focused: bool) -> tuple[str, list[tuple[object, ...]]]:
+    run = FileRun("m.py", decide=lambda rewrite: True, source=source if focused else "")
+    new = ShellCommands(CodemodContext(), run).transform_module(cst.parse_module(source)).code
+    seen = [(r.span, r.before, r.after, r.note) for r in run.accepted]
+    seen += [(u.finding, u.reason) for u in run.unfixed]
+    return new, seen
+
+
+SOURCES = {p.name: p.read_text() for p in sorted(SERVERS.rglob("*.py"))} | {"tricky": TRICKY}
+
+
+@pytest.mark.parametrize("source", SOURCES.values(), ids=SOURCES.keys())
+def test_focus_changes_no_result(source: str) -> None:
+    assert _run(source, focused=True) == _run(source, focused=False)
+
+
+def test_focus_keeps_only_matching_members_of_a_class() -> None:
+    found = focus(cst.parse_module(TRICKY), TRICKY, INFO.prefilter)
+    assert found is not None
+    code = found.module.code
+    assert "def second" in code and "def first" not in code and "def third" not in code
+    assert "def after" in code and "def decorator" not in code
