@@ -178,6 +178,11 @@ class _Lexer:
                 raise NeedsShell("command substitution", "backticks")
             elif char in _GLOB:
                 raise NeedsShell("glob", f"`{char}` expands to file names")
+            elif char == "{" and not self.started and _bare_braces(text, i, followed_by_value):
+                # `{}` as a whole word (find -exec ... {} +) is plain text to sh: braces
+                # expand only around a comma or `..`, and group only as separate words.
+                self._literal("{}")
+                i += 1
             elif char in "{}":
                 raise NeedsShell("brace group or expansion", f"`{char}`")
             elif not self.started and char == "~":
@@ -223,6 +228,14 @@ def _expansion(text: str, i: int) -> str:
     """How the expansion at text[i] (a `$`) starts, for the report: `$HOME`, `$(`, `${`."""
     match = _EXPANSION.match(text, i)
     return f"`{match[0] if match else '$'}`"
+
+
+def _bare_braces(text: str, i: int, followed_by_value: bool) -> bool:
+    """Whether text[i:] starts with the word `{}` standing alone."""
+    if text[i + 1 : i + 2] != "}":
+        return False
+    after = text[i + 2 : i + 3]
+    return after in _BLANKS + "\n" if after else not followed_by_value
 
 
 def _operator_name(char: str, nxt: str) -> str:

@@ -241,6 +241,8 @@ def test_literal_text_is_none_for_a_word_with_a_value() -> None:
         ("ls file?", "glob"),
         ("ls [ab]", "glob"),
         ("echo {a,b}", "brace group or expansion"),
+        ("echo {}x", "brace group or expansion"),
+        ("echo x{}", "brace group or expansion"),
         ("{ ls; }", "brace group or expansion"),
         ("ls ~", "tilde expansion"),
         ("ls ~/src", "tilde expansion"),
@@ -275,3 +277,15 @@ def test_needs_shell_message_names_feature_and_detail() -> None:
         split_words(["ls | wc"])
     assert str(raised.value) == "pipe: `|`"
     assert raised.value.detail == "`|`"
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ("find . -name x -exec rm {} +", ["find", ".", "-name", "x", "-exec", "rm", "{}", "+"]),
+        ("echo {}", ["echo", "{}"]),
+        ("echo '{a,b}'", ["echo", "{a,b}"]),
+    ],
+)
+def test_a_bare_brace_pair_is_a_plain_word(command: str, words: list[str]) -> None:
+    assert [literal_text(word) for word in split_words([command])] == words
