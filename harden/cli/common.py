@@ -7,6 +7,7 @@ the person at the terminal go to stderr through `err`, so `harden ... > file` st
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,8 @@ class HardenError(Exception):
     """A failure the user can act on; main() prints it as one line and exits with 2."""
 
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output (CI logs, files) has no terminal width; rich would assume 80 columns.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

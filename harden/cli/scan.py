@@ -84,19 +84,21 @@ def _with_fix(finding: Finding, result: engine.ScanResult, phase_of: dict[str, i
 def _table(result: engine.ScanResult, phase_of: dict[str, int]) -> None:
     if result.findings:
         table = Table(title=f"harden scan: {len(result.findings)} findings", title_justify="left")
-        for column in ("severity", "location", "problem", "fix"):
-            table.add_column(column, overflow="fold")
+        table.add_column("severity", no_wrap=True)
+        table.add_column("location", no_wrap=True)
+        table.add_column("problem", ratio=3)
+        table.add_column("fix", ratio=2)
         colour = {Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
         for finding in result.findings:
             reason = result.reasons.get(finding)
             fix = (
                 f"[dim]not rewritten: {reason}[/]"
                 if reason
-                else f"harden apply --phase {phase_of.get(finding.rule_id, '?')}"
+                else f"phase {phase_of.get(finding.rule_id, '?')} rewrites it"
             )
             table.add_row(
                 f"[{colour[finding.severity]}]{finding.severity.label}[/]",
-                finding.location,
+                f"{finding.path}:{finding.line}",
                 finding.message,
                 fix,
             )

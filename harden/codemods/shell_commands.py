@@ -624,8 +624,9 @@ def _value_notes(words: list[Word]) -> list[str]:
 
 def _message(call: cst.Call, has_values: bool) -> str:
     callee = cst.Module([]).code_for_node(call.func)
-    text = f"`{callee}` runs a command through /bin/sh"
-    return text + ("; values spliced into it can inject shell syntax" if has_values else "")
+    if has_values:
+        return f"`{callee}` runs a shell command built from values: injectable"
+    return f"`{callee}` runs a constant command through /bin/sh"
 
 
 def _severity(has_values: bool) -> Severity:
