@@ -63,8 +63,8 @@ def main() -> int:
         print(f"{'command':<40} {'best wall time':>15}")
         for name, seconds in rows:
             print(f"{name:<40} {seconds:>13.2f} s")
-        parsed = scan.stderr.strip().splitlines()[-1] if scan.stderr.strip() else ""
-        print(f"harden prefilter: {parsed}")
+        counts = scan.stderr.strip().splitlines()[-1] if scan.stderr.strip() else "?"
+        print(f"harden prefilter: {counts}")
         if bandit:
             print(f"ratio harden scan / bandit: {scan_time / bandit_time:.2f}")
         per_2000 = scan_time * 2000 / max(files, 1)

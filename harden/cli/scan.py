@@ -63,6 +63,9 @@ def scan(
         print(json.dumps(to_sarif(result.findings, __version__, help_text), indent=2))
     else:
         _table(result, phase_of)
+    for skipped in result.skipped:
+        err.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
+    err.print(f"[dim]{result.files} Python files read, {result.candidates} parsed.[/]")
     if fail_on is not None:
         threshold = Severity[fail_on.name.upper()]
         if any(f.severity >= threshold for f in result.findings):
@@ -105,8 +108,3 @@ def _table(result: engine.ScanResult, phase_of: dict[str, int]) -> None:
         out.print(table)
     else:
         out.print("harden scan: no findings")
-    for skipped in result.skipped:
-        err.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
-    err.print(
-        f"[dim]{result.files} Python files read, {result.candidates} parsed.[/]", highlight=False
-    )
