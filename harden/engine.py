@@ -22,6 +22,7 @@ from libcst.codemod import CodemodContext
 from harden.changes import ChangeSet, FileChange, Rewrite, Skipped, Unfixed
 from harden.codemods import BY_ID
 from harden.codemods.base import FileRun
+from harden.codemods.focus import focus_text
 from harden.findings.model import Finding
 from harden.findings.rules import codemod_for
 from harden.vendoring import is_runtime, runtime_changes
@@ -155,30 +156,43 @@ def _run(tasks: list[_Task], jobs: int, decide: Decide | None) -> list[_Result]:
 
 def _process(task: _Task, decide: Decide | None = None) -> _Result:
     result = _Result(FileChange(task.path, task.text, task.text))
+    codemods = [BY_ID[i] for i in task.codemod_ids if BY_ID[i].INFO.wants(task.text)]
+    # A scan rewrites nothing, so it parses only the lines the prefilters point at.
+    scanning = decide is None and not task.accept
+    patterns = [pattern for codemod in codemods for pattern in codemod.INFO.prefilter]
+    partial = focus_text(task.text, patterns) if scanning else None
     try:
-        module = cst.parse_module(task.text)
+        module = _parse(partial.text if partial else task.text, task.text)
     except (cst.ParserSyntaxError, RecursionError) as error:
         result.skipped = Skipped(task.path, f"does not parse: {_one_line(error)}")
         return result
+    if partial is not None and module.code != partial.text:
+        partial = None  # the excerpt did not parse on its own; the whole file did
     choose = decide or (lambda _rewrite: task.accept)
-    for codemod_id in task.codemod_ids:
-        codemod = BY_ID[codemod_id]
-        if not codemod.INFO.wants(task.text):
-            continue
+    for codemod in codemods:
         run = FileRun(
-            task.path, choose, task.requested, source=task.text, in_package=task.in_package
+            task.path,
+            choose,
+            task.requested,
+            source="" if partial else task.text,
+            in_package=task.in_package,
+            line_map=partial.lines if partial else None,
         )
         context = CodemodContext(filename=task.path)
         try:
             module = codemod(context, run).transform_module(module)
         except Exception as error:
-            result.skipped = Skipped(task.path, f"{codemod_id} failed here: {_one_line(error)}")
-            return _Result(FileChange(task.path, task.text, task.text), skipped=result.skipped)
+            reason = f"{codemod.INFO.id} failed here: {_one_line(error)}"
+            return _Result(
+                FileChange(task.path, task.text, task.text), skipped=Skipped(task.path, reason)
+            )
         result.change.rewrites.extend(run.accepted)
         result.detected.extend(run.detected())
         result.unfixed.extend(run.unfixed)
         result.matched |= run.matched
         result.uses_runtime |= run.uses_runtime
+    if partial is not None:
+        return result
     result.change.after = module.code
     if result.change.after != task.text and not _still_parses(task.text, result.change.after):
         reason = "the rewrite would not parse (a harden bug; please report it)"
@@ -186,6 +200,17 @@ def _process(task: _Task, decide: Decide | None = None) -> _Result:
         result.change = FileChange(task.path, task.text, task.text)
         result.uses_runtime = False
     return result
+
+
+def _parse(text: str, whole: str) -> cst.Module:
+    """Parse `text` (an excerpt of `whole`, or `whole` itself); an excerpt that does not parse
+    on its own falls back to the whole file, which the caller notices by the code."""
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError:
+        if text is whole:
+            raise
+        return cst.parse_module(whole)
 
 
 def _still_parses(before: str, after: str) -> bool:

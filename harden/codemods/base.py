@@ -101,6 +101,8 @@ class FileRun:
     requested: Sequence[Finding] | None = None  # None: act on every place the codemods find
     source: str = ""  # the file's text, for focusing metadata on what the prefilter found
     in_package: bool = False  # the file's folder is a package (holds __init__.py)
+    # When only some of the file's lines were parsed: the file's line number of each.
+    line_map: Sequence[int] | None = None
     uses_runtime: bool = False  # an accepted rewrite needs the vendored runtime
     accepted: list[Rewrite] = field(default_factory=list)
     proposed: list[Rewrite] = field(default_factory=list)
@@ -208,11 +210,14 @@ class PlannedCodemod(Codemod):
                 anchor = parents[anchor]
             start = wrapper.resolve(PositionProvider)[anchor].start.line
             shift = self.focus.real_start[anchor] - start
+        line, end_line = position.start.line + shift, position.end.line + shift
+        if self.run.line_map is not None:
+            line, end_line = self.run.line_map[line - 1], self.run.line_map[end_line - 1]
         # libcst columns are 0-based; ours are 1-based like SARIF's.
         return Span(
-            line=position.start.line + shift,
+            line=line,
             column=position.start.column + 1,
-            end_line=position.end.line + shift,
+            end_line=end_line,
             end_column=position.end.column + 1,
         )
 

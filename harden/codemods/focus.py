@@ -108,3 +108,57 @@ def _statement_lines(nodes: list[ast.stmt]) -> list[tuple[int, int, ast.stmt]]:
         if not lines or lines[-1][0] != first:
             lines.append((first, node.lineno, node))
     return lines
+
+
+@dataclass(frozen=True, slots=True)
+class FocusText:
+    """The lines of a file worth parsing when nothing will be rewritten, and where each
+    came from: `lines[i]` is the file's line number of line i + 1 of `text`."""
+
+    text: str
+    lines: list[int]
+
+
+def focus_text(text: str, patterns: Sequence[re.Pattern[str]]) -> FocusText | None:
+    """Whole source lines of what `focus` would keep (but only imports, not other simple
+    statements): enough for a scan, which never rewrites, to parse a fraction of a big file."""
+    module = _parse(text)
+    if module is None:
+        return None
+    hits = sorted(
+        {text.count("\n", 0, match.start()) + 1 for p in patterns for match in p.finditer(text)}
+    )
+    ranges: list[tuple[int, int]] = []
+    _keep_lines(module.body, hits, ranges, end=float("inf"))
+    source = text.splitlines(keepends=True)
+    numbers = sorted({n for first, last in ranges for n in range(first, last + 1)})
+    if len(numbers) == len(source):
+        return None
+    kept = "".join(source[n - 1] for n in numbers)
+    return FocusText(kept if kept.endswith("\n") or not kept else kept + "\n", numbers)
+
+
+def _keep_lines(
+    nodes: list[ast.stmt], hits: list[int], ranges: list[tuple[int, int]], *, end: float
+) -> None:
+    for index, (first, _, node) in enumerate(lines := _statement_lines(nodes)):
+        until = lines[index + 1][0] if index + 1 < len(lines) else end
+        position = bisect.bisect_left(hits, first)
+        hit = position < len(hits) and hits[position] < until
+        last = node.end_lineno or node.lineno
+        if isinstance(node, ast.ClassDef) and hit and node.body:
+            # The class line(s), then only the members that matter.
+            ranges.append((first, _statement_lines(node.body)[0][0] - 1))
+            members: list[tuple[int, int]] = []
+            _keep_lines(node.body, hits, members, end=until)
+            ranges.extend(members or [(first, last)])
+        elif hit or _imports(node):
+            ranges.append((first, last))
+
+
+def _imports(node: ast.stmt) -> bool:
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return True
+    return isinstance(node, ast.Try | ast.If) and any(
+        isinstance(inner, ast.Import | ast.ImportFrom) for inner in ast.walk(node)
+    )

@@ -1,0 +1,79 @@
+"""The engine's shortcuts must not change what it finds.
+
+A scan parses only the lines its prefilters point at; apply parses the whole file. For every
+fixture server and a module shaped to trip the line mapping, a scan reports exactly the places
+apply proposes or refuses, at the same lines and columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harden import engine
+from harden.changes import Rewrite
+from harden.findings.model import Finding
+
+SERVERS = Path(__file__).resolve().parent.parent / "fixtures" / "servers"
+
+TRICKY = '''"""Statements whose lines are easy to get wrong."""
+import os; import subprocess
+try:
+    import shlex
+except ImportError:
+    shlex = None
+
+TABLE = {"a": 1,
+         "b": 2}
+
+
+class Big:
+    """Many members, one of them runs a shell."""
+
+    size = 3
+
+    def first(self):
+        return 1
+
+    @staticmethod
+    @staticmethod
+    def second(path):
+        cmd = f"ls {path}"
+        return os.system(cmd)
+
+    class Inner:
+        def run(self, x):
+            return subprocess.run(f"echo {x} | wc", shell=True)
+
+
+def after(x):
+    return subprocess.getoutput("uname " +
+                                x)
+
+
+x = 1; y = os.popen("uname -a").read()
+'''
+
+SOURCES = {p.name: p.read_text() for p in sorted(SERVERS.rglob("*.py"))} | {"tricky.py": TRICKY}
+
+
+def _found_by_apply(path: str, text: str) -> list[Finding]:
+    proposed: list[Rewrite] = []
+
+    def record(rewrite: Rewrite) -> bool:
+        proposed.append(rewrite)
+        return False
+
+    changes = engine.apply([(path, text)], ["shell-commands"], phase=5, decide=record)
+    found = [f for r in proposed for f in r.fixes] + [u.finding for u in changes.unfixed]
+    return sorted(found, key=Finding.sort_key)
+
+
+@pytest.mark.parametrize("name", SOURCES.keys())
+def test_a_scan_finds_what_apply_acts_on(name: str) -> None:
+    text = SOURCES[name]
+    scan = engine.scan([(name, text)], ["shell-commands"], jobs=1)
+    assert scan.findings == _found_by_apply(name, text)
+    if name == "tricky.py":
+        assert [f.line for f in scan.findings] == [24, 28, 32, 36]
