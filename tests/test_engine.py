@@ -53,6 +53,13 @@ def after(x):
 
 
 x = 1; y = os.popen("uname -a").read()
+
+
+from os import system as run_cmd
+
+
+def aliased(x):
+    return run_cmd(f"ls {x}")
 '''
 
 SOURCES = {p.name: p.read_text() for p in sorted(SERVERS.rglob("*.py"))} | {"tricky.py": TRICKY}
@@ -76,4 +83,4 @@ def test_a_scan_finds_what_apply_acts_on(name: str) -> None:
     scan = engine.scan([(name, text)], ["shell-commands"], jobs=1)
     assert scan.findings == _found_by_apply(name, text)
     if name == "tricky.py":
-        assert [f.line for f in scan.findings] == [24, 28, 32, 36]
+        assert [f.line for f in scan.findings] == [24, 28, 32, 36, 43]

@@ -36,9 +36,7 @@ def focus(tree: cst.Module, text: str, patterns: Sequence[re.Pattern[str]]) -> F
     module = _parse(text)
     if module is None:
         return None
-    hits = sorted(
-        {text.count("\n", 0, match.start()) + 1 for p in patterns for match in p.finditer(text)}
-    )
+    hits = _hit_lines(text, module, patterns)
     real_start: dict[cst.CSTNode, int] = {}
     body = _reduce(list(tree.body), module.body, hits, real_start, end=float("inf"))
     unchanged = body is not None and all(map(operator.is_, body, tree.body))
@@ -88,6 +86,27 @@ def _reduce(
     return kept
 
 
+def _hit_lines(text: str, module: ast.Module, patterns: Sequence[re.Pattern[str]]) -> list[int]:
+    """Lines a pattern matches, and lines calling a name that a matching import binds
+    (`from os import system as run` matches; `run(...)` later does not, by itself)."""
+    hits = {_line_of(text, match.start()) for p in patterns for match in p.finditer(text)}
+    bound = [
+        alias.asname or alias.name.partition(".")[0]
+        for node in ast.walk(module)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and any(n in hits for n in range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        for alias in node.names
+    ]
+    for name in bound:
+        calls = re.compile(rf"(?<![\w.]){re.escape(name)}\s*\(")
+        hits.update(_line_of(text, match.start()) for match in calls.finditer(text))
+    return sorted(hits)
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
 def _parse(text: str) -> ast.Module | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
@@ -125,9 +144,7 @@ def focus_text(text: str, patterns: Sequence[re.Pattern[str]]) -> FocusText | No
     module = _parse(text)
     if module is None:
         return None
-    hits = sorted(
-        {text.count("\n", 0, match.start()) + 1 for p in patterns for match in p.finditer(text)}
-    )
+    hits = _hit_lines(text, module, patterns)
     ranges: list[tuple[int, int]] = []
     _keep_lines(module.body, hits, ranges, end=float("inf"))
     source = text.splitlines(keepends=True)

@@ -51,6 +51,13 @@ def after(x):
 
 
 x = 1; y = os.popen("uname -a").read()
+
+
+from os import system as run_cmd
+
+
+def aliased(x):
+    return run_cmd(f"ls {x}")
 '''
 
 
