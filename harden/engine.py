@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -22,7 +22,7 @@ from libcst.codemod import CodemodContext
 from harden.changes import ChangeSet, FileChange, Rewrite, Skipped, Unfixed
 from harden.codemods import BY_ID
 from harden.codemods.base import FileRun
-from harden.codemods.focus import focus_text
+from harden.codemods.focus import FocusText, focus_text
 from harden.findings.model import Finding
 from harden.findings.rules import codemod_for
 from harden.vendoring import is_runtime, runtime_changes
@@ -37,7 +37,7 @@ _POOL_THRESHOLD = 8
 class _Task:
     path: str
     text: str
-    codemod_ids: tuple[str, ...]
+    codemod_ids: tuple[str, ...]  # the codemods whose prefilter this file passed
     requested: tuple[Finding, ...] | None
     accept: bool
     in_package: bool
@@ -63,7 +63,7 @@ class ScanResult:
 
 
 def scan(
-    files: Iterable[tuple[str, str]], codemod_ids: Sequence[str], *, jobs: int = 0
+    files: Sequence[tuple[str, str]], codemod_ids: Sequence[str], *, jobs: int = 0
 ) -> ScanResult:
     """Every place the codemods would rewrite or refuse, as harden's own findings."""
     tasks, paths = _candidates(files, codemod_ids, requested=None, accept=False)
@@ -75,7 +75,7 @@ def scan(
 
 
 def apply(
-    files: Iterable[tuple[str, str]],
+    files: Sequence[tuple[str, str]],
     codemod_ids: Sequence[str],
     *,
     phase: int,
@@ -90,7 +90,6 @@ def apply(
     if requested is not None:
         relevant = [f for f in requested if codemod_for(f) in wanted]
         changes.ignored = [f for f in requested if codemod_for(f) not in wanted]
-    files = list(files)
     tasks, paths = _candidates(files, codemod_ids, requested=relevant, accept=True)
     results = _run(tasks, jobs, decide)
     runtimes = {path: text for path, text in files if is_runtime(path)}
@@ -117,7 +116,7 @@ def apply(
 
 
 def _candidates(
-    files: Iterable[tuple[str, str]],
+    files: Sequence[tuple[str, str]],
     codemod_ids: Sequence[str],
     *,
     requested: Sequence[Finding] | None,
@@ -128,7 +127,6 @@ def _candidates(
     by_path: dict[str, list[Finding]] = {}
     for finding in requested or ():
         by_path.setdefault(finding.path, []).append(finding)
-    files = list(files)
     packages = {str(PurePosixPath(p).parent) for p, _ in files if p.endswith("__init__.py")}
     tasks: list[_Task] = []
     paths: set[str] = set()
@@ -138,10 +136,11 @@ def _candidates(
             continue  # harden's own vendored code holds nothing to harden
         if requested is not None and path not in by_path:
             continue
-        if any(info.wants(text) for info in infos):
+        interested = tuple(info.id for info in infos if info.wants(text))
+        if interested:
             wanted = tuple(by_path.get(path, ())) if requested is not None else None
             in_package = str(PurePosixPath(path).parent) in packages
-            tasks.append(_Task(path, text, tuple(codemod_ids), wanted, accept, in_package))
+            tasks.append(_Task(path, text, interested, wanted, accept, in_package))
     return tasks, paths
 
 
@@ -156,18 +155,16 @@ def _run(tasks: list[_Task], jobs: int, decide: Decide | None) -> list[_Result]:
 
 def _process(task: _Task, decide: Decide | None = None) -> _Result:
     result = _Result(FileChange(task.path, task.text, task.text))
-    codemods = [BY_ID[i] for i in task.codemod_ids if BY_ID[i].INFO.wants(task.text)]
+    codemods = [BY_ID[i] for i in task.codemod_ids]
     # A scan rewrites nothing, so it parses only the lines the prefilters point at.
     scanning = decide is None and not task.accept
     patterns = [pattern for codemod in codemods for pattern in codemod.INFO.prefilter]
     partial = focus_text(task.text, patterns) if scanning else None
     try:
-        module = _parse(partial.text if partial else task.text, task.text)
+        module, partial = _parse(task.text, partial)
     except (cst.ParserSyntaxError, RecursionError) as error:
         result.skipped = Skipped(task.path, f"does not parse: {_one_line(error)}")
         return result
-    if partial is not None and module.code != partial.text:
-        partial = None  # the excerpt did not parse on its own; the whole file did
     choose = decide or (lambda _rewrite: task.accept)
     for codemod in codemods:
         run = FileRun(
@@ -202,15 +199,15 @@ def _process(task: _Task, decide: Decide | None = None) -> _Result:
     return result
 
 
-def _parse(text: str, whole: str) -> cst.Module:
-    """Parse `text` (an excerpt of `whole`, or `whole` itself); an excerpt that does not parse
-    on its own falls back to the whole file, which the caller notices by the code."""
-    try:
-        return cst.parse_module(text)
-    except cst.ParserSyntaxError:
-        if text is whole:
-            raise
-        return cst.parse_module(whole)
+def _parse(whole: str, excerpt: FocusText | None) -> tuple[cst.Module, FocusText | None]:
+    """The module, parsed from the excerpt if one is given and parses on its own, else from
+    the whole file; and the excerpt the module came from (None: the whole file)."""
+    if excerpt is not None:
+        try:
+            return cst.parse_module(excerpt.text), excerpt
+        except cst.ParserSyntaxError:
+            pass
+    return cst.parse_module(whole), None
 
 
 def _still_parses(before: str, after: str) -> bool:

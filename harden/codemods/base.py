@@ -200,7 +200,8 @@ class PlannedCodemod(Codemod):
         """Where `node` is in the file (metadata may come from a focus module)."""
         wrapper = self.context.wrapper
         assert wrapper is not None
-        position = wrapper.resolve(PositionProvider)[node]
+        positions = wrapper.resolve(PositionProvider)
+        position = positions[node]
         shift = 0
         if self.focus is not None:
             # Map back through the nearest kept statement, whose line in the file is known.
@@ -208,8 +209,7 @@ class PlannedCodemod(Codemod):
             anchor = node
             while anchor not in self.focus.real_start:
                 anchor = parents[anchor]
-            start = wrapper.resolve(PositionProvider)[anchor].start.line
-            shift = self.focus.real_start[anchor] - start
+            shift = self.focus.real_start[anchor] - positions[anchor].start.line
         line, end_line = position.start.line + shift, position.end.line + shift
         if self.run.line_map is not None:
             line, end_line = self.run.line_map[line - 1], self.run.line_map[end_line - 1]

@@ -5,8 +5,9 @@ file here, so resolving them for a whole file to look at two calls is most of ha
 time. A focus module holds the same (immutable, shared) statement nodes as the parsed file, but
 only the top-level statements whose lines a prefilter pattern matched — of a matched class, only
 its matched members — plus the imports and other simple or guarded statements that name
-resolution needs. Metadata on it
-answers the same questions for the kept nodes; `real_start` maps its lines back to the file's.
+resolution needs. Metadata on it answers the same questions for the kept nodes; `real_start`
+maps its lines back to the file's. `focus_text` selects the same way from source lines, for a
+scan that parses only them.
 
 It never changes the module that gets rewritten, and gives up (returns None) whenever the
 mapping between ast's and libcst's statements is not exact, so the caller falls back to the
@@ -58,15 +59,11 @@ def _reduce(
     Records in `real_start` the first line of every kept statement (an anchor for mapping
     lines back). None when ast's and libcst's statements do not pair up one to one.
     """
-    lines = _statement_lines(nodes)
+    lines = _statements(nodes, hits, end)
     if len(lines) != len(statements):
         return None
     kept: list[cst.BaseStatement] = []
-    for index, statement in enumerate(statements):
-        first, anchor, node = lines[index]
-        until = lines[index + 1][0] if index + 1 < len(lines) else end
-        position = bisect.bisect_left(hits, first)
-        hit = position < len(hits) and hits[position] < until
+    for statement, (_, anchor, until, hit, node) in zip(statements, lines, strict=True):
         if not hit and not isinstance(statement, cst.SimpleStatementLine | cst.Try | cst.If):
             continue
         if (
@@ -116,6 +113,20 @@ def _parse(text: str) -> ast.Module | None:
             return None
 
 
+def _statements(
+    nodes: list[ast.stmt], hits: list[int], end: float
+) -> list[tuple[int, int, float, bool, ast.stmt]]:
+    """Per statement of a block: its first line, libcst's start line, where the next one
+    starts (or `end`), whether a hit lies in between, and the ast node."""
+    lines = _statement_lines(nodes)
+    found = []
+    for index, (first, anchor, node) in enumerate(lines):
+        until = lines[index + 1][0] if index + 1 < len(lines) else end
+        position = bisect.bisect_left(hits, first)
+        found.append((first, anchor, until, position < len(hits) and hits[position] < until, node))
+    return found
+
+
 def _statement_lines(nodes: list[ast.stmt]) -> list[tuple[int, int, ast.stmt]]:
     """Per statement as libcst counts them (`a; b` on one line is one statement): its first
     line including decorators, the line libcst's position starts on (the `def`/`class`
@@ -158,10 +169,7 @@ def focus_text(text: str, patterns: Sequence[re.Pattern[str]]) -> FocusText | No
 def _keep_lines(
     nodes: list[ast.stmt], hits: list[int], ranges: list[tuple[int, int]], *, end: float
 ) -> None:
-    for index, (first, _, node) in enumerate(lines := _statement_lines(nodes)):
-        until = lines[index + 1][0] if index + 1 < len(lines) else end
-        position = bisect.bisect_left(hits, first)
-        hit = position < len(hits) and hits[position] < until
+    for first, _, until, hit, node in _statements(nodes, hits, end):
         last = node.end_lineno or node.lineno
         if isinstance(node, ast.ClassDef) and hit and node.body:
             # The class line(s), then only the members that matter.

@@ -493,14 +493,11 @@ class CommandPlanner(Planner):
         """Whether the command's variable is read nowhere but at this call."""
         if not traced.definitions:
             return False
-        for statement in traced.definitions:
-            target = statement.body[0]
-            name = target.targets[0].target if isinstance(target, cst.Assign) else target.target  # type: ignore[attr-defined]
-            scope = self.get_metadata(ScopeProvider, name)
-            for assignment in scope[traced.variable]:
-                if len(assignment.references) > 1:
-                    return False
-        return True
+        # Every definition is in the same function scope; ask it once.
+        target = traced.definitions[0].body[0]
+        name = target.targets[0].target if isinstance(target, cst.Assign) else target.target  # type: ignore[attr-defined]
+        scope = self.get_metadata(ScopeProvider, name)
+        return all(len(assignment.references) <= 1 for assignment in scope[traced.variable])
 
     def _import_of(self, node: cst.Call) -> tuple[_Import, ...]:
         """The import that named the callee, to drop if the rewrite leaves it unused."""
