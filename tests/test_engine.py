@@ -15,52 +15,10 @@ from harden import engine
 from harden.changes import Rewrite
 from harden.findings.model import Finding
 
-SERVERS = Path(__file__).resolve().parent.parent / "fixtures" / "servers"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SERVERS = FIXTURES / "servers"
 
-TRICKY = '''"""Statements whose lines are easy to get wrong."""
-import os; import subprocess
-try:
-    import shlex
-except ImportError:
-    shlex = None
-
-TABLE = {"a": 1,
-         "b": 2}
-
-
-class Big:
-    """Many members, one of them runs a shell."""
-
-    size = 3
-
-    def first(self):
-        return 1
-
-    @staticmethod
-    @staticmethod
-    def second(path):
-        cmd = f"ls {path}"
-        return os.system(cmd)
-
-    class Inner:
-        def run(self, x):
-            return subprocess.run(f"echo {x} | wc", shell=True)
-
-
-def after(x):
-    return subprocess.getoutput("uname " +
-                                x)
-
-
-x = 1; y = os.popen("uname -a").read()
-
-
-from os import system as run_cmd
-
-
-def aliased(x):
-    return run_cmd(f"ls {x}")
-'''
+TRICKY = (FIXTURES / "focus" / "tricky_lines.py").read_text()
 
 SOURCES = {p.name: p.read_text() for p in sorted(SERVERS.rglob("*.py"))} | {"tricky.py": TRICKY}
 
@@ -83,4 +41,4 @@ def test_a_scan_finds_what_apply_acts_on(name: str) -> None:
     scan = engine.scan([(name, text)], ["shell-commands"], jobs=1)
     assert scan.findings == _found_by_apply(name, text)
     if name == "tricky.py":
-        assert [f.line for f in scan.findings] == [24, 28, 32, 36, 43]
+        assert [f.line for f in scan.findings] == [28, 35, 40, 44, 50]

@@ -17,48 +17,10 @@ from harden.codemods.base import FileRun
 from harden.codemods.focus import focus
 from harden.codemods.shell_commands import INFO, ShellCommands
 
-SERVERS = Path(__file__).resolve().parents[2] / "fixtures" / "servers"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+SERVERS = FIXTURES / "servers"
 
-TRICKY = '''"""A module whose statement lines are easy to get wrong."""
-import os; import subprocess
-
-
-def decorator(f):
-    return f
-
-
-class Big:
-    """Many members, one of them runs a shell."""
-
-    size = 3
-
-    def first(self):
-        return 1
-
-    @decorator
-    @decorator
-    def second(self, path):
-        cmd = f"ls {path}"
-        return os.system(cmd)
-
-    def third(self):
-        return 3
-
-
-@decorator
-def after(x):
-    return subprocess.run(f"echo {x} | wc", shell=True)
-
-
-x = 1; y = os.popen("uname -a").read()
-
-
-from os import system as run_cmd
-
-
-def aliased(x):
-    return run_cmd(f"ls {x}")
-'''
+TRICKY = (FIXTURES / "focus" / "tricky_lines.py").read_text()
 
 
 def _run(source: str, *, focused: bool) -> tuple[str, list[tuple[object, ...]]]:
