@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 
 from harden import __version__
@@ -45,15 +44,12 @@ def _root(
 
 def main() -> None:
     try:
-        # Without standalone mode click returns the exit code instead of calling sys.exit.
-        code = app(standalone_mode=False)
+        # typer reports usage errors itself (exit 2) and exits with each command's status.
+        app()
     except HardenError as error:
         print(f"harden: error: {error}", file=sys.stderr)
         sys.exit(2)
-    except click.ClickException as error:  # usage errors: click's own one-line message
-        error.show()
-        sys.exit(error.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         print("harden: interrupted; nothing was written", file=sys.stderr)
         sys.exit(130)
     except Exception as error:
@@ -65,4 +61,3 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    sys.exit(code if isinstance(code, int) else 0)

@@ -57,7 +57,7 @@ def apply(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Parallel workers (default: one per core).")
     ] = 0,
-) -> int:
+) -> None:
     """Apply a hardening phase: a new branch with one commit, a dry-run diff, or in-place edits."""
     try:
         phase = get_phase(phase_number)
@@ -82,15 +82,15 @@ def apply(
     title = f"harden phase {phase.number}: {phase.title}"
     if dry_run:
         _print_change(changes, output_format, title)
-        return 0
+        return
     if in_place:
         write_in_place(tree.root, changes.files)
         _summary(changes, f"wrote {len(changes.files)} files in place")
-        return 0
+        return
     assert target.repo is not None
     if not changes.files:
         _summary(changes, "nothing to rewrite; no branch created")
-        return 0
+        return
     branch = phase_branch_name(branch_prefix, phase.number, phase.slug)
     try:
         result = commit_to_branch(
@@ -106,7 +106,6 @@ def apply(
     replaced = f" (replaced {result.replaced[:12]})" if result.replaced else ""
     _summary(changes, f"created branch {branch} at {result.commit[:12]}{replaced}")
     err.print(f"Review it with: git diff {base}...{branch}", highlight=False)
-    return 0
 
 
 def _read(target: Target, base: str, *, from_commit: bool) -> Tree:

@@ -47,7 +47,7 @@ def scan(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Parallel workers (default: one per core).")
     ] = 0,
-) -> int:
+) -> None:
     """Find shell commands and other problems harden's phases fix, and what they cannot fix."""
     target = resolve_target(path)
     tree = working_tree(target.path, target.repo)
@@ -69,8 +69,7 @@ def scan(
     if fail_on is not None:
         threshold = Severity[fail_on.name.upper()]
         if any(f.severity >= threshold for f in result.findings):
-            return 1
-    return 0
+            raise typer.Exit(1)
 
 
 def _with_fix(finding: Finding, result: engine.ScanResult, phase_of: dict[str, int]) -> dict:
