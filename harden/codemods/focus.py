@@ -1,13 +1,13 @@
-"""Metadata only where it is needed: the part of a module a codemod's prefilter points at.
+"""Metadata only where it is needed: the part of a module that calls what a codemod acts on.
 
 libcst's scope, qualified-name, parent and position metadata cost about a second per 2,700-line
 file here, so resolving them for a whole file to look at two calls is most of harden's run
 time. A focus module holds the same (immutable, shared) statement nodes as the parsed file, but
-only the top-level statements whose lines a prefilter pattern matched — of a matched class, only
-its matched members — plus the imports and other simple or guarded statements that name
-resolution needs. Metadata on it answers the same questions for the kept nodes; `real_start`
-maps its lines back to the file's. `focus_text` selects the same way from source lines, for a
-scan that parses only them.
+only the top-level statements holding a call of one of the codemod's sinks (`call_sites`) — of
+such a class, only the members that hold one — plus the imports and other simple or guarded
+statements that name resolution needs. Metadata on it answers the same questions for the kept
+nodes; `real_start` maps its lines back to the file's. `focus_text` selects the same way from
+source lines, for a scan that parses only them.
 
 It never changes the module that gets rewritten, and gives up (returns None) whenever the
 mapping between ast's and libcst's statements is not exact, so the caller falls back to the
@@ -19,12 +19,12 @@ from __future__ import annotations
 import ast
 import bisect
 import operator
-import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
+
+from harden.codemods.call_sites import Sink, call_lines, parse
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +33,11 @@ class Focus:
     real_start: dict[cst.CSTNode, int]  # kept statement -> the line libcst starts it on
 
 
-def focus(tree: cst.Module, text: str, patterns: Sequence[re.Pattern[str]]) -> Focus | None:
-    module = _parse(text)
-    if module is None:
+def focus(tree: cst.Module, text: str, sinks: Sequence[Sink]) -> Focus | None:
+    module = parse(text)
+    if module is None or not sinks:
         return None
-    hits = _hit_lines(text, module, patterns)
+    hits = call_lines(module, sinks)
     real_start: dict[cst.CSTNode, int] = {}
     body = _reduce(list(tree.body), module.body, hits, real_start, end=float("inf"))
     unchanged = body is not None and all(map(operator.is_, body, tree.body))
@@ -83,36 +83,6 @@ def _reduce(
     return kept
 
 
-def _hit_lines(text: str, module: ast.Module, patterns: Sequence[re.Pattern[str]]) -> list[int]:
-    """Lines a pattern matches, and lines calling a name that a matching import binds
-    (`from os import system as run` matches; `run(...)` later does not, by itself)."""
-    hits = {_line_of(text, match.start()) for p in patterns for match in p.finditer(text)}
-    bound = [
-        alias.asname or alias.name.partition(".")[0]
-        for node in ast.walk(module)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        and any(n in hits for n in range(node.lineno, (node.end_lineno or node.lineno) + 1))
-        for alias in node.names
-    ]
-    for name in bound:
-        calls = re.compile(rf"(?<![\w.]){re.escape(name)}\s*\(")
-        hits.update(_line_of(text, match.start()) for match in calls.finditer(text))
-    return sorted(hits)
-
-
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
-
-
-def _parse(text: str) -> ast.Module | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SyntaxWarning)
-        try:
-            return ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError):
-            return None
-
-
 def _statements(
     nodes: list[ast.stmt], hits: list[int], end: float
 ) -> list[tuple[int, int, float, bool, ast.stmt]]:
@@ -149,13 +119,10 @@ class FocusText:
     lines: list[int]
 
 
-def focus_text(text: str, patterns: Sequence[re.Pattern[str]]) -> FocusText | None:
-    """Whole source lines of what `focus` would keep (but only imports, not other simple
-    statements): enough for a scan, which never rewrites, to parse a fraction of a big file."""
-    module = _parse(text)
-    if module is None:
-        return None
-    hits = _hit_lines(text, module, patterns)
+def focus_text(text: str, module: ast.Module, hits: list[int]) -> FocusText | None:
+    """Whole source lines of what `focus` would keep around the calls on lines `hits` (but
+    only imports, not other simple statements): enough for a scan, which never rewrites, to
+    parse a fraction of a big file. `module` is the text's ast."""
     ranges: list[tuple[int, int]] = []
     _keep_lines(module.body, hits, ranges, end=float("inf"))
     source = text.splitlines(keepends=True)

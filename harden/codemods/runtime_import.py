@@ -10,17 +10,12 @@ already imports it is left as it is.
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 RUNTIME_MODULE = "harden_runtime"
 
-_IMPORTS_RUNTIME = m.Import(names=[m.ImportAlias(name=m.Name(RUNTIME_MODULE))]) | m.ImportFrom(
-    names=[m.ImportAlias(name=m.Name(RUNTIME_MODULE))]
-)
-
 
 def add_runtime_import(module: cst.Module, *, in_package: bool) -> cst.Module:
-    if m.findall(module, _IMPORTS_RUNTIME):
+    if _imports_runtime(module):
         return module
     plain = cst.parse_statement(f"import {RUNTIME_MODULE}\n")
     statement = plain
@@ -35,17 +30,41 @@ def add_runtime_import(module: cst.Module, *, in_package: bool) -> cst.Module:
     return module.with_changes(body=body)
 
 
+def _imports_runtime(module: cst.Module) -> bool:
+    """`import harden_runtime` or `from ... import harden_runtime` anywhere in the module."""
+    found = False
+
+    class Finder(cst.CSTVisitor):
+        def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+            nonlocal found
+            found |= isinstance(node.name, cst.Name) and node.name.value == RUNTIME_MODULE
+
+    module.visit(Finder())
+    return found
+
+
 def _after_imports(body: list[cst.BaseStatement]) -> int:
-    """The index just after the module's leading docstring and import statements."""
-    leading = m.SimpleStatementLine(
-        body=[m.Import() | m.ImportFrom() | m.Expr(value=m.SimpleString())]
-    )
+    """The index just after the module's leading docstring and import statements (guarded
+    ones, `try: import x` / `except ImportError: ...`, included)."""
     position = 0
     for index, statement in enumerate(body):
-        guarded_import = isinstance(statement, cst.Try) and m.findall(
-            statement.body, m.Import() | m.ImportFrom()
-        )
-        if not (m.matches(statement, leading) or guarded_import):
+        if not (_is_import_or_docstring(statement) or _is_guarded_import(statement)):
             break
         position = index + 1
     return position
+
+
+def _is_import_or_docstring(statement: cst.BaseStatement) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    docstring = isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString)
+    return docstring or isinstance(small, cst.Import | cst.ImportFrom)
+
+
+def _is_guarded_import(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.Try) and any(
+        isinstance(inner, cst.SimpleStatementLine)
+        and any(isinstance(small, cst.Import | cst.ImportFrom) for small in inner.body)
+        for inner in statement.body.body
+    )

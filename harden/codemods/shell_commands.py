@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import libcst as cst
-from libcst.codemod import CodemodContext
 from libcst.metadata import (
     ParentNodeProvider,
     PositionProvider,
@@ -37,11 +36,24 @@ from harden.codemods.base import (
     Replacements,
     substitute,
 )
+from harden.codemods.call_sites import Sink
 from harden.codemods.runtime_import import RUNTIME_MODULE
 from harden.findings.model import Severity
 from harden.shell.argv import Argv, build_argv
 from harden.shell.origin import OriginTracer, Traced, Untraceable
 from harden.shell.words import NeedsShell, Part, Placeholder, Splitting, Word, split_words
+
+_SUBPROCESS_SHELL_KW = frozenset(
+    f"subprocess.{name}" for name in ("run", "call", "check_call", "check_output", "Popen")
+)
+_SYSTEM = frozenset({"os.system", "posix.system"})
+_POPEN = frozenset({"os.popen"})
+_GETOUTPUT = frozenset({"subprocess.getoutput"})
+_GETSTATUSOUTPUT = frozenset({"subprocess.getstatusoutput"})
+_ASYNC_SHELL = frozenset(
+    {"asyncio.create_subprocess_shell", "asyncio.subprocess.create_subprocess_shell"}
+)
+
 
 INFO = CodemodInfo(
     id="shell-commands",
@@ -61,15 +73,22 @@ INFO = CodemodInfo(
         for pattern in (
             # shell= with anything but a literal False/None (those run no shell)
             r"shell\s*=(?!=)\s*(?!False\b|None\b)",
-            r"popen\s*\(",
-            r"getoutput\s*\(",
-            r"getstatusoutput\s*\(",
-            r"create_subprocess_shell\s*\(",
-            # a call of system(), but not platform.system() or subsystem()
-            r"system\s*\((?<!platform\.system\()(?<!\wsystem\()",
-            # the callee imported under another name: `from os import system as run`
-            r"import[^\n]*\b(?:system|popen|getoutput|getstatusoutput|create_subprocess_shell)\b",
+            # a call of the function, or an import that renames it (`from os import system as
+            # run`); subprocess.Popen matters only with shell=, matched above
+            r"popen(?:\s*\(|\s+as\s)",
+            r"getoutput(?:\s*\(|\s+as\s)",
+            r"getstatusoutput(?:\s*\(|\s+as\s)",
+            r"create_subprocess_shell(?:\s*\(|\s+as\s)",
+            # ... but not platform.system() or subsystem()
+            r"system(?:\s*\((?<!platform\.system\()(?<!\wsystem\()|\s+as\s)",
         )
+    ),
+    sinks=(
+        *(Sink(name, keyword="shell") for name in sorted(_SUBPROCESS_SHELL_KW)),
+        *(
+            Sink(name)
+            for name in sorted(_SYSTEM | _POPEN | _GETOUTPUT | _GETSTATUSOUTPUT | _ASYNC_SHELL)
+        ),
     ),
     examples=(
         Example(
@@ -167,17 +186,6 @@ INFO = CodemodInfo(
     ),
 )
 
-_SUBPROCESS_SHELL_KW = frozenset(
-    f"subprocess.{name}" for name in ("run", "call", "check_call", "check_output", "Popen")
-)
-_SYSTEM = frozenset({"os.system", "posix.system"})
-_POPEN = frozenset({"os.popen"})
-_GETOUTPUT = frozenset({"subprocess.getoutput"})
-_GETSTATUSOUTPUT = frozenset({"subprocess.getstatusoutput"})
-_ASYNC_SHELL = frozenset(
-    {"asyncio.create_subprocess_shell", "asyncio.subprocess.create_subprocess_shell"}
-)
-
 
 class CommandPlanner(Planner):
     """Finds shell-running calls and plans each one's argv rewrite, or says why not."""
@@ -189,8 +197,8 @@ class CommandPlanner(Planner):
         PositionProvider,
     )
 
-    def __init__(self, context: CodemodContext) -> None:
-        super().__init__(context)
+    def __init__(self) -> None:
+        super().__init__()
         self.tracer = OriginTracer(self.get_metadata)
 
     def visit_Call(self, node: cst.Call) -> None:

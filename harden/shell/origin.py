@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import (
     CodeRange,
     FunctionScope,
@@ -103,10 +102,9 @@ class OriginTracer:
             and isinstance(expr.left, cst.SimpleString | cst.ConcatenatedString)
         ):
             return self._percent(expr.left, expr.right, depth)
-        if isinstance(expr, cst.Call) and m.matches(
-            expr.func, m.Attribute(value=m.SimpleString() | m.ConcatenatedString())
-        ):
-            method = expr.func.attr.value  # type: ignore[attr-defined]
+        method = _string_method(expr)
+        if method is not None:
+            assert isinstance(expr, cst.Call)
             if method == "format":
                 return self._format(expr, depth)
             if method == "join":
@@ -515,12 +513,18 @@ def _is_string_form(expr: cst.BaseExpression) -> bool:
         return _is_string_form(expr.left) or (
             isinstance(expr.operator, cst.Add) and _is_string_form(expr.right)
         )
-    return isinstance(expr, cst.Call) and m.matches(
-        expr.func,
-        m.Attribute(
-            value=m.SimpleString() | m.ConcatenatedString(), attr=m.Name("format") | m.Name("join")
-        ),
-    )
+    return _string_method(expr) in ("format", "join")
+
+
+def _string_method(expr: cst.BaseExpression) -> str | None:
+    """`m` for a call of a method of a string literal, `"...".m(...)`; else None."""
+    if (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and isinstance(expr.func.value, cst.SimpleString | cst.ConcatenatedString)
+    ):
+        return expr.func.attr.value
+    return None
 
 
 def _is_pure(expr: cst.CSTNode) -> bool:
@@ -556,7 +560,7 @@ def _is_pure(expr: cst.CSTNode) -> bool:
     if isinstance(expr, cst.Comparison):
         return _is_pure(expr.left) and all(_is_pure(c.comparator) for c in expr.comparisons)
     if isinstance(expr, cst.FormattedString | cst.ConcatenatedString):
-        return all(_is_pure(e) for e in m.findall(expr, m.FormattedStringExpression()))
+        return all(_is_pure(e.expression) for e in _replacement_fields(expr))
     if isinstance(expr, cst.FormattedStringExpression):
         return _is_pure(expr.expression)
     return False
@@ -597,15 +601,27 @@ def _name_of(expr: cst.BaseExpression) -> str:
     return ""
 
 
+def _replacement_fields(
+    expr: cst.FormattedString | cst.ConcatenatedString,
+) -> list[cst.FormattedStringExpression]:
+    """The `{...}` fields of an f-string or of the f-strings concatenated in `expr`."""
+    if isinstance(expr, cst.ConcatenatedString):
+        return [
+            field
+            for side in (expr.left, expr.right)
+            if isinstance(side, cst.FormattedString | cst.ConcatenatedString)
+            for field in _replacement_fields(side)
+        ]
+    return [part for part in expr.parts if isinstance(part, cst.FormattedStringExpression)]
+
+
 def _annotation_is_str(annotation: cst.BaseExpression) -> bool:
     if isinstance(annotation, cst.Name):
         return annotation.value == "str"
     if isinstance(annotation, cst.SimpleString):  # a quoted annotation: "str"
         return annotation.evaluated_value == "str"
-    if m.matches(
-        annotation, m.Subscript(value=m.Name("Annotated") | m.Attribute(attr=m.Name("Annotated")))
-    ):
-        first = annotation.slice[0].slice  # type: ignore[attr-defined]
+    if isinstance(annotation, cst.Subscript) and _name_of(annotation.value) == "Annotated":
+        first = annotation.slice[0].slice
         return isinstance(first, cst.Index) and _annotation_is_str(first.value)
     return False
 

@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import libcst as cst
 import pytest
-from libcst.codemod import CodemodContext
 
 from harden.codemods.base import FileRun, PlannedCodemod
 from harden.codemods.shell_commands import ShellCommands
@@ -20,7 +19,7 @@ def apply_codemod(
 ) -> tuple[str, FileRun]:
     """The module rewritten with every proposal accepted, and the run's record."""
     run = FileRun(path="module.py", decide=lambda rewrite: True)
-    new = codemod(CodemodContext(), run).transform_module(cst.parse_module(source)).code
+    new = codemod(run).transform_module(cst.parse_module(source)).code
     return new, run
 
 

@@ -1,4 +1,4 @@
-"""Focusing metadata on what the prefilter found must not change any result.
+"""Focusing metadata on the calls a codemod acts on must not change any result.
 
 Every fixture server, and a module shaped to trip the line mapping (decorators, a big class
 with one matching method, `a; b` statements, statements after the class), give the same
@@ -11,7 +11,6 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from libcst.codemod import CodemodContext
 
 from harden.codemods.base import FileRun
 from harden.codemods.focus import focus
@@ -25,7 +24,7 @@ TRICKY = (FIXTURES / "focus" / "tricky_lines.py").read_text()
 
 def _run(source: str, *, focused: bool) -> tuple[str, list[tuple[object, ...]]]:
     run = FileRun("m.py", decide=lambda rewrite: True, source=source if focused else "")
-    new = ShellCommands(CodemodContext(), run).transform_module(cst.parse_module(source)).code
+    new = ShellCommands(run).transform_module(cst.parse_module(source)).code
     seen = [(r.span, r.before, r.after, r.note) for r in run.accepted]
     seen += [(u.finding, u.reason) for u in run.unfixed]
     return new, seen
@@ -40,7 +39,7 @@ def test_focus_changes_no_result(source: str) -> None:
 
 
 def test_focus_keeps_only_matching_members_of_a_class() -> None:
-    found = focus(cst.parse_module(TRICKY), TRICKY, INFO.prefilter)
+    found = focus(cst.parse_module(TRICKY), TRICKY, INFO.sinks)
     assert found is not None
     code = found.module.code
     assert "def second" in code and "def first" not in code and "def third" not in code

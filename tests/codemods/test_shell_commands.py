@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import libcst as cst
 import pytest
-from libcst.codemod import CodemodContext
 
 from harden.codemods.base import FileRun
 from harden.codemods.shell_commands import ShellCommands
@@ -191,13 +190,13 @@ def test_the_runtime_import_inside_a_package_falls_back_for_scripts() -> None:
     source = '"""Doc."""\nfrom __future__ import annotations\nimport os\n\n\ndef f(x):\n'
     source += "    return os.popen(f'ls {x}')\n"
     run = FileRun(path="pkg/module.py", decide=lambda rewrite: True, in_package=True)
-    new = ShellCommands(CodemodContext(), run).transform_module(cst.parse_module(source)).code
+    new = ShellCommands(run).transform_module(cst.parse_module(source)).code
     assert new.startswith(
         '"""Doc."""\nfrom __future__ import annotations\n'
         "try:\n    from . import harden_runtime\n"
         "except ImportError:  # run as a script: no parent package\n    import harden_runtime\n"
     )
-    again = ShellCommands(CodemodContext(), run).transform_module(cst.parse_module(new)).code
+    again = ShellCommands(run).transform_module(cst.parse_module(new)).code
     assert again == new
 
 
@@ -467,7 +466,7 @@ def test_annotated_variable_gets_a_list_annotation(apply: Apply) -> None:
 def test_rejected_rewrite_is_proposed_but_not_applied() -> None:
     source = "import os\n\n\ndef f(x):\n    os.system(f'ls {x}')\n"
     run = FileRun(path="m.py", decide=lambda rewrite: False)
-    new = ShellCommands(CodemodContext(), run).transform_module(cst.parse_module(source)).code
+    new = ShellCommands(run).transform_module(cst.parse_module(source)).code
     assert new == source
     assert len(run.proposed) == 1
     assert not run.accepted
@@ -477,7 +476,7 @@ def test_requested_findings_limit_the_places_acted_on() -> None:
     source = "import os\n\n\ndef f(x):\n    os.system(f'ls {x}')\n    os.system(f'pwd {x}')\n"
     bandit = Finding("B605", "m.py", 6, 5, source="bandit")
     run = FileRun(path="m.py", decide=lambda rewrite: True, requested=[bandit])
-    new = ShellCommands(CodemodContext(), run).transform_module(cst.parse_module(source)).code
+    new = ShellCommands(run).transform_module(cst.parse_module(source)).code
     assert new == (
         "import os\nimport subprocess\n\n\ndef f(x):\n"
         "    os.system(f'ls {x}')\n"
