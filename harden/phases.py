@@ -32,9 +32,17 @@ class Phase:
 PHASES: dict[int, Phase] = {
     phase.number: phase
     for phase in (
-        Phase(1, "observe", "observe every tool call", (), "nothing to enforce"),
-        Phase(2, "validate", "warn-only input validation", (), "ENFORCE_VALIDATION=true"),
-        Phase(3, "rate-limit", "soft rate limits", (), "ENFORCE_RATE_LIMITS=true, RATE_LIMIT_RPM"),
+        Phase(1, "observe", "observe every tool call", ("observe",), "nothing to enforce"),
+        Phase(
+            2, "validate", "warn-only input validation", ("validate",), "ENFORCE_VALIDATION=true"
+        ),
+        Phase(
+            3,
+            "rate-limit",
+            "soft rate limits",
+            ("rate-limit",),
+            "ENFORCE_RATE_LIMITS=true, RATE_LIMIT_RPM",
+        ),
         Phase(4, "shadow-auth", "shadow authentication", (), "AUTH_MODE=shadow|soft|enforce"),
         Phase(5, "commands", "commands without a shell", ("shell-commands",), "safe at once"),
         Phase(6, "permissions", "permission scoping", (), "per tool"),

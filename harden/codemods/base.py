@@ -48,28 +48,44 @@ class CodemodInfo:
     rule: str  # the rule id harden's own scan reports for the places this codemod handles
     rationale: str
     # A file none of these match cannot hold a place of interest. Each pattern starts with a
-    # word, which `in` finds several times faster than re searches the pattern; re runs only
-    # on files holding the word.
+    # literal, which `in` finds several times faster than re searches the pattern; re runs
+    # only on files holding it.
     prefilter: tuple[re.Pattern[str], ...]
     examples: tuple[Example, ...]
     # The calls the codemod acts on; empty: it looks at more than calls, so the whole file.
     sinks: tuple[Sink, ...] = ()
-    _words: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _literals: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        words = tuple(_LEADING_WORD.match(p.pattern) for p in self.prefilter)
-        if not all(words):
-            raise ValueError(f"{self.id}: every prefilter pattern must start with a word")
-        object.__setattr__(self, "_words", tuple(w.group() for w in words if w))
+        literals = tuple(
+            "" if p.flags & re.IGNORECASE else _literal_prefix(p.pattern) for p in self.prefilter
+        )
+        if not all(literals):
+            raise ValueError(f"{self.id}: every prefilter pattern must start with a literal text")
+        object.__setattr__(self, "_literals", literals)
 
     def wants(self, text: str) -> bool:
         return any(
-            word in text and pattern.search(text)
-            for word, pattern in zip(self._words, self.prefilter, strict=True)
+            literal in text and pattern.search(text)
+            for literal, pattern in zip(self._literals, self.prefilter, strict=True)
         )
 
 
-_LEADING_WORD = re.compile(r"\w+")
+def _literal_prefix(pattern: str) -> str:
+    """The text every match of the regular expression `pattern` starts with."""
+    literal: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char, step = pattern[index], 1
+        if char == "\\" and index + 1 < len(pattern) and not pattern[index + 1].isalnum():
+            char, step = pattern[index + 1], 2
+        elif char in ".^$*+?{}[]|()\\":
+            break
+        if pattern[index + step : index + step + 1] in ("*", "?", "{"):
+            break  # a quantified character may be absent
+        literal.append(char)
+        index += step
+    return "".join(literal)
 
 
 Replacements = Mapping[cst.CSTNode, cst.CSTNode]

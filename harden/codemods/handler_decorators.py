@@ -1,0 +1,149 @@
+"""What the phase 1-3 codemods share: put one runtime decorator on every MCP handler.
+
+Each of `observe.py`, `validate.py` and `rate_limit.py` describes its decorator with a
+`Hardening` and gets its planner from `planner_for`. The planner takes the handlers that
+`harden.mcp` proves (by qualified name, in every SDK's registration forms) and, for each one
+that lacks the decorator, proposes it directly below the registering decorator: placed above
+`@mcp.tool()`, most SDKs would register the unwrapped function and the decorator would never
+run. The runtime decorators keep one order, outermost first: observe, rate_limit, validate; a
+handler that already carries some of them gets the new one in its place among them.
+
+A registration it cannot prove (a server imported from another module, a function it cannot
+find) is reported with the reason, never guessed at. It never changes anything but decorator
+lists, and never adds a decorator a handler already has (applying a phase twice is a no-op).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import QualifiedNameProvider
+
+from harden.codemods.base import Planner, Proposal, Refusal, Replacements, substitute
+from harden.codemods.runtime_import import RUNTIME_MODULE
+from harden.findings.model import Severity
+from harden.mcp import Handler, HandlerKind, HandlerProvider
+
+# Outermost first: observe sees every call, throttled or rejected ones included, and the rate
+# limit counts calls before validation spends time on them.
+ORDER = ("observe", "rate_limit", "validate")
+
+TOOLS = frozenset({HandlerKind.TOOL, HandlerKind.LOWLEVEL_CALL_TOOL})
+EVERY_KIND = frozenset(HandlerKind)
+
+
+@dataclass(frozen=True, slots=True)
+class Hardening:
+    decorator: str  # the runtime function, one of ORDER
+    kinds: frozenset[HandlerKind]  # the handlers that get it
+    severity: Severity  # of a handler without it, in harden's scan
+    lacks: str  # what a handler without it lacks: "input validation"
+    note: str  # for the reviewer: what changes, and the switch that enforces it later
+
+
+def planner_for(hardening: Hardening) -> type[Planner]:
+    """The planner class that adds `hardening`'s decorator."""
+    return type(
+        f"{hardening.decorator.title().replace('_', '')}Planner",
+        (HandlerDecoratorPlanner,),
+        {"HARDENING": hardening},
+    )
+
+
+class HandlerDecoratorPlanner(Planner):
+    METADATA_DEPENDENCIES = (HandlerProvider, QualifiedNameProvider)
+    HARDENING: Hardening
+
+    def visit_Module(self, node: cst.Module) -> None:
+        discovery = self.get_metadata(HandlerProvider, node)
+        hardening = self.HARDENING
+        for function, registrations in discovery.by_function.items():
+            handlers = [h for h in registrations if h.kind in hardening.kinds]
+            if not handlers:
+                continue
+            present = self._runtime_decorators(function)
+            if hardening.decorator in present.values():
+                continue
+            index = discovery.insertion_index(function)
+            # Step past the runtime decorators that belong above this one.
+            rank = ORDER.index(hardening.decorator)
+            while index in present and ORDER.index(present[index]) < rank:
+                index += 1
+            self.plans.append(self._proposal(function, handlers, index))
+        for unresolved in discovery.unresolved:
+            self.plans.append(
+                Refusal(
+                    node=unresolved.node,
+                    reason=f"not provably an MCP handler registration: {unresolved.reason}",
+                    severity=Severity.LOW,
+                    message=f"an MCP handler harden cannot see gets no {hardening.lacks}",
+                )
+            )
+
+    def _proposal(
+        self, function: cst.FunctionDef, handlers: Sequence[Handler], index: int
+    ) -> Proposal:
+        hardening = self.HARDENING
+        decorator, notes = _decorator(hardening.decorator, function, handlers)
+        what = _describe(function, handlers)
+
+        def build(replaced: Replacements) -> cst.CSTNode:
+            current = substitute(function, replaced)
+            assert isinstance(current, cst.FunctionDef)
+            decorators = list(current.decorators)
+            decorators.insert(index, decorator)
+            return current.with_changes(decorators=decorators)
+
+        return Proposal(
+            node=function,
+            build=build,
+            note=" ".join([hardening.note, *notes]),
+            severity=hardening.severity,
+            message=f"{what} has no {hardening.lacks}",
+            uses_runtime=True,
+        )
+
+    def _runtime_decorators(self, function: cst.FunctionDef) -> dict[int, str]:
+        """Index -> runtime decorator name, for the decorators of `function` that are ours."""
+        found = {}
+        for index, decorator in enumerate(function.decorators):
+            expression = decorator.decorator
+            if isinstance(expression, cst.Call):
+                expression = expression.func
+            for qualified in self.get_metadata(QualifiedNameProvider, expression, set()):
+                module, _, name = qualified.name.rpartition(".")
+                if module.rpartition(".")[2] == RUNTIME_MODULE and name in ORDER:
+                    found[index] = name
+        return found
+
+
+def _decorator(
+    name: str, function: cst.FunctionDef, handlers: Sequence[Handler]
+) -> tuple[cst.Decorator, list[str]]:
+    """`@harden_runtime.<name>`, with the arguments the runtime needs to name the tool."""
+    text = f"{RUNTIME_MODULE}.{name}"
+    notes: list[str] = []
+    names = {h.name for h in handlers}
+    registered = names.pop() if len(names) == 1 else None
+    if any(h.kind is HandlerKind.LOWLEVEL_CALL_TOOL for h in handlers):
+        text += "(lowlevel=True)"
+        notes.append("A low-level server's handler: the tool is the name each call asks for.")
+    elif registered is None:
+        notes.append(
+            "The registered name is not one literal, so the logs name the tool "
+            f"`{function.name.value}` after its function."
+        )
+    elif registered != function.name.value:
+        text += f"(tool={json.dumps(registered)})"
+    return cst.Decorator(cst.parse_expression(text)), notes
+
+
+def _describe(function: cst.FunctionDef, handlers: Sequence[Handler]) -> str:
+    kind = handlers[0].kind
+    if kind is HandlerKind.LOWLEVEL_CALL_TOOL:
+        return f"the low-level call_tool handler `{function.name.value}`"
+    name = handlers[0].name or function.name.value
+    return f"MCP {kind.value} `{name}`"

@@ -1,0 +1,111 @@
+"""Phase 2 codemod: every MCP tool handler gets `@harden_runtime.validate`, warn-only.
+
+It checks string arguments for path traversal, NUL bytes, requests to internal hosts (SSRF),
+shell metacharacters in command-like parameters and overlong values, and logs
+`VALIDATION_WOULD_REJECT` (rule and parameter name, never the value). Calls go through
+unchanged until `ENFORCE_VALIDATION=true`; then the client gets an isError result.
+"""
+
+from __future__ import annotations
+
+from harden.codemods.base import CodemodInfo, Example, PlannedCodemod
+from harden.codemods.handler_decorators import TOOLS, Hardening, planner_for
+from harden.findings.model import Severity
+from harden.mcp import PREFILTER
+
+HARDENING = Hardening(
+    decorator="validate",
+    kinds=TOOLS,
+    severity=Severity.MEDIUM,
+    lacks="input validation (phase 2, validate)",
+    note=(
+        "Checks string arguments (path traversal, NUL, internal hosts, shell metacharacters, "
+        "length) and logs VALIDATION_WOULD_REJECT; calls still go through. "
+        "ENFORCE_VALIDATION=true rejects them later."
+    ),
+)
+
+INFO = CodemodInfo(
+    id="validate",
+    phase=2,
+    title="Tool arguments validated, warn-only",
+    rule="mcp-tool-unvalidated",
+    rationale=(
+        "A tool that passes a client's path, URL or command fragment on unchecked is one "
+        "prompt injection away from reading /etc/passwd or the cloud metadata service. The "
+        "validate decorator flags such arguments in the logs first, so the rules can be tuned "
+        "(allowed roots and hosts) before ENFORCE_VALIDATION=true turns them into rejections."
+    ),
+    prefilter=PREFILTER,
+    examples=(
+        Example(
+            before=(
+                "from mcp.server.fastmcp import FastMCP\n"
+                "import harden_runtime\n\n"
+                'mcp = FastMCP("files")\n\n\n'
+                "@mcp.tool()\n"
+                "@harden_runtime.observe\n"
+                "def read_file(path: str) -> str:\n"
+                "    with open(path) as f:\n"
+                "        return f.read()\n"
+            ),
+            after=(
+                "from mcp.server.fastmcp import FastMCP\n"
+                "import harden_runtime\n\n"
+                'mcp = FastMCP("files")\n\n\n'
+                "@mcp.tool()\n"
+                "@harden_runtime.observe\n"
+                "@harden_runtime.validate\n"
+                "def read_file(path: str) -> str:\n"
+                "    with open(path) as f:\n"
+                "        return f.read()\n"
+            ),
+        ),
+        Example(
+            before=(
+                "from mcp.server.mcpserver import MCPServer\n\n"
+                'mcp = MCPServer("web")\n\n\n'
+                "@mcp.prompt()\n"
+                "def summarize(url: str) -> str:\n"
+                '    return f"Summarize {url}"\n\n\n'
+                "def fetch(url: str) -> str:\n"
+                '    return ""\n\n\n'
+                'mcp.add_tool(fetch, name="fetch-url")\n'
+            ),
+            after=(
+                "from mcp.server.mcpserver import MCPServer\n"
+                "import harden_runtime\n\n"
+                'mcp = MCPServer("web")\n\n\n'
+                "@mcp.prompt()\n"
+                "def summarize(url: str) -> str:\n"
+                '    return f"Summarize {url}"\n\n\n'
+                '@harden_runtime.validate(tool="fetch-url")\n'
+                "def fetch(url: str) -> str:\n"
+                '    return ""\n\n\n'
+                'mcp.add_tool(fetch, name="fetch-url")\n'
+            ),
+        ),
+        Example(
+            before=(
+                "from myapp.server import make_server\n\n"
+                "mcp = make_server()\n\n\n"
+                "@mcp.tool()\n"
+                "def fetch(url: str) -> str:\n"
+                '    return ""\n'
+            ),
+            after=(
+                "from myapp.server import make_server\n\n"
+                "mcp = make_server()\n\n\n"
+                "@mcp.tool()\n"
+                "def fetch(url: str) -> str:\n"
+                '    return ""\n'
+            ),
+            unfixed="is not a known MCP server class",
+        ),
+    ),
+)
+
+
+class Validate(PlannedCodemod):
+    INFO = INFO
+    PLANNER = planner_for(HARDENING)

@@ -1,0 +1,63 @@
+"""What observe + rate_limit + validate add to each call of a tool handler.
+
+Times a trivial sync tool with two string parameters, bare and with the three decorators
+stacked as `harden apply` writes them, logging to a real file (/dev/null) the way a server logs
+to stderr. The rate-limit clock advances a second per call, so the window holds a minute of
+calls and nothing is throttled, as for a server under ordinary load. Imports harden.runtime
+alone (standard library only). Run: .venv/bin/python scripts/bench_runtime.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+
+# Runs from a checkout, whether or not harden is installed in the interpreter.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harden import runtime
+
+CALLS = 20_000
+REPEATS = 7
+TARGET_US = 50.0
+
+
+def search_files(directory: str, pattern: str) -> str:
+    return f"{directory}:{pattern}"
+
+
+hardened = runtime.observe(runtime.rate_limit(runtime.validate(search_files)))
+
+
+def per_call_us(tool: Callable[..., str]) -> float:
+    def run() -> None:
+        for _ in range(CALLS):
+            tool(directory="docs/guides", pattern="*.md")
+
+    return min(timeit.repeat(run, number=1, repeat=REPEATS)) / CALLS * 1e6
+
+
+def main() -> None:
+    runtime.configure(clock=itertools.count().__next__)
+    stderr = sys.stderr
+    with open(os.devnull, "w") as log:
+        sys.stderr = log
+        try:
+            bare = per_call_us(search_files)
+            decorated = per_call_us(hardened)
+        finally:
+            sys.stderr = stderr
+    cost = decorated - bare
+    print(f"undecorated call: {bare:.2f} µs; decorated call: {decorated:.2f} µs")
+    print(
+        f"runtime cost per call (observe+rate_limit+validate): {cost:.1f} µs "
+        f"(target < {TARGET_US:.0f} µs)"
+    )
+
+
+if __name__ == "__main__":
+    main()
