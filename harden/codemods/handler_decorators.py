@@ -67,11 +67,7 @@ class HandlerDecoratorPlanner(Planner):
             present = self._runtime_decorators(function)
             if hardening.decorator in present.values():
                 continue
-            index = discovery.insertion_index(function)
-            # Step past the runtime decorators that belong above this one.
-            rank = ORDER.index(hardening.decorator)
-            while index in present and ORDER.index(present[index]) < rank:
-                index += 1
+            index = _place(hardening.decorator, present, discovery.insertion_index(function))
             self.plans.append(self._proposal(function, handlers, index))
         for unresolved in discovery.unresolved:
             self.plans.append(
@@ -118,6 +114,18 @@ class HandlerDecoratorPlanner(Planner):
                 if module.rpartition(".")[2] == RUNTIME_MODULE and name in ORDER:
                     found[index] = name
         return found
+
+
+def _place(name: str, present: dict[int, str], registered_below: int) -> int:
+    """Where decorator `name` goes: among the runtime decorators already there, in ORDER;
+    with none there, at `registered_below` (directly below the registration)."""
+    if not present:
+        return registered_below
+    rank = ORDER.index(name)
+    below = [index for index, other in present.items() if ORDER.index(other) > rank]
+    if below:
+        return min(below)
+    return max(present) + 1
 
 
 def _decorator(
