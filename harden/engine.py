@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper
 
+from harden.ast_names import parse as parse_ast
 from harden.changes import ChangeSet, FileChange, Rewrite, Skipped, Unfixed
 from harden.codemods import BY_ID
-from harden.codemods.base import FileRun
+from harden.codemods.base import FileRun, PlannedCodemod
 from harden.codemods.call_sites import call_lines
-from harden.codemods.call_sites import parse as parse_ast
 from harden.codemods.focus import FocusText, focus_text
 from harden.findings.model import Finding
 from harden.findings.rules import codemod_for
@@ -159,12 +160,12 @@ def _process(task: _Task, decide: Decide | None = None) -> _Result:
     result = _Result(FileChange(task.path, task.text, task.text))
     codemods = [BY_ID[i] for i in task.codemod_ids]
     # Where ast can tell (a tenth of libcst's cost), drop the codemods whose sinks the file
-    # never calls; libcst parses only what is left.
+    # never calls, or whose gate rules the file out; libcst parses only what is left.
     calls = parse_ast(task.text)
     hits: set[int] = set()
     if calls is not None:
         lines = {c: call_lines(calls, c.INFO.sinks) for c in codemods if c.INFO.sinks}
-        codemods = [c for c in codemods if lines.get(c, True)]
+        codemods = [c for c in codemods if lines.get(c, True) and _passes_gate(c, calls)]
         hits = {line for found in lines.values() for line in found}
     if not codemods:
         return result
@@ -179,6 +180,7 @@ def _process(task: _Task, decide: Decide | None = None) -> _Result:
         result.skipped = Skipped(task.path, f"does not parse: {_one_line(error)}")
         return result
     choose = decide or (lambda _rewrite: task.accept)
+    wrappers: dict[cst.Module, MetadataWrapper] = {}
     for codemod in codemods:
         run = FileRun(
             task.path,
@@ -187,6 +189,7 @@ def _process(task: _Task, decide: Decide | None = None) -> _Result:
             source="" if partial else task.text,
             in_package=task.in_package,
             line_map=partial.lines if partial else None,
+            wrappers=wrappers,
         )
         try:
             module = codemod(run).transform_module(module)
@@ -211,6 +214,11 @@ def _process(task: _Task, decide: Decide | None = None) -> _Result:
         result.change = FileChange(task.path, task.text, task.text)
         result.uses_runtime = False
     return result
+
+
+def _passes_gate(codemod: type[PlannedCodemod], module: ast.Module) -> bool:
+    gate = codemod.INFO.gate
+    return gate is None or gate(module)
 
 
 def _parse(whole: str, excerpt: FocusText | None) -> tuple[cst.Module, FocusText | None]:

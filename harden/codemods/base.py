@@ -15,6 +15,7 @@ A codemod never touches files or git, and never patches text after the fact.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,9 @@ class CodemodInfo:
     examples: tuple[Example, ...]
     # The calls the codemod acts on; empty: it looks at more than calls, so the whole file.
     sinks: tuple[Sink, ...] = ()
+    # For a codemod without sinks: a cheap check on the file's ast (False: nothing here for
+    # it), so that libcst parses only files that may matter. It must never say False wrongly.
+    gate: Callable[[ast.Module], bool] | None = None
     _literals: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -134,6 +138,9 @@ class FileRun:
     in_package: bool = False  # the file's folder is a package (holds __init__.py)
     # When only some of the file's lines were parsed: the file's line number of each.
     line_map: Sequence[int] | None = None
+    # Metadata already resolved on a module, shared by the codemods run on the same file: while
+    # none of them changes the module (a scan), each provider is resolved once, not per codemod.
+    wrappers: dict[cst.Module, MetadataWrapper] = field(default_factory=dict)
     uses_runtime: bool = False  # an accepted rewrite needs the vendored runtime
     accepted: list[Rewrite] = field(default_factory=list)
     proposed: list[Rewrite] = field(default_factory=list)
@@ -169,10 +176,11 @@ class PlannedCodemod:
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         self.focus = focus(tree, self.run.source, self.INFO.sinks) if self.run.source else None
-        # libcst's default deep-copies the module for metadata; we parse it fresh, so skip that.
-        self.wrapper = MetadataWrapper(
-            self.focus.module if self.focus else tree, unsafe_skip_copy=True
-        )
+        target = self.focus.module if self.focus else tree
+        if target not in self.run.wrappers:
+            # libcst's default deep-copies the module for metadata; ours is fresh, so skip that.
+            self.run.wrappers[target] = MetadataWrapper(target, unsafe_skip_copy=True)
+        self.wrapper = self.run.wrappers[target]
         new = self._plan_and_apply(tree)
         if self.add_imports or self.drop_imports:
             new = _fix_imports(new, self.run.path, self.add_imports, self.drop_imports)

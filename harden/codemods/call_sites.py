@@ -15,9 +15,10 @@ of the sink's name suspect.
 from __future__ import annotations
 
 import ast
-import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from harden.ast_names import dotted_name, import_bindings
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,16 +30,6 @@ class Sink:
     keyword: str | None = None
 
 
-def parse(text: str) -> ast.Module | None:
-    """The module's ast, or None when this interpreter cannot parse it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SyntaxWarning)
-        try:
-            return ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError):
-            return None
-
-
 def call_lines(module: ast.Module, sinks: Sequence[Sink]) -> list[int]:
     """The sorted first lines of every call that may resolve to one of `sinks`."""
     imports: list[ast.Import | ast.ImportFrom] = []
@@ -48,7 +39,7 @@ def call_lines(module: ast.Module, sinks: Sequence[Sink]) -> list[int]:
             calls.append(node)
         elif isinstance(node, ast.Import | ast.ImportFrom):
             imports.append(node)
-    bindings = _bindings(imports)
+    bindings = import_bindings(imports)
     by_name = {sink.name: sink for sink in sinks}
     starred = {
         sink.name.rpartition(".")[2]: sink
@@ -57,7 +48,7 @@ def call_lines(module: ast.Module, sinks: Sequence[Sink]) -> list[int]:
     }
     lines: set[int] = set()
     for call in calls:
-        dotted = _dotted(call.func)
+        dotted = dotted_name(call.func)
         if dotted is None:
             continue
         root, _, rest = dotted.partition(".")
@@ -68,36 +59,6 @@ def call_lines(module: ast.Module, sinks: Sequence[Sink]) -> list[int]:
         if any(sink.keyword is None or _passes(call, sink.keyword) for sink in candidates):
             lines.add(call.lineno)
     return sorted(lines)
-
-
-def _bindings(imports: Iterable[ast.Import | ast.ImportFrom]) -> dict[str, set[str]]:
-    """Each name the imports bind -> the qualified names it may stand for; "*" -> the modules
-    star-imported."""
-    bindings: dict[str, set[str]] = {}
-    for node in imports:
-        for alias in node.names:
-            if isinstance(node, ast.Import):
-                name = alias.asname or alias.name.partition(".")[0]
-                target = alias.name if alias.asname else name
-            elif node.module and not node.level:
-                name = alias.asname or alias.name
-                target = node.module if name == "*" else f"{node.module}.{alias.name}"
-            else:
-                continue  # a relative import: never a standard library sink
-            bindings.setdefault(name, set()).add(target)
-    return bindings
-
-
-def _dotted(func: ast.expr) -> str | None:
-    """`a.b.c` for a callee written as a chain of names, else None."""
-    parts: list[str] = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if not isinstance(func, ast.Name):
-        return None
-    parts.append(func.id)
-    return ".".join(reversed(parts))
 
 
 def _passes(call: ast.Call, keyword: str) -> bool:

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from harden.codemods.call_sites import Sink, call_lines, parse
+from harden.ast_names import parse
+from harden.codemods.call_sites import Sink, call_lines
 
 
 @dataclass(frozen=True, slots=True)

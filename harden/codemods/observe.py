@@ -11,6 +11,7 @@ from harden.codemods.base import CodemodInfo, Example, PlannedCodemod
 from harden.codemods.handler_decorators import EVERY_KIND, Hardening, planner_for
 from harden.findings.model import Severity
 from harden.mcp import PREFILTER
+from harden.mcp.gate import may_register_handlers
 
 HARDENING = Hardening(
     decorator="observe",
@@ -35,6 +36,7 @@ INFO = CodemodInfo(
         "each later phase would affect."
     ),
     prefilter=PREFILTER,
+    gate=may_register_handlers,
     examples=(
         Example(
             before=(

@@ -11,6 +11,7 @@ from harden.codemods.base import CodemodInfo, Example, PlannedCodemod
 from harden.codemods.handler_decorators import TOOLS, Hardening, planner_for
 from harden.findings.model import Severity
 from harden.mcp import PREFILTER
+from harden.mcp.gate import may_register_handlers
 
 HARDENING = Hardening(
     decorator="rate_limit",
@@ -36,6 +37,7 @@ INFO = CodemodInfo(
         "traffic before ENFORCE_RATE_LIMITS=true enforces it."
     ),
     prefilter=PREFILTER,
+    gate=may_register_handlers,
     examples=(
         Example(
             before=(

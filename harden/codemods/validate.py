@@ -12,6 +12,7 @@ from harden.codemods.base import CodemodInfo, Example, PlannedCodemod
 from harden.codemods.handler_decorators import TOOLS, Hardening, planner_for
 from harden.findings.model import Severity
 from harden.mcp import PREFILTER
+from harden.mcp.gate import may_register_handlers
 
 HARDENING = Hardening(
     decorator="validate",
@@ -37,6 +38,7 @@ INFO = CodemodInfo(
         "(allowed roots and hosts) before ENFORCE_VALIDATION=true turns them into rejections."
     ),
     prefilter=PREFILTER,
+    gate=may_register_handlers,
     examples=(
         Example(
             before=(

@@ -14,8 +14,9 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 
+from harden.ast_names import parse
 from harden.codemods import ALL
-from harden.codemods.call_sites import Sink, call_lines, parse
+from harden.codemods.call_sites import Sink, call_lines
 from harden.codemods.shell_commands import INFO
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

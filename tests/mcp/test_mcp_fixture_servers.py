@@ -6,13 +6,12 @@ modules hold no handlers. Files are only parsed, never imported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper
 
-from harden.mcp import Framework, HandlerKind, find_handlers, may_hold_handlers
+from harden.mcp import Discovery, Framework, HandlerKind, may_hold_handlers
 
 SERVERS = Path(__file__).resolve().parents[2] / "fixtures" / "servers"
 
@@ -81,9 +80,9 @@ def test_every_server_file_is_covered() -> None:
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_fixture_server_handlers(name: str) -> None:
+def test_fixture_server_handlers(name: str, discover: Callable[[str], Discovery]) -> None:
     text = (SERVERS / name).read_text(encoding="utf-8")
-    discovery = find_handlers(MetadataWrapper(cst.parse_module(text)))
+    discovery = discover(text)
     expected = EXPECTED.get(name, [])
     assert [
         (h.function.name.value, h.name, h.decorator_index) for h in discovery.handlers

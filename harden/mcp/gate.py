@@ -1,0 +1,45 @@
+"""A cheap `ast` check: can this file hold an MCP handler registration at all?
+
+The handler finder needs libcst's scope and qualified-name metadata on the whole module, about
+a millisecond per line, and a text prefilter lets through every file that merely mentions
+`FastMCP` or `.tool(`. Every registration the finder resolves or reports has a shape visible
+without any metadata: a registrar decorator (`@x.tool`, `@x.tool(...)`), a factory call
+(`x.tool(...)(fn)`), a direct call of a registrar that takes the function (`x.add_tool(fn)`,
+fastmcp's `x.tool(fn)`) or a handler constructor keyword (`Server(on_call_tool=fn)`). This
+check looks for those shapes with the standard library's `ast`, a tenth of libcst's cost, and
+over-approximates: it decides which files the finder looks at, never what it finds.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from harden.mcp.frameworks import CONSTRUCTOR_KEYWORDS, REGISTRARS
+
+
+def may_register_handlers(module: ast.Module) -> bool:
+    return any(_registration_shaped(node) for node in ast.walk(module))
+
+
+def _registration_shaped(node: ast.AST) -> bool:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return any(
+            _registrar(d.func if isinstance(d, ast.Call) else d) is not None
+            for d in node.decorator_list
+        )
+    if not isinstance(node, ast.Call):
+        return False
+    if any(keyword.arg in CONSTRUCTOR_KEYWORDS for keyword in node.keywords):
+        return True
+    if isinstance(node.func, ast.Call) and _registrar(node.func.func) is not None:
+        return True  # x.tool(...)(fn)
+    # x.add_tool(fn), x.tool(fn): not a client's session.call_tool(...), which registers nothing
+    direct = _registrar(node.func)
+    return direct is not None and bool(REGISTRARS[direct].direct)
+
+
+def _registrar(expression: ast.expr) -> str | None:
+    """The registrar method an expression `x.<method>` names, if it is one."""
+    if isinstance(expression, ast.Attribute) and expression.attr in REGISTRARS:
+        return expression.attr
+    return None
