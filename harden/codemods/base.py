@@ -29,6 +29,7 @@ from harden.codemods.call_sites import Sink
 from harden.codemods.focus import Focus, focus
 from harden.codemods.runtime_import import add_runtime_import
 from harden.findings.model import Finding, Severity
+from harden.suppressions import suppression
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,10 @@ class FileRun:
     path: str
     decide: Callable[[Rewrite], bool]
     requested: Sequence[Finding] | None = None  # None: act on every place the codemods find
-    source: str = ""  # the file's text, for focusing metadata on what the prefilter found
+    text: str = ""  # the whole file's text ("": the module given is the whole file)
+    # Resolve metadata only on the statements holding the codemod's sinks (see focus.py);
+    # off when the module given is already an excerpt of the file.
+    focus_metadata: bool = True
     in_package: bool = False  # the file's folder is a package (holds __init__.py)
     # When only some of the file's lines were parsed: the file's line number of each.
     line_map: Sequence[int] | None = None
@@ -175,7 +179,8 @@ class PlannedCodemod:
         self.drop_imports: list[tuple[str, str | None, str | None]] = []
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
-        self.focus = focus(tree, self.run.source, self.INFO.sinks) if self.run.source else None
+        focusing = self.run.focus_metadata and self.run.text
+        self.focus = focus(tree, self.run.text, self.INFO.sinks) if focusing else None
         target = self.focus.module if self.focus else tree
         if target not in self.run.wrappers:
             # libcst's default deep-copies the module for metadata; ours is fresh, so skip that.
@@ -195,9 +200,17 @@ class PlannedCodemod:
         spans = {plan.node: self._span(plan.node) for plan in planner.plans}
         claims = self._claim_findings(planner.plans, spans)
         accepted: dict[cst.CSTNode, Proposal] = {}
+        lines = (self.run.text or tree.code).splitlines() if planner.plans else []
         for plan in sorted(planner.plans, key=lambda p: (spans[p.node].line, spans[p.node].column)):
             fixes = claims.get(plan.node)
             if fixes is None:
+                continue
+            marked = (lines[n - 1] for n in self._marked_lines(plan.node, spans[plan.node]))
+            comment = suppression(marked, self.INFO.id)
+            if comment is not None:
+                # Left out of a scan; a scanner's finding that names the place is answered.
+                reason = f"suppressed by `{comment}`"
+                self.run.unfixed.extend(Unfixed(f, reason) for f in fixes)
                 continue
             if not fixes:
                 fixes = (self._own_finding(plan, spans[plan.node]),)
@@ -229,6 +242,13 @@ class PlannedCodemod:
         if not accepted:
             return tree
         return tree.visit(_Applier(accepted))
+
+    def _marked_lines(self, node: cst.CSTNode, span: Span) -> range | list[int]:
+        """The lines where a suppression comment counts for `node`: all of a call's, but only
+        the decorator and `def` lines of a function (not every line of its body)."""
+        if isinstance(node, cst.FunctionDef):
+            return [self._span(d).line for d in node.decorators] + [span.line]
+        return range(span.line, span.end_line + 1)
 
     def _span(self, node: cst.CSTNode) -> Span:
         """Where `node` is in the file (metadata may come from a focus module)."""

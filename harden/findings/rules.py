@@ -17,6 +17,11 @@ SHELL_COMMANDS = "shell-commands"
 CODEMOD_BY_RULE: dict[str, dict[str, str]] = {
     "harden": {
         "shell-command": SHELL_COMMANDS,
+        "mcp-handler-unobserved": "observe",
+        "mcp-tool-unvalidated": "validate",
+        "mcp-tool-unlimited": "rate-limit",
+        "error-text-leak": "error-messages",
+        "mcp-tool-error-unmasked": "mask-errors",
     },
     "bandit": {
         "B602": SHELL_COMMANDS,  # subprocess_popen_with_shell_equals_true
@@ -58,6 +63,8 @@ CODEMOD_BY_RULE: dict[str, dict[str, str]] = {
     "codeql": {
         "py/command-line-injection": SHELL_COMMANDS,
         "py/shell-command-constructed-from-input": SHELL_COMMANDS,
+        # "Information exposure through an exception": exception text flowing into a response
+        "py/stack-trace-exposure": "error-messages",
     },
     # mcp-security-scan 1.1.0 (patterns.py UNSAFE_EXEC_PATTERNS) names findings by pattern. It
     # reports only the first matching pattern of a line, so `subprocess.run(cmd, shell=True)`

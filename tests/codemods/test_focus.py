@@ -23,7 +23,7 @@ TRICKY = (FIXTURES / "focus" / "tricky_lines.py").read_text()
 
 
 def _run(source: str, *, focused: bool) -> tuple[str, list[tuple[object, ...]]]:
-    run = FileRun("m.py", decide=lambda rewrite: True, source=source if focused else "")
+    run = FileRun("m.py", decide=lambda rewrite: True, text=source, focus_metadata=focused)
     new = ShellCommands(run).transform_module(cst.parse_module(source)).code
     seen = [(r.span, r.before, r.after, r.note) for r in run.accepted]
     seen += [(u.finding, u.reason) for u in run.unfixed]
