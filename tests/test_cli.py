@@ -214,3 +214,24 @@ def test_a_file_that_does_not_parse_is_skipped(tmp_path, capsys, monkeypatch) ->
     assert code == 0
     assert "skipped broken.py: does not parse" in err
     assert "+++ b/server.py" in diff
+
+
+def test_plan_walks_through_the_phases(project, capsys, monkeypatch) -> None:
+    def plan() -> dict:
+        code, out, _ = harden(["plan", "--format", "json"], project, capsys, monkeypatch)
+        assert code == 0
+        return json.loads(out)
+
+    first = plan()
+    by_number = {p["phase"]: p for p in first["phases"]}
+    assert by_number[1]["rewrites"] == {"observe": 1}  # the low-level call_tool handler
+    assert by_number[5]["rewrites"]["shell-commands"] > 0
+    assert not by_number[4]["available"]
+    assert by_number[2]["enforce"] == "ENFORCE_VALIDATION=true"
+    assert first["next_step"] == "harden apply --phase 1"
+    harden(["apply", "--phase", "1"], project, capsys, monkeypatch)
+    second = plan()
+    assert second["phases"][0]["branch_state"] == "exists"
+    assert second["next_step"].startswith("review and merge harden/phase-1-observe")
+    git(project, "merge", "-q", "--ff-only", "harden/phase-1-observe")
+    assert plan()["next_step"] == "harden apply --phase 2"

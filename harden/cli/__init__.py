@@ -13,7 +13,7 @@ import sys
 import typer
 
 from harden import __version__
-from harden.cli import apply, scan
+from harden.cli import apply, plan, scan
 from harden.cli.common import HardenError
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 app.command(name="scan")(scan.scan)
 app.command(name="apply")(apply.apply)
+app.command(name="plan")(plan.plan)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,140 @@
+"""`harden plan [PATH]`: the six phases for this repository, and the next step.
+
+For each phase: what it would change here (places per codemod, and those it must leave with
+the reason), its branch and whether it exists or is merged, the switch that enforces it later
+and how long to watch its logs first. It reads the working tree like `harden scan` and never
+writes anything.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import git
+import typer
+from rich.table import Table
+
+from harden import engine
+from harden.cli.common import jobs_default, out, resolve_target
+from harden.cli.scan import ScanFormat
+from harden.codemods import ALL
+from harden.git import DEFAULT_BRANCH_PREFIX, phase_branch_name
+from harden.phases import PHASES, Phase
+from harden.sources import working_tree
+
+# How long the phase's warn-only logs should run before its switch is flipped: long enough to
+# see every legitimate caller's weekly rhythm (batch jobs, reports) at least once.
+OBSERVATION_WINDOW = {
+    1: "none: observing is the phase",
+    2: "7 days of VALIDATION_WOULD_REJECT lines",
+    3: "7 days of RATE_LIMIT_WOULD_THROTTLE lines",
+    4: "7 days of AUTH_WOULD_REJECT lines",
+    5: "none: safe at once",
+    6: "the permissions observed over 14 days",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PhasePlan:
+    phase: Phase
+    rewrites: dict[str, int]  # codemod id -> places it would rewrite
+    left: int  # places the phase's codemods must leave, with a reason
+    branch: str
+    branch_state: str  # "none", "exists", "merged"
+
+    @property
+    def has_work(self) -> bool:
+        return any(self.rewrites.values())
+
+
+def plan(
+    path: Annotated[Path, typer.Argument(help="Repository or directory to plan for.")] = Path("."),
+    output_format: Annotated[
+        ScanFormat, typer.Option("--format", "-f", help="Output format (table or json).")
+    ] = ScanFormat.table,
+) -> None:
+    """Show the six phases for this repository: what each would change, and the next step."""
+    target = resolve_target(path)
+    tree = working_tree(target.path, target.repo)
+    result = engine.scan(tree.files, [c.INFO.id for c in ALL], jobs=jobs_default())
+    codemod_of_rule = {c.INFO.rule: c.INFO.id for c in ALL}
+    plans = []
+    for phase in PHASES.values():
+        rewrites = dict.fromkeys(phase.codemod_ids, 0)
+        left = 0
+        for finding in result.findings:
+            codemod = codemod_of_rule.get(finding.rule_id)
+            if codemod not in rewrites:
+                continue
+            if finding in result.reasons:
+                left += 1
+            else:
+                rewrites[codemod] += 1
+        branch = phase_branch_name(DEFAULT_BRANCH_PREFIX, phase.number, phase.slug)
+        plans.append(PhasePlan(phase, rewrites, left, branch, _branch_state(target.repo, branch)))
+    step = _next_step(plans, target.repo is not None)
+    if output_format is ScanFormat.json:
+        print(json.dumps({"phases": [_as_dict(p) for p in plans], "next_step": step}, indent=2))
+    else:
+        _table(plans, step)
+
+
+def _branch_state(repo: git.Repo | None, branch: str) -> str:
+    if repo is None or branch not in repo.heads:
+        return "none"
+    if repo.head.is_valid() and repo.is_ancestor(repo.heads[branch].commit, repo.head.commit):
+        return "merged"
+    return "exists"
+
+
+def _next_step(plans: list[PhasePlan], in_git: bool) -> str:
+    for item in plans:
+        number = item.phase.number
+        if not item.phase.available or not item.has_work or item.branch_state == "merged":
+            continue
+        if item.branch_state == "exists":
+            return f"review and merge {item.branch} (git diff HEAD...{item.branch})"
+        if not in_git:
+            return f"harden apply --phase {number} --dry-run (or --in-place: this is not git)"
+        return f"harden apply --phase {number}"
+    return "nothing to apply: every available phase is done or has nothing to change here"
+
+
+def _as_dict(item: PhasePlan) -> dict[str, object]:
+    return {
+        "phase": item.phase.number,
+        "name": item.phase.slug,
+        "available": item.phase.available,
+        "rewrites": item.rewrites,
+        "left_with_reason": item.left,
+        "branch": item.branch,
+        "branch_state": item.branch_state,
+        "enforce": item.phase.enforce,
+        "observe_before_enforcing": OBSERVATION_WINDOW[item.phase.number],
+    }
+
+
+def _table(plans: list[PhasePlan], step: str) -> None:
+    table = Table(title="harden plan", title_justify="left")
+    for column in ("phase", "would change here", "branch", "enforce later with", "watch first"):
+        table.add_column(column, overflow="fold")
+    for item in plans:
+        if not item.phase.available:
+            change = "[dim]not available yet[/]"
+        else:
+            counts = ", ".join(f"{codemod}: {n}" for codemod, n in item.rewrites.items() if n)
+            change = counts or "nothing"
+            if item.left:
+                change += f"\n[dim]{item.left} left with a reason (harden scan)[/]"
+        table.add_row(
+            f"{item.phase.number} {item.phase.slug}",
+            change,
+            f"{item.branch}\n[dim]{item.branch_state}[/]",
+            item.phase.enforce,
+            OBSERVATION_WINDOW[item.phase.number],
+        )
+    out.print(table)
+    out.print(f"next step: [bold]{step}[/]")
