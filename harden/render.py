@@ -30,14 +30,15 @@ def unified_diff(changes: ChangeSet) -> str:
     return "".join(_file_diff(change) for change in _changed_files(changes))
 
 
-def markdown(changes: ChangeSet, *, title: str, limit: int = 65_536) -> str:
-    """A GitHub PR comment: summary, reviewer notes, per-file diffs, what was not rewritten.
+def markdown(changes: ChangeSet, *, title: str, enforce: str = "", limit: int = 65_536) -> str:
+    """A GitHub PR comment: summary, how to enforce later, reviewer notes, per-file diffs, what
+    was not rewritten. `enforce` says how the phase is enforced once merged (the switch).
 
     The result is at most `limit` characters. When it would be longer, per-file diffs are
     dropped from the end (replaced by one note saying how to see them); if the summary and
     the full list of what was not rewritten still do not fit, that list is cut with a count.
     """
-    head = _markdown_head(changes, title)
+    head = _markdown_head(changes, title, enforce)
     diffs = [_diff_details(change) for change in _changed_files(changes)]
     unfixed = [_unfixed_line(u, _code) for u in _sorted_unfixed(changes)]
     skipped = [_skipped_line(s, _code) for s in _sorted_skipped(changes)]
@@ -202,8 +203,8 @@ def _first_line(text: str) -> str:
     return text.strip().split("\n", 1)[0].strip()
 
 
-def _markdown_head(changes: ChangeSet, title: str) -> str:
-    """Heading, counts, the per-codemod table and the reviewer notes: never cut."""
+def _markdown_head(changes: ChangeSet, title: str, enforce: str) -> str:
+    """Heading, counts, the per-codemod table, enforcement and the reviewer notes: never cut."""
     rewrites = _sorted_rewrites(changes)
     counts = [
         _plural(len(rewrites), "rewrite") + f" in {_plural(len(_changed_files(changes)), 'file')}",
@@ -219,6 +220,8 @@ def _markdown_head(changes: ChangeSet, title: str) -> str:
         files = {c: len({r.path for r in rewrites if r.codemod == c}) for c in per_codemod}
         rows = [f"| {_code(c)} | {n} | {files[c]} |\n" for c, n in sorted(per_codemod.items())]
         parts.append("\n| codemod | rewrites | files |\n| --- | ---: | ---: |\n" + "".join(rows))
+    if enforce:
+        parts.append(f"\n**Enforce later:** {enforce}\n")
 
     places: defaultdict[str, list[str]] = defaultdict(list)
     for r in rewrites:

@@ -3,9 +3,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 from harden.changes import ChangeSet, FileChange, Rewrite, Skipped, Span, Unfixed
 from harden.findings.model import Finding, Severity
@@ -194,6 +196,72 @@ def test_markdown_truncates_unfixed_list_with_a_count_when_diffs_are_not_enough(
 @pytest.mark.parametrize("limit", [50, 300, 2_000])
 def test_markdown_never_exceeds_the_limit(limit: int) -> None:
     assert len(markdown(_large_changeset(files=5, rewrites=20), title="t", limit=limit)) <= limit
+
+
+class _Outline(HTMLParser):
+    """The headings (level, text), table cells and <details> summaries of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[tuple[str, str]] = []
+        self.cells: list[str] = []
+        self.summaries: list[str] = []
+        self.open: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in ("h2", "h3", "td", "summary"):
+            self.open.append(tag)
+            self.text = ""
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.open and self.open[-1] == tag:
+            self.open.pop()
+            text = " ".join(self.text.split())
+            if tag in ("h2", "h3"):
+                self.headings.append((tag, text))
+            elif tag == "td":
+                self.cells.append(text)
+            else:
+                self.summaries.append(text)
+
+
+def _outline(text: str) -> _Outline:
+    outline = _Outline()
+    outline.feed(MarkdownIt("commonmark").enable("table").render(text))
+    return outline
+
+
+def test_markdown_renders_as_github_would_show_it() -> None:
+    title = "harden phase 5: commands without a shell"
+    text = markdown(_small_changeset(), title=title, enforce="nothing to switch: safe at once")
+    outline = _outline(text)
+    assert outline.headings == [
+        ("h2", title),
+        ("h3", "Notes for reviewers"),
+        ("h3", "Diffs"),
+        ("h3", "Not rewritten"),
+        ("h3", "Skipped files"),
+    ]
+    assert outline.cells[:6] == ["safe-errors", "1", "1", "shell-to-argv", "2", "1"]
+    assert outline.summaries == ["app/errors.py (1 rewrite)", "app/tools.py (2 rewrites)"]
+    assert "Enforce later: nothing to switch: safe at once" in " ".join(text.split()).replace(
+        "**", ""
+    )
+
+
+def test_markdown_of_500_rewrites_keeps_its_summary_whole() -> None:
+    text = markdown(_large_changeset(), title="harden phase 2", enforce="ENFORCE_VALIDATION=true")
+    assert len(text) <= 65_536
+    outline = _outline(text)
+    assert outline.headings[0] == ("h2", "harden phase 2")
+    assert outline.cells[:3] == ["shell-to-argv", "500", "200"]
+    assert ("h3", "Not rewritten") in outline.headings
+    assert 0 < len(outline.summaries) < 200  # some diffs dropped, the rest whole
+    assert "ENFORCE_VALIDATION=true" in text
 
 
 # --- json --------------------------------------------------------------------------------
