@@ -11,10 +11,11 @@ from __future__ import annotations
 import ast
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
@@ -85,8 +86,10 @@ def apply(
     requested: Sequence[Finding] | None = None,
     decide: Decide | None = None,
     jobs: int = 0,
+    runtime_settings: Mapping[str, Any] | None = None,
 ) -> ChangeSet:
-    """Run the codemods and collect accepted rewrites; with `requested`, act only there."""
+    """Run the codemods and collect accepted rewrites; with `requested`, act only there.
+    Runtime copies the rewrites need end with `runtime_settings` (see harden.config)."""
     wanted = set(codemod_ids)
     relevant: list[Finding] | None = None
     changes = ChangeSet(phase=phase)
@@ -105,7 +108,7 @@ def apply(
         if result.change.after != result.change.before:
             changes.files.append(result.change)
     users = [r.change.path for r in results if r.uses_runtime]
-    changes.files.extend(runtime_changes(users, runtimes))
+    changes.files.extend(runtime_changes(users, runtimes, runtime_settings))
     for finding in relevant or ():
         if finding not in matched:
             reason = (

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from harden.changes import FileChange
 from harden.codemods.runtime_import import RUNTIME_MODULE
+from harden.config import runtime_settings_code
 
 RUNTIME_FILENAME = f"{RUNTIME_MODULE}.py"
 
@@ -28,9 +30,12 @@ def is_runtime(path: str) -> bool:
     return PurePosixPath(path).name == RUNTIME_FILENAME
 
 
-def runtime_changes(users: Iterable[str], existing: Mapping[str, str]) -> list[FileChange]:
-    """New or updated runtime copies beside each module in `users` (paths of modules)."""
-    source = runtime_source()
+def runtime_changes(
+    users: Iterable[str], existing: Mapping[str, str], settings: Mapping[str, Any] | None = None
+) -> list[FileChange]:
+    """New or updated runtime copies beside each module in `users` (paths of modules), ending
+    with the project's runtime `settings` ([tool.harden]) when there are any."""
+    source = runtime_source() + runtime_settings_code(settings or {})
     changes = []
     for path in sorted({runtime_path_beside(user) for user in users}):
         before = existing.get(path, "")

@@ -235,3 +235,18 @@ def test_plan_walks_through_the_phases(project, capsys, monkeypatch) -> None:
     assert second["next_step"].startswith("review and merge harden/phase-1-observe")
     git(project, "merge", "-q", "--ff-only", "harden/phase-1-observe")
     assert plan()["next_step"] == "harden apply --phase 2"
+
+
+def test_scan_follows_the_project_config(project, capsys, monkeypatch) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.harden]\nexclude = ["untracked.py"]\ncolor = "never"\n'
+    )
+    code, out, err = harden(["scan", ".", "--format", "json"], project, capsys, monkeypatch)
+    assert code == 0
+    assert {f["path"] for f in json.loads(out)["findings"]} == {"server.py"}
+    assert "unknown key in [tool.harden]: color" in err
+    (project / "pyproject.toml").write_text('[tool.harden]\nexclude = "untracked.py"\n')
+    code, _, err = harden(["scan", "."], project, capsys, monkeypatch)
+    assert code == 2
+    assert err.strip().endswith("[tool.harden] exclude must be a list of strings")
+    assert len(err.strip().splitlines()) == 1

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import git
 from rich.console import Console
+from rich.markup import escape
 
+from harden.config import Config, ConfigError, load_config
 from harden.findings.load import FindingsError, load_findings
 from harden.findings.model import Finding
 from harden.git import GitError, find_repo
+from harden.sources import Tree
 
 
 class HardenError(Exception):
@@ -56,3 +59,20 @@ def read_findings(path: Path, root: Path) -> list[Finding]:
         return load_findings(path, root)
     except FindingsError as error:
         raise HardenError(str(error)) from None
+
+
+def project_config(tree: Tree) -> Config:
+    """The project's [tool.harden] settings; unknown keys are reported, not fatal."""
+    try:
+        config = load_config(tree.root)
+    except ConfigError as error:
+        raise HardenError(str(error)) from None
+    for key in config.unknown:
+        err.print(f"[yellow]warning:[/] unknown key in {escape('[tool.harden]')}: {escape(key)}")
+    return config
+
+
+def selected(tree: Tree, config: Config) -> Tree:
+    """`tree` with only the files the configuration's include/exclude patterns select."""
+    tree.files = [(path, text) for path, text in tree.files if config.selects(path)]
+    return tree

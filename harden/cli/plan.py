@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from harden import engine
-from harden.cli.common import jobs_default, out, resolve_target
+from harden.cli.common import jobs_default, out, project_config, resolve_target, selected
 from harden.cli.scan import ScanFormat
 from harden.codemods import ALL
 from harden.git import DEFAULT_BRANCH_PREFIX, phase_branch_name
@@ -59,6 +59,7 @@ def plan(
     """Show the six phases for this repository: what each would change, and the next step."""
     target = resolve_target(path)
     tree = working_tree(target.path, target.repo)
+    tree = selected(tree, project_config(tree))
     result = engine.scan(tree.files, [c.INFO.id for c in ALL], jobs=jobs_default())
     codemod_of_rule = {c.INFO.rule: c.INFO.id for c in ALL}
     plans = []

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from harden import __version__, engine
-from harden.cli.common import err, jobs_default, out, resolve_target
+from harden.cli.common import err, jobs_default, out, project_config, resolve_target, selected
 from harden.codemods import ALL
 from harden.findings.harden_json import finding_to_dict, scan_report
 from harden.findings.model import Finding, Severity
@@ -51,6 +52,7 @@ def scan(
     """Find shell commands and other problems harden's phases fix, and what they cannot fix."""
     target = resolve_target(path)
     tree = working_tree(target.path, target.repo)
+    tree = selected(tree, project_config(tree))
     result = engine.scan(tree.files, [c.INFO.id for c in ALL], jobs=jobs or jobs_default())
     result.skipped[:0] = tree.skipped
     phase_of = {c.INFO.rule: c.INFO.phase for c in ALL}
@@ -64,7 +66,7 @@ def scan(
     else:
         _table(result, phase_of)
     for skipped in result.skipped:
-        err.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
+        err.print(f"[yellow]skipped[/] {escape(skipped.path)}: {escape(skipped.reason)}")
     err.print(f"[dim]{result.files} Python files read, {result.candidates} parsed.[/]")
     if fail_on is not None:
         threshold = Severity[fail_on.name.upper()]
@@ -94,14 +96,14 @@ def _table(result: engine.ScanResult, phase_of: dict[str, int]) -> None:
         for finding in result.findings:
             reason = result.reasons.get(finding)
             fix = (
-                f"[dim]not rewritten: {reason}[/]"
+                f"[dim]not rewritten: {escape(reason)}[/]"
                 if reason
                 else f"phase {phase_of.get(finding.rule_id, '?')} rewrites it"
             )
             table.add_row(
                 f"[{colour[finding.severity]}]{finding.severity.label}[/]",
-                f"{finding.path}:{finding.line}",
-                finding.message,
+                escape(f"{finding.path}:{finding.line}"),
+                escape(finding.message),
                 fix,
             )
         out.print(table)

@@ -1,0 +1,127 @@
+"""`[tool.harden]` in a project's pyproject.toml: which files, which branch, runtime defaults.
+
+```toml
+[tool.harden]
+include = ["src/*"]             # fnmatch patterns on repository-relative paths; `*` spans `/`
+exclude = ["tests/*", "*_pb2.py"]
+branch_prefix = "harden/"
+
+[tool.harden.validate]          # phase 2 defaults baked into the vendored runtime
+allowed_roots = ["/srv/data"]
+allowed_hosts = ["api.example.com", "10.20.0.0/16"]
+skip_params = ["search:query"]
+max_string_length = 20000
+
+[tool.harden.rate_limit]        # phase 3
+rpm = 300
+```
+
+Command-line flags override these. The runtime settings become a `configure(...)` call at the
+end of the vendored `harden_runtime.py`, so the server needs no pyproject.toml at run time, and
+the environment variables still win over them. Keys harden does not know are returned for the
+caller to report (a typo must not pass silently); a value of the wrong type is a ConfigError.
+This module only reads.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harden.git import DEFAULT_BRANCH_PREFIX
+
+CONFIG_FILE = "pyproject.toml"
+
+# [tool.harden.<table>] key -> the runtime's configure() keyword, and the type it takes
+_RUNTIME_KEYS: dict[str, dict[str, tuple[str, type]]] = {
+    "validate": {
+        "allowed_roots": ("allowed_roots", list),
+        "allowed_hosts": ("allowed_hosts", list),
+        "skip_params": ("skip_params", list),
+        "max_string_length": ("max_string_length", int),
+    },
+    "rate_limit": {"rpm": ("rate_limit_rpm", int)},
+}
+_TOP_KEYS = {"include": list, "exclude": list, "branch_prefix": str}
+
+
+class ConfigError(ValueError):
+    """A [tool.harden] value harden cannot use; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    include: tuple[str, ...] = ()  # empty: every file
+    exclude: tuple[str, ...] = ()
+    branch_prefix: str = DEFAULT_BRANCH_PREFIX
+    runtime: Mapping[str, Any] = field(default_factory=dict)  # configure() keyword -> value
+    unknown: tuple[str, ...] = ()  # keys found but not understood, dotted
+
+    def selects(self, path: str) -> bool:
+        """Whether harden reads the file at `path` (POSIX, relative to the repository)."""
+        if self.include and not any(fnmatch.fnmatchcase(path, p) for p in self.include):
+            return False
+        return not any(fnmatch.fnmatchcase(path, p) for p in self.exclude)
+
+
+def load_config(root: Path) -> Config:
+    """The [tool.harden] table of `root`/pyproject.toml; defaults when there is none."""
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return Config()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: {error}") from None
+    table = document.get("tool", {}).get("harden", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.harden] must be a table")
+    unknown: list[str] = []
+    top: dict[str, Any] = {}
+    runtime: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in _TOP_KEYS:
+            top[key] = _checked(path, key, value, _TOP_KEYS[key])
+        elif key in _RUNTIME_KEYS and isinstance(value, dict):
+            for inner, setting in value.items():
+                if inner not in _RUNTIME_KEYS[key]:
+                    unknown.append(f"{key}.{inner}")
+                    continue
+                keyword, kind = _RUNTIME_KEYS[key][inner]
+                runtime[keyword] = _checked(path, f"{key}.{inner}", setting, kind)
+        else:
+            unknown.append(key)
+    return Config(
+        include=tuple(top.get("include", ())),
+        exclude=tuple(top.get("exclude", ())),
+        branch_prefix=top.get("branch_prefix", DEFAULT_BRANCH_PREFIX),
+        runtime=runtime,
+        unknown=tuple(unknown),
+    )
+
+
+def runtime_settings_code(runtime: Mapping[str, Any]) -> str:
+    """The lines the vendored runtime ends with to apply the project's settings ("" if none)."""
+    if not runtime:
+        return ""
+    arguments = ", ".join(f"{key}={value!r}" for key, value in sorted(runtime.items()))
+    return (
+        "\n\n# The project's [tool.harden] settings, written by `harden apply`; the environment"
+        f"\n# variables still take precedence.\nconfigure({arguments})\n"
+    )
+
+
+def _checked(path: Path, key: str, value: object, kind: type) -> Any:
+    if kind is list:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{path}: [tool.harden] {key} must be a list of strings")
+        return value
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{path}: [tool.harden] {key} must be an integer")
+    if kind is str and not isinstance(value, str):
+        raise ConfigError(f"{path}: [tool.harden] {key} must be a string")
+    return value
