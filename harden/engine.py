@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -31,6 +31,7 @@ from harden.findings.rules import codemod_for
 from harden.vendoring import is_runtime, runtime_changes
 
 Decide = Callable[[Rewrite], bool]
+Progress = Callable[[int, int], None]  # (files done, files to do), after each file
 
 # Below this many candidate files a process pool costs more than it saves.
 _POOL_THRESHOLD = 8
@@ -67,11 +68,15 @@ class ScanResult:
 
 
 def scan(
-    files: Sequence[tuple[str, str]], codemod_ids: Sequence[str], *, jobs: int = 0
+    files: Sequence[tuple[str, str]],
+    codemod_ids: Sequence[str],
+    *,
+    jobs: int = 0,
+    progress: Progress | None = None,
 ) -> ScanResult:
     """Every place the codemods would rewrite or refuse, as harden's own findings."""
     tasks, paths = _candidates(files, codemod_ids, requested=None, accept=False)
-    results = _run(tasks, jobs, decide=None)
+    results = _run(tasks, jobs, None, progress)
     findings = sorted((f for r in results for f in r.detected), key=Finding.sort_key)
     reasons = {u.finding: u.reason for r in results for u in r.unfixed}
     skipped = [r.skipped for r in results if r.skipped]
@@ -87,6 +92,7 @@ def apply(
     decide: Decide | None = None,
     jobs: int = 0,
     runtime_settings: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> ChangeSet:
     """Run the codemods and collect accepted rewrites; with `requested`, act only there.
     Runtime copies the rewrites need end with `runtime_settings` (see harden.config)."""
@@ -97,7 +103,7 @@ def apply(
         relevant = [f for f in requested if codemod_for(f) in wanted]
         changes.ignored = [f for f in requested if codemod_for(f) not in wanted]
     tasks, paths = _candidates(files, codemod_ids, requested=relevant, accept=True)
-    results = _run(tasks, jobs, decide)
+    results = _run(tasks, jobs, decide, progress)
     runtimes = {path: text for path, text in files if is_runtime(path)}
     matched: set[Finding] = set()
     for result in results:
@@ -150,13 +156,24 @@ def _candidates(
     return tasks, paths
 
 
-def _run(tasks: list[_Task], jobs: int, decide: Decide | None) -> list[_Result]:
+def _run(
+    tasks: list[_Task], jobs: int, decide: Decide | None, progress: Progress | None
+) -> list[_Result]:
     workers = jobs or os.cpu_count() or 1
     if decide is not None or workers == 1 or len(tasks) < _POOL_THRESHOLD:
-        return [_process(task, decide) for task in tasks]
+        return _collect((_process(task, decide) for task in tasks), len(tasks), progress)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         chunk = max(1, len(tasks) // (workers * 4))
-        return list(pool.map(_process, tasks, chunksize=chunk))
+        return _collect(pool.map(_process, tasks, chunksize=chunk), len(tasks), progress)
+
+
+def _collect(done: Iterable[_Result], total: int, progress: Progress | None) -> list[_Result]:
+    results: list[_Result] = []
+    for result in done:
+        results.append(result)
+        if progress is not None:
+            progress(len(results), total)
+    return results
 
 
 def _process(task: _Task, decide: Decide | None = None) -> _Result:

@@ -250,3 +250,14 @@ def test_scan_follows_the_project_config(project, capsys, monkeypatch) -> None:
     assert code == 2
     assert err.strip().endswith("[tool.harden] exclude must be a list of strings")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_quiet_prints_results_and_errors_only(project, capsys, monkeypatch) -> None:
+    _, out, err = harden(["scan", ".", "-f", "json"], project, capsys, monkeypatch)
+    assert "Python files read" in err
+    _, quiet_out, quiet_err = harden(
+        ["--quiet", "scan", ".", "-f", "json"], project, capsys, monkeypatch
+    )
+    assert (quiet_out, quiet_err) == (out, "")
+    code, _, err = harden(["--quiet", "scan", "missing-dir"], project, capsys, monkeypatch)
+    assert code == 2 and "no such file or directory" in err

@@ -42,3 +42,10 @@ def test_a_scan_finds_what_apply_acts_on(name: str) -> None:
     assert scan.findings == _found_by_apply(name, text)
     if name == "tricky.py":
         assert [f.line for f in scan.findings] == [28, 35, 40, 44, 50]
+
+
+def test_progress_reports_every_parsed_file() -> None:
+    files = [(f"m{i}.py", "import os\nos.system('ls')\n") for i in range(3)]
+    seen: list[tuple[int, int]] = []
+    engine.scan(files, ["shell-commands"], jobs=1, progress=lambda *done: seen.append(done))
+    assert seen == [(1, 3), (2, 3), (3, 3)]

@@ -14,7 +14,7 @@ import typer
 
 from harden import __version__
 from harden.cli import apply, plan, scan
-from harden.cli.common import HardenError
+from harden.cli.common import HardenError, set_output
 
 app = typer.Typer(
     name="harden",
@@ -39,8 +39,15 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print only results and errors: no progress, no notes."
+    ),
+    no_color: bool = typer.Option(
+        False, "--no-color", help="No colours (also: the NO_COLOR environment variable)."
+    ),
 ) -> None:
     """Harden Python MCP servers in additive phases, each landed as a reviewable git branch."""
+    set_output(quiet=quiet, no_color=no_color)
 
 
 def main() -> None:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress
 
 from harden.config import Config, ConfigError, load_config
 from harden.findings.load import FindingsError, load_findings
@@ -29,6 +32,29 @@ class HardenError(Exception):
 # Piped output (CI logs, files) has no terminal width; rich would assume 80 columns.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def set_output(*, quiet: bool, no_color: bool) -> None:
+    """`--quiet`: stderr shows errors only (they bypass `err`); `--no-color` (NO_COLOR, which
+    rich reads itself, does the same): no colours on either stream."""
+    err.quiet = quiet
+    for console in (out, err):
+        console.no_color = no_color or bool(os.environ.get("NO_COLOR"))
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A callback for the engine that shows a progress bar on a terminal, and nothing when
+    stderr is piped or --quiet is given."""
+    with Progress(
+        *Progress.get_default_columns(), console=err, transient=True, disable=err.quiet
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 def jobs_default() -> int:

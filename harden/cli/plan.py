@@ -18,7 +18,14 @@ import typer
 from rich.table import Table
 
 from harden import engine
-from harden.cli.common import jobs_default, out, project_config, resolve_target, selected
+from harden.cli.common import (
+    jobs_default,
+    out,
+    progress_bar,
+    project_config,
+    resolve_target,
+    selected,
+)
 from harden.cli.scan import ScanFormat
 from harden.codemods import ALL
 from harden.git import DEFAULT_BRANCH_PREFIX, phase_branch_name
@@ -60,7 +67,9 @@ def plan(
     target = resolve_target(path)
     tree = working_tree(target.path, target.repo)
     tree = selected(tree, project_config(tree))
-    result = engine.scan(tree.files, [c.INFO.id for c in ALL], jobs=jobs_default())
+    with progress_bar("planning") as progress:
+        codemods = [c.INFO.id for c in ALL]
+        result = engine.scan(tree.files, codemods, jobs=jobs_default(), progress=progress)
     codemod_of_rule = {c.INFO.rule: c.INFO.id for c in ALL}
     plans = []
     for phase in PHASES.values():

@@ -16,7 +16,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from harden import __version__, engine
-from harden.cli.common import err, jobs_default, out, project_config, resolve_target, selected
+from harden.cli.common import (
+    err,
+    jobs_default,
+    out,
+    progress_bar,
+    project_config,
+    resolve_target,
+    selected,
+)
 from harden.codemods import ALL
 from harden.findings.harden_json import finding_to_dict, scan_report
 from harden.findings.model import Finding, Severity
@@ -53,7 +61,9 @@ def scan(
     target = resolve_target(path)
     tree = working_tree(target.path, target.repo)
     tree = selected(tree, project_config(tree))
-    result = engine.scan(tree.files, [c.INFO.id for c in ALL], jobs=jobs or jobs_default())
+    with progress_bar("scanning") as progress:
+        codemods = [c.INFO.id for c in ALL]
+        result = engine.scan(tree.files, codemods, jobs=jobs or jobs_default(), progress=progress)
     result.skipped[:0] = tree.skipped
     phase_of = {c.INFO.rule: c.INFO.phase for c in ALL}
     if output_format is ScanFormat.json:
