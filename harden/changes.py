@@ -6,6 +6,7 @@ them. A Rewrite is the unit of review: one codemod's change at one place.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 from harden.findings.model import Finding
@@ -49,6 +50,15 @@ class Rewrite:
     after: str
     note: str
     fixes: tuple[Finding, ...] = ()
+
+
+class Verdict(enum.Enum):
+    """A reviewer's answer to one Rewrite (a plain True/False means ACCEPT/REJECT)."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+    # Reject, and add `# harden: ignore[<codemod>]` at the place so that no later run asks again.
+    SUPPRESS = "suppress"
 
 
 @dataclass(frozen=True, slots=True)

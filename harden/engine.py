@@ -21,7 +21,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from harden.ast_names import parse as parse_ast
-from harden.changes import ChangeSet, FileChange, Rewrite, Skipped, Unfixed
+from harden.changes import ChangeSet, FileChange, Rewrite, Skipped, Unfixed, Verdict
 from harden.codemods import BY_ID
 from harden.codemods.base import FileRun, PlannedCodemod
 from harden.codemods.call_sites import call_lines
@@ -30,7 +30,7 @@ from harden.findings.model import Finding
 from harden.findings.rules import codemod_for
 from harden.vendoring import is_runtime, runtime_changes
 
-Decide = Callable[[Rewrite], bool]
+Decide = Callable[[Rewrite], bool | Verdict]
 Progress = Callable[[int, int], None]  # (files done, files to do), after each file
 
 # Below this many candidate files a process pool costs more than it saves.

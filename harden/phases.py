@@ -1,15 +1,25 @@
 """The six hardening phases: which codemods each runs, its branch, and how it is enforced later.
 
 Only phases whose codemods exist are runnable; the others are listed so that `harden` can say
-what is planned instead of pretending.
+what is planned instead of pretending. A phase made of independent halves (phase 5: commands
+and errors) lists them as parts, which `harden apply --only` selects one at a time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harden.codemods import BY_ID
 from harden.codemods.base import PlannedCodemod
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A half of a phase that can land on its own branch: `harden apply --only <name>`."""
+
+    name: str
+    title: str
+    codemod_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +29,7 @@ class Phase:
     title: str
     codemod_ids: tuple[str, ...]
     enforce: str  # how enforcement is switched on later, for the docs and review notes
+    parts: tuple[Part, ...] = ()
 
     @property
     def available(self) -> bool:
@@ -27,6 +38,19 @@ class Phase:
     @property
     def codemods(self) -> tuple[type[PlannedCodemod], ...]:
         return tuple(BY_ID[i] for i in self.codemod_ids)
+
+    def only(self, name: str) -> Phase:
+        """The phase narrowed to one of its parts: its codemods, title, and a branch named
+        after the part."""
+        for part in self.parts:
+            if part.name == name:
+                return replace(
+                    self, slug=part.name, title=part.title, codemod_ids=part.codemod_ids, parts=()
+                )
+        if not self.parts:
+            raise PhaseError(f"phase {self.number} ({self.slug}) has no parts to pick with --only")
+        names = ", ".join(part.name for part in self.parts)
+        raise PhaseError(f"phase {self.number} has no part {name!r}; its parts are {names}")
 
 
 PHASES: dict[int, Phase] = {
@@ -44,7 +68,21 @@ PHASES: dict[int, Phase] = {
             "ENFORCE_RATE_LIMITS=true, RATE_LIMIT_RPM",
         ),
         Phase(4, "shadow-auth", "shadow authentication", (), "AUTH_MODE=shadow|soft|enforce"),
-        Phase(5, "commands", "commands without a shell", ("shell-commands",), "safe at once"),
+        Phase(
+            5,
+            "commands",  # the branch name from before the errors half existed
+            "commands without a shell, errors without their detail",
+            ("shell-commands", "error-messages", "mask-errors"),
+            "safe at once",
+            parts=(
+                Part("commands", "commands without a shell", ("shell-commands",)),
+                Part(
+                    "errors",
+                    "exception text replaced by a reference",
+                    ("error-messages", "mask-errors"),
+                ),
+            ),
+        ),
         Phase(6, "permissions", "permission scoping", (), "per tool"),
     )
 }

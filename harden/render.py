@@ -1,12 +1,13 @@
 """Render a ChangeSet for people and tools: unified diff, PR-comment Markdown, JSON, commit message.
 
 This is the output layer. It knows nothing about codemods or git: it reads only the records
-in harden.changes and harden.findings.model. It must never hide something a reviewer has to
-see: every output shows the unfixed findings with their reasons, and where a size limit
-forces a cut, the output says how much is missing.
+in harden.changes and harden.findings.model, and which file is the vendored runtime. It must
+never hide something a reviewer has to see: every output shows the unfixed findings with their
+reasons, and where a size limit forces a cut, the output says how much is missing.
 
 Output is deterministic whatever order the engine produced it in: files and rewrites are
-sorted by path and position, findings by their sort key.
+sorted by path and position (the Markdown puts the vendored runtime last), findings by their
+sort key.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 
 from harden.changes import ChangeSet, FileChange, Rewrite, Skipped, Unfixed
+from harden.vendoring import is_runtime
 
 COMMIT_LIST_CAP = 200  # lines per list in a commit message
 NOTE_PLACES_CAP = 50  # places listed under one reviewer note in Markdown
@@ -39,7 +41,10 @@ def markdown(changes: ChangeSet, *, title: str, enforce: str = "", limit: int = 
     the full list of what was not rewritten still do not fit, that list is cut with a count.
     """
     head = _markdown_head(changes, title, enforce)
-    diffs = [_diff_details(change) for change in _changed_files(changes)]
+    # The vendored runtime comes last: alone it nearly fills a comment, and it is the diff a
+    # reviewer needs least, so it is the one dropped first.
+    files = sorted(_changed_files(changes), key=lambda change: is_runtime(change.path))
+    diffs = [_diff_details(change) for change in files]
     unfixed = [_unfixed_line(u, _code) for u in _sorted_unfixed(changes)]
     skipped = [_skipped_line(s, _code) for s in _sorted_skipped(changes)]
     hint = f"run `harden apply --phase {changes.phase} --dry-run` locally for the full diff"

@@ -6,13 +6,14 @@ from the running framework (the request context, the ToolError class) it looks u
 `sys.modules`. Do not edit the vendored copy: `harden apply` replaces it in place when a later
 phase needs more (the version line says which copy it is).
 
-Tool-handler decorators (phases 1-3), placed directly above the handler's `def` and below the
-decorator that registers it; outermost first:
+Tool-handler decorators (phases 1-3 and 5), placed directly above the handler's `def` and below
+the decorator that registers it; outermost first:
 
     @mcp.tool()
     @harden_runtime.observe
     @harden_runtime.rate_limit
     @harden_runtime.validate
+    @harden_runtime.mask_errors
     async def read_file(path: str, ctx: Context) -> str: ...
 
 - `observe` writes one JSON line per call to stderr (never stdout: that is the stdio
@@ -24,33 +25,47 @@ decorator that registers it; outermost first:
 - `rate_limit` counts calls per caller and tool in a sliding one-minute window (`RATE_LIMIT_RPM`,
   default 120). It logs `RATE_LIMIT_WOULD_THROTTLE` and lets the call through;
   `ENFORCE_RATE_LIMITS=true` rejects it.
+- `mask_errors`, while the framework serves a client's request, replaces an exception the
+  handler did not raise for the client (anything but the framework's ToolError, an McpError or
+  a rejection) with a ToolError saying `internal error (ref <id>)`, and logs its text and
+  traceback as `TOOL_ERROR_DETAIL` with the same ref. `error_ref(e)` gives the same text for a
+  message built in the handler.
 
 Each takes `tool="name"` when the registered name differs from the function's, and
 `lowlevel=True` for a low-level server's single call_tool handler. A rejected call reaches the
 client as an error result with a generic message. Stacked decorators become one wrapper; the
-function's signature (and so the tool's schema), its result and its exceptions are unchanged.
+function's signature (and so the tool's schema), its result and its exceptions (but those
+mask_errors replaces) are unchanged.
 `configure()` sets the same options from code: the environment, when set, takes precedence for
 switches and numbers, and the allow-lists of both apply.
 
 Command helpers: the shell-free versions of the standard library calls whose results a rewrite
 must keep — `os.popen`'s file object (whose close() returns the wait status) and
 `subprocess.getstatusoutput`'s (status, output) pair — taking an argument list instead of a
-command string.
+command string; and a script runner for command lines that needed more than one program
+(pipelines, lists, redirections to files, globs, `$(...)`): `run`, `call`, `check_call`,
+`check_output`, `system`, `getoutput` and `getstatusoutput` take a script where the standard
+library took the command string, and give what it gave.
 """
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import fnmatch
 import functools
 import inspect
+import io
 import ipaddress
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
 import time
+import traceback
 import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -62,16 +77,16 @@ __version__ = "0.1.0"
 
 
 class PipeFile:
-    """What `os.popen` returns, for a process run without a shell: the pipe's file object,
-    whose close() waits for the process and returns None on success, else its status << 8."""
+    """What `os.popen` returns, for a program or a script run without a shell: the pipe's file
+    object, whose close() waits for it and returns None on success, else its status << 8."""
 
-    def __init__(self, stream: IO[str], process: subprocess.Popen[str]) -> None:
+    def __init__(self, stream: IO[str], wait: Callable[[], int]) -> None:
         self._stream = stream
-        self._process = process
+        self._wait = wait
 
     def close(self) -> int | None:
         self._stream.close()
-        returncode = self._process.wait()
+        returncode = self._wait()
         return None if returncode == 0 else returncode << 8
 
     def __enter__(self) -> PipeFile:
@@ -87,28 +102,48 @@ class PipeFile:
         return iter(self._stream)
 
 
-def popen(argv: Sequence[str], mode: str = "r", buffering: int = -1) -> PipeFile:
-    """`os.popen` for an argument list: same modes, buffering and file object, no shell."""
+def popen(script: Sequence[Any], mode: str = "r", buffering: int = -1) -> PipeFile:
+    """`os.popen` for an argument list or a script: same modes, buffering and file object, no
+    shell."""
     if mode not in ("r", "w"):
         raise ValueError(f"invalid mode {mode!r}")
     if buffering == 0 or buffering is None:
         raise ValueError("popen() does not support unbuffered streams")
-    if mode == "r":
-        process = subprocess.Popen(argv, text=True, stdout=subprocess.PIPE, bufsize=buffering)
-        assert process.stdout is not None
-        return PipeFile(process.stdout, process)
-    process = subprocess.Popen(argv, text=True, stdin=subprocess.PIPE, bufsize=buffering)
-    assert process.stdin is not None
-    return PipeFile(process.stdin, process)
+    if script and not isinstance(script[0], list | tuple):
+        stream = "stdout" if mode == "r" else "stdin"
+        process = subprocess.Popen(
+            script, text=True, bufsize=buffering, **{stream: subprocess.PIPE}
+        )
+        return PipeFile(getattr(process, stream), process.wait)
+    # A script runs in a thread of its own, its stdout (or stdin) the other end of the pipe.
+    read_end, write_end = os.pipe()
+    ours, theirs = (read_end, write_end) if mode == "r" else (write_end, read_end)
+    statuses: list[int] = []
+
+    def run_script() -> None:
+        try:
+            stream = {"stdout" if mode == "r" else "stdin": theirs}
+            statuses.append(run(script, **stream).returncode)
+        finally:
+            os.close(theirs)
+
+    thread = threading.Thread(target=run_script, daemon=True)
+    thread.start()
+
+    def wait() -> int:
+        thread.join()
+        return statuses[0]
+
+    return PipeFile(open(ours, mode, buffering), wait)
 
 
 def getstatusoutput(
-    argv: Sequence[str], *, encoding: str | None = None, errors: str | None = None
+    script: Sequence[Any], *, encoding: str | None = None, errors: str | None = None
 ) -> tuple[int, str]:
-    """`subprocess.getstatusoutput` for an argument list: (status, stdout and stderr merged,
-    one trailing newline removed)."""
-    process = subprocess.run(
-        argv,
+    """`subprocess.getstatusoutput` for an argument list or a script: (status, stdout and
+    stderr merged, one trailing newline removed)."""
+    process = run(
+        script,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -117,6 +152,446 @@ def getstatusoutput(
     )
     output = process.stdout
     return process.returncode, output[:-1] if output.endswith("\n") else output
+
+
+# --- commands without a shell: scripts ---------------------------------------------------------
+# What harden writes for a command line that used pipes, redirections, lists, globs or command
+# substitution: a script, a list of commands (each a list of words) with the original line's
+# operators between them as plain strings, in its order:
+#
+#     [["cd", repo], "&&", ["git", "log"], "2>&1", "|", ["grep", name], ">", path]
+#
+# The operators are harden's own literals at the script's top level; a value (a word, a file
+# name after ">") is never read as one, so no value can add a command. A script runs as sh ran
+# the line: each pipeline's processes connected and all waited for, `;`/`&&`/`||` by the status
+# of the last pipeline, redirections opened in order (relative to the current directory) and
+# closed once the process has them, `cd DIR` as sh's builtin for the commands after it, a
+# missing program as status 127 and a killed one as 128 + the signal, with sh's messages. A word
+# is a str, or glob()/output()/concat() when sh computes it as the command starts.
+
+_SH = "/bin/sh: 1: "  # how sh begins its own error messages
+_SCRIPT_REDIRECTION = re.compile(r"(\d?)(>>|>&|<&|>|<)(\d?)")
+_GLOB_MAGIC = re.compile(r"[*?[]")
+
+
+class _Deferred:
+    """A word sh computes when its command starts."""
+
+    def fields(self, shell: _Shell) -> list[str]:
+        raise NotImplementedError
+
+
+class _Output(_Deferred):
+    def __init__(self, script: Sequence[Any], split: bool) -> None:
+        self.script = script
+        self.split = split
+
+    def text(self, shell: _Shell) -> str:
+        return shell.capture(self.script)
+
+    def fields(self, shell: _Shell) -> list[str]:
+        text = self.text(shell)
+        return fields(text) if self.split else [text]
+
+
+class _Glob(_Deferred):
+    def __init__(self, template: str, values: tuple[str, ...]) -> None:
+        self.template = template
+        self.values = values
+
+    def fields(self, shell: _Shell) -> list[str]:
+        pattern = self.template.format(*(_GLOB_MAGIC.sub(r"[\g<0>]", v) for v in self.values))
+        return _pathnames(pattern, shell.cwd) or [self.template.format(*self.values)]
+
+
+class _Concat(_Deferred):
+    def __init__(self, parts: tuple[str | _Output, ...]) -> None:
+        self.parts = parts
+
+    def fields(self, shell: _Shell) -> list[str]:
+        return ["".join(p if isinstance(p, str) else p.text(shell) for p in self.parts)]
+
+
+def output(script: Sequence[Any], *, split: bool = False) -> _Deferred:
+    """`$(...)`: the script's output without its trailing newlines; with `split`, cut into
+    words at blanks and newlines as sh does where the substitution stands unquoted."""
+    return _Output(script, split)
+
+
+def glob(template: str, *values: str) -> _Deferred:
+    """An unquoted word with `*`, `?` or `[...]`: the sorted names it matches, or the word as
+    written when none does. `template` is the pattern with `{}` where each value goes; the
+    values are matched literally (they stood in quotes, or came from Python)."""
+    return _Glob(template, values)
+
+
+def concat(*parts: str | _Deferred) -> _Deferred:
+    """One word glued from text and `output(...)` parts."""
+    assert all(isinstance(part, str | _Output) for part in parts)
+    return _Concat(parts)  # type: ignore[arg-type]
+
+
+def fields(value: str) -> list[str]:
+    """What sh makes of an unquoted `$VAR` or `$(...)` standing alone: the words between blanks
+    and newlines (none for an empty value)."""
+    return [field for field in re.split(r"[ \t\n]+", value) if field]
+
+
+def run(
+    script: Sequence[Any],
+    *,
+    stdin: Any = None,
+    input: Any = None,
+    stdout: Any = None,
+    stderr: Any = None,
+    capture_output: bool = False,
+    check: bool = False,
+    timeout: float | None = None,
+    cwd: Any = None,
+    env: Mapping[str, str] | None = None,
+    text: bool | None = None,
+    encoding: str | None = None,
+    errors: str | None = None,
+    universal_newlines: bool | None = None,
+) -> subprocess.CompletedProcess[Any]:
+    """`subprocess.run` for a script (or one argument list): the same arguments and result."""
+    if capture_output:
+        if stdout is not None or stderr is not None:
+            raise ValueError("stdout and stderr arguments may not be used with capture_output.")
+        stdout = stderr = subprocess.PIPE
+    text_mode = bool(text or universal_newlines or encoding or errors)
+    if input is not None:
+        if stdin is not None:
+            raise ValueError("stdin and input arguments may not both be used.")
+        stdin = subprocess.PIPE
+        if text_mode:
+            input = input.encode(encoding or _locale_encoding(), errors or "strict")
+    streams = _Streams(stdin, input, stdout, stderr)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    shell = _Shell(streams.fds, None if cwd is None else os.fspath(cwd), env, deadline, [])
+    try:
+        status = shell.run(_as_script(script))
+    except BaseException as error:
+        shell.kill()
+        out, err = streams.finish()
+        if isinstance(error, subprocess.TimeoutExpired):
+            raise subprocess.TimeoutExpired(script, timeout or 0, out, err) from None
+        raise
+    out, err = (_decoded(data, text_mode, encoding, errors) for data in streams.finish())
+    if check and status:
+        raise subprocess.CalledProcessError(status, script, out, err)
+    return subprocess.CompletedProcess(script, status, out, err)
+
+
+def call(script: Sequence[Any], **kwargs: Any) -> int:
+    """`subprocess.call` for a script: its exit status."""
+    return run(script, **kwargs).returncode
+
+
+def check_call(script: Sequence[Any], **kwargs: Any) -> int:
+    """`subprocess.check_call` for a script: 0, or CalledProcessError."""
+    return run(script, check=True, **kwargs).returncode
+
+
+def check_output(script: Sequence[Any], **kwargs: Any) -> Any:
+    """`subprocess.check_output` for a script: its output, or CalledProcessError."""
+    return run(script, stdout=subprocess.PIPE, check=True, **kwargs).stdout
+
+
+def system(script: Sequence[Any]) -> int:
+    """`os.system` for a script: the wait status sh's own would have been (status << 8)."""
+    return run(script).returncode << 8
+
+
+def getoutput(
+    script: Sequence[Any], *, encoding: str | None = None, errors: str | None = None
+) -> str:
+    """`subprocess.getoutput` for a script: stdout and stderr merged, one newline removed."""
+    return getstatusoutput(script, encoding=encoding, errors=errors)[1]
+
+
+def _as_script(script: Sequence[Any]) -> list[tuple[str, list[_ScriptCommand]]]:
+    """The steps of a script: how each follows the one before, and its pipeline's commands."""
+    if script and not isinstance(script[0], list | tuple):
+        script = [script]  # one argument list
+    steps: list[tuple[str, list[_ScriptCommand]]] = []
+    operator = ""
+    tokens = iter(script)
+    for token in tokens:
+        if isinstance(token, list | tuple):
+            if operator == "|":
+                steps[-1][1].append(_ScriptCommand(list(token)))
+            else:
+                steps.append((operator, [_ScriptCommand(list(token))]))
+            operator = ""
+        elif token in ("|", ";", "&&", "||"):
+            operator = token
+        elif match := _SCRIPT_REDIRECTION.fullmatch(token):
+            fd = int(match[1] or ("0" if match[2][0] == "<" else "1"))
+            target = match[3] if match[2].endswith("&") else next(tokens)
+            steps[-1][1][-1].redirects.append((fd, match[2], target))
+        else:
+            raise ValueError(f"not an operator of a script: {token!r}")
+    return steps
+
+
+@dataclasses.dataclass
+class _ScriptCommand:
+    words: list[Any]
+    redirects: list[tuple[int, str, Any]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class _Shell:
+    """One run of a script: its descriptors 0-2, directory, environment, deadline, and the
+    processes started (shared with the runs of its command substitutions)."""
+
+    fds: tuple[int, int, int]
+    cwd: str | None
+    env: Mapping[str, str] | None
+    deadline: float | None
+    running: list[subprocess.Popen[bytes]]
+
+    def run(self, steps: list[tuple[str, list[_ScriptCommand]]]) -> int:
+        status = 0
+        for connector, pipeline in steps:
+            if (connector == "&&" and status) or (connector == "||" and not status):
+                continue
+            status = self._pipeline(pipeline)
+        return status
+
+    def capture(self, script: Sequence[Any]) -> str:
+        """A command substitution's output: run like sh's subshell, stdout read into a str."""
+        read_end, write_end = os.pipe()
+        chunks: list[bytes] = []
+        reader = threading.Thread(target=_read_all, args=(read_end, chunks), daemon=True)
+        reader.start()
+        inner = _Shell(
+            (self.fds[0], write_end, self.fds[2]), self.cwd, self.env, self.deadline, self.running
+        )
+        try:
+            inner.run(_as_script(script))
+        except BaseException:
+            self.kill()  # before waiting for the reader: a live process holds the pipe open
+            raise
+        finally:
+            os.close(write_end)
+            reader.join()
+        # sh drops NUL bytes and every trailing newline; os.fsdecode keeps the bytes of any
+        # encoding, and Popen encodes the argument back to the same bytes.
+        return os.fsdecode(b"".join(chunks).replace(b"\0", b"")).rstrip("\n")
+
+    def kill(self) -> None:
+        for process in self.running:
+            process.kill()
+            process.wait()
+
+    def _pipeline(self, commands: list[_ScriptCommand]) -> int:
+        if len(commands) == 1 and commands[0].words[:1] == ["cd"]:
+            return self._cd(commands[0].words[1:])
+        started: list[subprocess.Popen[bytes] | int] = []
+        stdin = self.fds[0]
+        for index, command in enumerate(commands):
+            last = index == len(commands) - 1
+            read_end, write_end = (-1, self.fds[1]) if last else os.pipe()
+            try:
+                started.append(self._start(command, stdin, write_end))
+            finally:
+                if index:
+                    os.close(stdin)
+                if not last:
+                    os.close(write_end)
+            stdin = read_end
+        statuses = [self._wait(process) for process in started]
+        return statuses[-1]
+
+    def _start(
+        self, command: _ScriptCommand, stdin: int, stdout: int
+    ) -> subprocess.Popen[bytes] | int:
+        """Start one command with its redirections; the status instead if sh would not run it."""
+        argv = [field for word in command.words for field in self._fields(word)]
+        fds = [stdin, stdout, self.fds[2]]
+        opened: list[int] = []
+        try:
+            for fd, operator, target in command.redirects:
+                if operator.endswith("&"):
+                    fds[fd] = fds[int(target)]
+                    continue
+                name = "".join(self._fields(target))
+                flags = {
+                    ">": os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                    ">>": os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                    "<": os.O_RDONLY,
+                }[operator]
+                try:
+                    opened.append(os.open(os.path.join(self.cwd or "", name), flags, 0o666))
+                except OSError as error:
+                    # sh's own words, on the stderr the redirections so far have made.
+                    verb = "open" if operator == "<" else "create"
+                    reason = error.strerror
+                    if error.errno == 2:
+                        reason = "No such file" if operator == "<" else "Directory nonexistent"
+                    self._say(fds[2], f"cannot {verb} {name}: {reason}")
+                    return 2
+                fds[fd] = opened[-1]
+            if not argv:
+                return 0
+            try:
+                process = subprocess.Popen(
+                    argv, stdin=fds[0], stdout=fds[1], stderr=fds[2], cwd=self.cwd, env=self.env
+                )
+            except OSError as error:
+                if error.filename != argv[0] or error.errno not in _NOT_RUNNABLE:
+                    raise
+                self._say(fds[2], f"{argv[0]}: {_NOT_RUNNABLE[error.errno][1]}")
+                return _NOT_RUNNABLE[error.errno][0]
+            self.running.append(process)
+            return process
+        finally:
+            for fd in opened:
+                os.close(fd)
+
+    def _wait(self, process: subprocess.Popen[bytes] | int) -> int:
+        if isinstance(process, int):
+            return process
+        remaining = None if self.deadline is None else max(self.deadline - time.monotonic(), 0)
+        returncode = process.wait(remaining)
+        self.running.remove(process)
+        if returncode >= 0:
+            return returncode
+        if -returncode not in (signal.SIGINT, signal.SIGPIPE):
+            # sh tells of a program killed by a signal on its stderr: "Killed", "Terminated".
+            os.write(self.fds[2], f"{signal.strsignal(-returncode)}\n".encode())
+        return 128 - returncode
+
+    def _cd(self, arguments: list[Any]) -> int:
+        name = "".join(self._fields(arguments[0]))
+        # sh's cd is logical: `a/..` is taken apart textually, not through a symbolic link.
+        directory = os.path.normpath(os.path.join(self.cwd or os.getcwd(), name))
+        if not os.path.isdir(directory):
+            self._say(self.fds[2], f"cd: can't cd to {name}")
+            return 2
+        self.cwd = directory
+        return 0
+
+    def _fields(self, word: Any) -> list[str]:
+        return word.fields(self) if isinstance(word, _Deferred) else [word]
+
+    @staticmethod
+    def _say(fd: int, message: str) -> None:
+        os.write(fd, os.fsencode(_SH + message + "\n"))
+
+
+_NOT_RUNNABLE = {2: (127, "not found"), 13: (126, "Permission denied")}
+
+
+class _Streams:
+    """A run's descriptors 0-2 from subprocess.run's arguments, and the threads that feed
+    `input` and read what is captured."""
+
+    def __init__(self, stdin: Any, input: bytes | None, stdout: Any, stderr: Any) -> None:
+        self.owned: list[int] = []  # descriptors this run opened, closed by finish()
+        self.threads: list[threading.Thread] = []
+        self.captured: dict[int, list[bytes]] = {}
+        fd0 = self._source(stdin, input)
+        fd1 = self._sink(1, stdout)
+        fd2 = fd1 if stderr == subprocess.STDOUT else self._sink(2, stderr)
+        self.fds = (fd0, fd1, fd2)
+
+    def _source(self, stdin: Any, input: bytes | None) -> int:
+        if stdin == subprocess.PIPE:
+            read_end, write_end = os.pipe()
+            self.owned.append(read_end)
+            thread = threading.Thread(target=_write_all, args=(write_end, input or b""))
+            thread.start()
+            self.threads.append(thread)
+            return read_end
+        return self._file(0, stdin, os.O_RDONLY)
+
+    def _sink(self, number: int, target: Any) -> int:
+        if target == subprocess.PIPE:
+            read_end, write_end = os.pipe()
+            self.owned.append(write_end)
+            chunks = self.captured[number] = []
+            thread = threading.Thread(target=_read_all, args=(read_end, chunks), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+            return write_end
+        return self._file(number, target, os.O_WRONLY)
+
+    def _file(self, number: int, target: Any, flags: int) -> int:
+        if target is None:
+            return number
+        if target == subprocess.DEVNULL:
+            self.owned.append(os.open(os.devnull, flags))
+            return self.owned[-1]
+        return target if isinstance(target, int) else target.fileno()
+
+    def finish(self) -> tuple[bytes | None, bytes | None]:
+        """Close this run's descriptors, wait for its threads; what stdout and stderr held."""
+        for fd in self.owned:
+            os.close(fd)
+        self.owned = []
+        for thread in self.threads:
+            thread.join()
+        out, err = (self.captured.get(n) for n in (1, 2))
+        return (None if out is None else b"".join(out)), (None if err is None else b"".join(err))
+
+
+def _read_all(fd: int, chunks: list[bytes]) -> None:
+    with open(fd, "rb", closefd=True) as stream:
+        while chunk := stream.read1():
+            chunks.append(chunk)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    with open(fd, "wb", closefd=True) as stream:
+        try:
+            stream.write(data)
+            stream.flush()
+        except BrokenPipeError:
+            pass
+
+
+def _decoded(data: bytes | None, text_mode: bool, encoding: str | None, errors: str | None) -> Any:
+    if data is None or not text_mode:
+        return data
+    # subprocess's own text mode: the locale's encoding, universal newlines.
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors).read()
+
+
+def _locale_encoding() -> str:
+    return io.TextIOWrapper(io.BytesIO()).encoding
+
+
+def _pathnames(pattern: str, cwd: str | None) -> list[str]:
+    """The paths matching a sh pattern, sorted: `*` and `?` never match `/` nor a leading `.`
+    (a pattern starting with `.` matches `.` and `..` too, as sh's does)."""
+    base = cwd or "."
+    found = ["/" if pattern.startswith("/") else ""]
+    components = [c for c in pattern.split("/") if c]
+    for index, component in enumerate(components):
+        separator = "/" if index < len(components) - 1 else ""
+        matched: list[str] = []
+        for prefix in found:
+            if not _GLOB_MAGIC.search(component):
+                matched.append(prefix + component + separator)
+                continue
+            try:
+                names = [".", "..", *os.listdir(os.path.join(base, prefix or "."))]
+            except OSError:
+                continue
+            matched.extend(
+                prefix + name + separator
+                for name in names
+                if (component.startswith(".") or not name.startswith("."))
+                and fnmatch.fnmatchcase(name, component)
+            )
+        found = matched
+    found = [path for path in found if os.path.lexists(os.path.join(base, path))]
+    if pattern.endswith("/"):
+        found = [path + "/" for path in found if os.path.isdir(os.path.join(base, path))]
+    return sorted(found)
 
 
 # Tool-handler decorators: observe (phase 1), validate (phase 2), rate_limit (phase 3).
@@ -422,6 +897,7 @@ class _Handler:
     observe: bool = False
     rate_limit: bool = False
     validate: bool = False
+    mask_errors: bool = False
 
 
 # The wrappers this module made, so stacking merges into one wrapper instead of nesting (one
@@ -477,12 +953,18 @@ def _wrapper(handler: _Handler) -> Callable[..., Any]:
         @functools.wraps(fn)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             call = _Call(handler, args, kwargs)
+            token = _current_call.set(call)
             try:
                 refusal = call.admit()
                 result = await fn(*args, **kwargs) if refusal is None else refusal
             except BaseException as error:
                 call.finish(None, error)
-                raise
+                masked = _masked(call, error)
+                if masked is None:
+                    raise
+                raise masked from error
+            finally:
+                _current_call.reset(token)
             call.finish(result, None)
             return result
 
@@ -491,12 +973,18 @@ def _wrapper(handler: _Handler) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             call = _Call(handler, args, kwargs)
+            token = _current_call.set(call)
             try:
                 refusal = call.admit()
                 result = fn(*args, **kwargs) if refusal is None else refusal
             except BaseException as error:
                 call.finish(None, error)
-                raise
+                masked = _masked(call, error)
+                if masked is None:
+                    raise
+                raise masked from error
+            finally:
+                _current_call.reset(token)
             call.finish(result, None)
             return result
 
@@ -603,13 +1091,7 @@ def _identify_caller(call: _Call) -> str:
     """`session:<id>` (the mcp-session-id header, or the SSE transport's session_id),
     `addr:<host>` (an HTTP client without a session), or `local` (stdio, in-memory, unknown)."""
     try:
-        request_context = None
-        for module_name, name in _REQUEST_CONTEXT_VARS:
-            variable = getattr(sys.modules.get(module_name), name, None)
-            if variable is not None:
-                request_context = variable.get(None)
-                if request_context is not None:
-                    break
+        request_context = _request_context()
         if request_context is None:
             # mcp 2.x publishes no context variable: the Context argument (MCPServer) or the
             # low-level handler's ctx carries it.
@@ -621,6 +1103,18 @@ def _identify_caller(call: _Call) -> str:
     except Exception:
         # The caller is best effort: looking it up must never fail the call.
         return "local"
+
+
+def _request_context() -> Any:
+    """The request context the framework publishes while it serves a client's request; None
+    outside one (a direct call), and always on mcp 2.x, which publishes none."""
+    for module_name, name in _REQUEST_CONTEXT_VARS:
+        variable = getattr(sys.modules.get(module_name), name, None)
+        if variable is not None:
+            request_context = variable.get(None)
+            if request_context is not None:
+                return request_context
+    return None
 
 
 def _caller_of(request: Any) -> str:
@@ -660,11 +1154,19 @@ def _refuse(call: _Call, message: str) -> object:
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=message)], isError=True
         )
+    tool_error = _tool_error_class()
+    if tool_error is not None:
+        raise _rejection_class(tool_error)(message)
+    raise Rejected(message)
+
+
+def _tool_error_class() -> type[Exception] | None:
+    """The running framework's ToolError: the first of their modules already imported."""
     for module_name in _TOOL_ERROR_MODULES:
         base = getattr(sys.modules.get(module_name), "ToolError", None)
         if isinstance(base, type) and issubclass(base, Exception):
-            raise _rejection_class(base)(message)
-    raise Rejected(message)
+            return base
+    return None
 
 
 @functools.cache
@@ -695,6 +1197,121 @@ def _check_arguments(call: _Call, settings: _Settings) -> object | None:
             return _refuse(call, f"Argument{named} was rejected by input validation.")
         _log_event("VALIDATION_WOULD_REJECT", call, rule=rule, param=param)
     return None
+
+
+# --- errors (phase 5): a reference for the client, the detail for the server log ------------
+
+ERROR_DETAIL_EVENT = "TOOL_ERROR_DETAIL"
+# The decorated handler call in progress, so that error_ref() can name its tool and caller.
+_current_call: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
+    "harden_runtime_call", default=None
+)
+# What a handler raises on purpose, for the client to read; the frameworks send these as they
+# are (fastmcp passes its own FastMCPError subclasses through even with mask_error_details).
+_DELIBERATE_ERRORS = (
+    ("fastmcp.exceptions", "FastMCPError"),
+    ("mcp.server.mcpserver.exceptions", "ToolError"),
+    ("mcp.server.fastmcp.exceptions", "ToolError"),
+    ("mcp.shared.exceptions", "McpError"),  # mcp 1.x: a JSON-RPC error the author chose
+    ("mcp.shared.exceptions", "MCPError"),  # its mcp 2.x name
+)
+_REF_ATTRIBUTE = "_harden_error_ref"
+
+
+def error_ref(error: BaseException | None = None, detail: object = None) -> str:
+    """The text a client gets in place of an exception's: `internal error (ref 3f9c2a1b4d5e)`.
+
+    The exception goes to stderr instead, as one JSON line with the same ref:
+
+    {"ts":"…","event":"TOOL_ERROR_DETAIL","ref":"3f9c2a1b4d5e","tool":"query","caller":"local",
+     "exception":"sqlite3.OperationalError","message":"no such table: users",
+     "traceback":"Traceback (most recent call last): …"}
+
+    `error` defaults to the exception being handled, as traceback.format_exc() reads it.
+    `detail` is the part of it a message showed (`e.stderr`), logged as "detail". `tool` and
+    `caller` are there when a decorated handler is running. An exception keeps its ref: asking
+    again returns the same one, logging again only to add a detail.
+    """
+    if error is None:
+        error = sys.exc_info()[1]
+    ref = _safely(lambda: getattr(error, _REF_ATTRIBUTE, None), None)
+    if ref is None or detail is not None:
+        ref = ref or os.urandom(6).hex()
+        _log_error(ref, error, detail)
+    return f"internal error (ref {ref})"
+
+
+@overload
+def mask_errors(fn: _F, /) -> _F: ...
+@overload
+def mask_errors(*, tool: str | None = None, lowlevel: bool = False) -> Callable[[_F], _F]: ...
+def mask_errors(
+    fn: _F | None = None, /, *, tool: str | None = None, lowlevel: bool = False
+) -> _F | Callable[[_F], _F]:
+    """Give the client a ref, not the text, of an exception the handler did not raise for it.
+
+    mcp 1.x, fastmcp (without `mask_error_details=True`) and mcp 1.x low-level servers send the
+    text of any exception a tool raises. Under this decorator such an exception, raised while
+    the framework serves a client's request, is logged as error_ref() logs it and replaced by
+    the framework's ToolError (raised from it) whose message is error_ref()'s text, so the
+    client still gets an error result. What the handler raised on purpose passes unchanged: the
+    framework's ToolError (fastmcp: any FastMCPError), an McpError, and validate's or
+    rate_limit's rejections; so do exceptions that are not Exceptions (cancellation), and every
+    exception of a direct call (a test, another module), which sees the handler as written.
+    mcp 2.x publishes no request context and needs none of this: it hides such text itself.
+    """
+    return _decorator(fn, "mask_errors", tool, lowlevel)
+
+
+def _masked(call: _Call, error: BaseException) -> Exception | None:
+    """What a call of a mask_errors handler raises in place of `error`; None: `error` itself."""
+    if not call.handler.mask_errors or not isinstance(error, Exception):
+        return None
+    if isinstance(error, Rejected) or _request_context() is None:
+        return None
+    for module_name, name in _DELIBERATE_ERRORS:
+        deliberate = getattr(sys.modules.get(module_name), name, None)
+        if isinstance(deliberate, type) and isinstance(error, deliberate):
+            return None
+    # A low-level mcp 1.x server sends any exception's text: one without a ToolError loaded
+    # still gets the generic one.
+    return (_tool_error_class() or RuntimeError)(error_ref(error))
+
+
+def _log_error(ref: str, error: BaseException | None, detail: object) -> None:
+    record: dict[str, object] = {"ts": _timestamp(), "event": ERROR_DETAIL_EVENT, "ref": ref}
+    call = _current_call.get()
+    if call is not None:
+        record["tool"] = call.tool
+        record["caller"] = call.caller
+    if error is None:
+        record.update(exception=None, message=None, traceback=None)
+    else:
+        kind = type(error)
+        record["exception"] = (
+            kind.__qualname__
+            if kind.__module__ == "builtins"
+            else f"{kind.__module__}.{kind.__qualname__}"
+        )
+        record["message"] = _safely(lambda: str(error), "<unprintable>")
+        record["traceback"] = _safely(lambda: "".join(traceback.format_exception(error)), None)
+        # Remembered on the exception itself (exceptions take no weak references); one without
+        # a __dict__ gets a fresh ref each time.
+        _safely(lambda: setattr(error, _REF_ATTRIBUTE, ref), None)
+    if detail is not None:
+        record["detail"] = _safely(lambda: str(detail), "<unprintable>")
+    _write(record)
+
+
+_T = TypeVar("_T")
+
+
+def _safely(compute: Callable[[], _T], fallback: _T) -> _T:
+    # An exception's own __str__ or attributes can raise; reporting it must never fail the call.
+    try:
+        return compute()
+    except Exception:
+        return fallback
 
 
 # --- validation rules --------------------------------------------------------------------------

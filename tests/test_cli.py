@@ -59,10 +59,11 @@ def test_scan_reports_findings_and_fails_on_high(project, capsys, monkeypatch) -
         by_rule.setdefault(finding["rule_id"], set()).add(finding["path"])
     assert by_rule == {
         "shell-command": {"server.py", "untracked.py"},
-        # the server's low-level call_tool handler lacks each of phases 1-3
+        # the server's low-level call_tool handler lacks each of phases 1-3 and 5's mask_errors
         "mcp-handler-unobserved": {"server.py"},
         "mcp-tool-unvalidated": {"server.py"},
         "mcp-tool-unlimited": {"server.py"},
+        "mcp-tool-error-unmasked": {"server.py"},
     }
     code, _, _ = harden(["scan", ".", "--fail-on", "high"], project, capsys, monkeypatch)
     assert code == 1
@@ -79,6 +80,7 @@ def test_scan_sarif_is_sarif_2_1_0(project, capsys, monkeypatch) -> None:
         "mcp-handler-unobserved",
         "mcp-tool-unvalidated",
         "mcp-tool-unlimited",
+        "mcp-tool-error-unmasked",
     }
 
 
@@ -99,9 +101,10 @@ def test_apply_creates_branch_and_leaves_checkout_alone(project, capsys, monkeyp
     assert (project / ".git" / "index").read_bytes() == index_before
     assert (project / "notes.txt").read_text() == "uncommitted edit\n"
     assert git(project, "rev-list", "--count", "main..harden/phase-5-commands").strip() == "1"
-    # Only committed files are rewritten: the untracked one is not in the branch.
+    # Only committed files are rewritten: the untracked one is not in the branch. The runtime
+    # comes along for the errors half's mask_errors.
     changed = git(project, "diff", "--name-only", "main", "harden/phase-5-commands").split()
-    assert changed == ["server.py"]
+    assert changed == ["harden_runtime.py", "server.py"]
     rewritten = git(project, "show", "harden/phase-5-commands:server.py")
     compile(rewritten, "server.py", "exec")
     assert 0 < rewritten.count("shell=True") < SERVER.read_text().count("shell=True")
@@ -128,7 +131,7 @@ def test_applying_the_phase_to_its_own_output_changes_nothing(project, capsys, m
 
 def test_dry_run_formats(project, capsys, monkeypatch) -> None:
     code, diff, _ = harden(["apply", "-p", "5", "--dry-run"], project, capsys, monkeypatch)
-    assert code == 0 and diff.startswith("diff --git a/server.py b/server.py")
+    assert code == 0 and "\ndiff --git a/server.py b/server.py\n" in diff
     _, markdown, _ = harden(
         ["apply", "-p", "5", "--dry-run", "-f", "markdown"], project, capsys, monkeypatch
     )
@@ -140,6 +143,19 @@ def test_dry_run_formats(project, capsys, monkeypatch) -> None:
     assert data["summary"]["rewrites"] == len(data["rewrites"]) > 0
     assert all(u["reason"] for u in data["unfixed"])
     assert git(project, "branch", "--list", "harden/*") == ""
+
+
+def test_only_applies_one_half_of_phase_5_on_its_own_branch(project, capsys, monkeypatch) -> None:
+    code, _, err = harden(["apply", "-p", "5", "--only", "errors"], project, capsys, monkeypatch)
+    assert code == 0 and "created branch harden/phase-5-errors" in err
+    errors = git(project, "show", "harden/phase-5-errors:server.py")
+    assert "@harden_runtime.mask_errors(lowlevel=True)\n" in errors
+    assert errors.count("shell=True") == SERVER.read_text().count("shell=True")
+    code, _, err = harden(["apply", "-p", "5", "--only", "commands"], project, capsys, monkeypatch)
+    assert code == 0 and "created branch harden/phase-5-commands" in err
+    commands = git(project, "show", "harden/phase-5-commands:server.py")
+    assert commands.count("shell=True") < SERVER.read_text().count("shell=True")
+    assert "mask_errors" not in commands
 
 
 def test_outside_git_needs_in_place_and_in_place_writes(tmp_path, capsys, monkeypatch) -> None:
@@ -197,6 +213,8 @@ def test_findings_limit_the_rewrite_to_named_places(project, capsys, monkeypatch
         (["scan", "missing-dir"], "no such file or directory"),
         (["apply", "-p", "5", "--dry-run", "--findings", "bad.json"], "bad.json"),
         (["apply", "-p", "5", "--base", "nope"], "unknown revision"),
+        (["apply", "-p", "5", "--only", "shell"], "phase 5 has no part 'shell'; its parts are"),
+        (["apply", "-p", "1", "--only", "errors"], "phase 1 (observe) has no parts to pick"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(project, capsys, monkeypatch, args, message) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from harden import engine
+from harden.changes import Verdict
 from harden.findings.model import Finding
 from harden.suppressions import suppression
 
@@ -75,3 +76,37 @@ def test_a_handler_is_suppressed_on_its_def_or_decorator_line_only() -> None:
         marks[where] = "  # harden: ignore[observe]"
         scanned = engine.scan([("s.py", server.format(**marks))], ["observe"])
         assert (scanned.findings == []) is suppressed, where
+
+
+@pytest.mark.parametrize(
+    ("source", "codemod"),
+    [
+        (SHELL.format(comment=""), "shell-commands"),
+        (SHELL.format(comment="  # keep: reviewed"), "shell-commands"),
+        (
+            "from mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP('x')\n\n\n"
+            "@mcp.tool()\ndef ping() -> str:\n    return 'pong'\n",
+            "observe",
+        ),
+        (
+            "from mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP('x')\n\n\n"
+            "def ping(\n    name: str,\n) -> str:\n    return name\n\n\nmcp.add_tool(ping)\n",
+            "observe",
+        ),
+    ],
+    ids=["call", "call with a comment", "decorated handler", "call-registered handler"],
+)
+def test_a_remembered_rejection_is_not_asked_again(source: str, codemod: str) -> None:
+    files = [("m.py", source)]
+    first = engine.apply(files, [codemod], phase=5, decide=lambda rewrite: Verdict.SUPPRESS)
+    (change,) = first.files
+    assert f"# harden: ignore[{codemod}]" in change.after
+    assert change.rewrites == []
+    compile(change.after, "m.py", "exec")
+    asked: list[str] = []
+    engine.apply(
+        [("m.py", change.after)], [codemod], phase=5, decide=lambda r: asked.append(r.path)
+    )
+    assert asked == []
+    if "# keep: reviewed" in source:
+        assert "# keep: reviewed  # harden: ignore[shell-commands]" in change.after

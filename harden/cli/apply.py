@@ -13,19 +13,25 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from harden import __version__, engine, render
-from harden.changes import ChangeSet
+from harden.changes import ChangeSet, Rewrite
 from harden.cli.common import (
     HardenError,
     Target,
     err,
     jobs_default,
+    progress_bar,
+    project_config,
     read_findings,
     resolve_target,
+    selected,
 )
+from harden.codemods import BY_ID
 from harden.git import DEFAULT_BRANCH_PREFIX, GitError, commit_to_branch, phase_branch_name
-from harden.phases import PhaseError, get_phase
+from harden.phases import PHASES, PhaseError, get_phase
+from harden.review import Review, has_terminal, read_key
 from harden.sources import Tree, at_commit, working_tree, write_in_place
 
 
@@ -51,18 +57,36 @@ def apply(
     ] = False,
     base: Annotated[str, typer.Option(help="The commit the phase branch starts from.")] = "HEAD",
     force: Annotated[bool, typer.Option(help="Replace the phase branch if it exists.")] = False,
-    branch_prefix: Annotated[str, typer.Option(help="Prefix of the phase branch.")] = (
-        DEFAULT_BRANCH_PREFIX
-    ),
+    branch_prefix: Annotated[
+        str | None,
+        typer.Option(help=f"Prefix of the phase branch (default: {DEFAULT_BRANCH_PREFIX})."),
+    ] = None,
+    interactive: Annotated[
+        bool, typer.Option("--interactive", "-i", help="Accept or reject each rewrite in turn.")
+    ] = False,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Parallel workers (default: one per core).")
     ] = 0,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            help="Apply one part of the phase, on a branch of its own "
+            "(phase 5: commands or errors; default: both)."
+        ),
+    ] = None,
 ) -> None:
     """Apply a hardening phase: a new branch with one commit, a dry-run diff, or in-place edits."""
     try:
         phase = get_phase(phase_number)
+        if only is not None:
+            phase = phase.only(only)
     except PhaseError as error:
         raise HardenError(str(error)) from None
+    if interactive and not has_terminal():
+        raise HardenError(
+            "--interactive needs a terminal to ask on; without one, review the --dry-run diff "
+            "and apply with --findings to pick places"
+        )
     target = resolve_target(path)
     if target.repo is None and not (dry_run or in_place):
         raise HardenError(
@@ -70,18 +94,27 @@ def apply(
             "use --in-place to edit the files, or --dry-run to see the change"
         )
     tree = _read(target, base, from_commit=not in_place and target.repo is not None)
+    config = project_config(tree)
+    tree = selected(tree, config)
     requested = read_findings(findings_file, tree.root) if findings_file else None
-    changes = engine.apply(
-        tree.files,
-        phase.codemod_ids,
-        phase=phase.number,
-        requested=requested,
-        jobs=jobs or jobs_default(),
-    )
+    review = Review(err, read_key, _explain) if interactive else None
+    with progress_bar("rewriting") as progress:
+        changes = engine.apply(
+            tree.files,
+            phase.codemod_ids,
+            phase=phase.number,
+            requested=requested,
+            decide=review,
+            jobs=jobs or jobs_default(),
+            runtime_settings=config.runtime,
+            progress=None if review else progress,
+        )
     changes.skipped[:0] = tree.skipped
+    if review is not None:
+        err.print(review.summary(), highlight=False)
     title = f"harden phase {phase.number}: {phase.title}"
     if dry_run:
-        _print_change(changes, output_format, title)
+        _print_change(changes, output_format, title, phase.enforce)
         return
     if in_place:
         write_in_place(tree.root, changes.files)
@@ -91,7 +124,7 @@ def apply(
     if not changes.files:
         _summary(changes, "nothing to rewrite; no branch created")
         return
-    branch = phase_branch_name(branch_prefix, phase.number, phase.slug)
+    branch = phase_branch_name(branch_prefix or config.branch_prefix, phase.number, phase.slug)
     try:
         result = commit_to_branch(
             target.repo,
@@ -117,9 +150,15 @@ def _read(target: Target, base: str, *, from_commit: bool) -> Tree:
         raise HardenError(str(error)) from None
 
 
-def _print_change(changes: ChangeSet, output_format: DiffFormat, title: str) -> None:
+def _explain(rewrite: Rewrite) -> str:
+    info = BY_ID[rewrite.codemod].INFO
+    enforce = PHASES[info.phase].enforce
+    return f"{info.title}. {info.rationale}\nEnforced later: {enforce}."
+
+
+def _print_change(changes: ChangeSet, output_format: DiffFormat, title: str, enforce: str) -> None:
     if output_format is DiffFormat.markdown:
-        print(render.markdown(changes, title=title))
+        print(render.markdown(changes, title=title, enforce=enforce))
     elif output_format is DiffFormat.json:
         print(render.json_report(changes, version=__version__))
     else:
@@ -134,13 +173,16 @@ def _summary(changes: ChangeSet, outcome: str) -> None:
     )
     for unfixed in changes.unfixed:
         finding = unfixed.finding
+        where = f"{finding.location} ({finding.source} {finding.rule_id})"
         err.print(
-            f"  [yellow]not rewritten[/] {finding.location} ({finding.source} {finding.rule_id}): "
-            f"{unfixed.reason}",
+            f"  [yellow]not rewritten[/] {escape(where)}: {escape(unfixed.reason)}",
             highlight=False,
         )
     for skipped in changes.skipped:
-        err.print(f"  [yellow]skipped[/] {skipped.path}: {skipped.reason}", highlight=False)
+        err.print(
+            f"  [yellow]skipped[/] {escape(skipped.path)}: {escape(skipped.reason)}",
+            highlight=False,
+        )
     if changes.ignored:
         err.print(
             f"  {len(changes.ignored)} input findings are for rules this phase does not handle",

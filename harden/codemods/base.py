@@ -24,7 +24,7 @@ from typing import ClassVar
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
-from harden.changes import Rewrite, Span, Unfixed
+from harden.changes import Rewrite, Span, Unfixed, Verdict
 from harden.codemods.call_sites import Sink
 from harden.codemods.focus import Focus, focus
 from harden.codemods.runtime_import import add_runtime_import
@@ -133,7 +133,7 @@ class FileRun:
     """One file's run of a phase: what came in (findings, decisions) and what came out."""
 
     path: str
-    decide: Callable[[Rewrite], bool]
+    decide: Callable[[Rewrite], bool | Verdict]
     requested: Sequence[Finding] | None = None  # None: act on every place the codemods find
     text: str = ""  # the whole file's text ("": the module given is the whole file)
     # Resolve metadata only on the statements holding the codemod's sinks (see focus.py);
@@ -200,6 +200,7 @@ class PlannedCodemod:
         spans = {plan.node: self._span(plan.node) for plan in planner.plans}
         claims = self._claim_findings(planner.plans, spans)
         accepted: dict[cst.CSTNode, Proposal] = {}
+        suppressed: dict[cst.CSTNode, str] = {}  # node -> codemod id for `# harden: ignore[...]`
         lines = (self.run.text or tree.code).splitlines() if planner.plans else []
         for plan in sorted(planner.plans, key=lambda p: (spans[p.node].line, spans[p.node].column)):
             fixes = claims.get(plan.node)
@@ -233,21 +234,29 @@ class PlannedCodemod:
                 fixes=fixes,
             )
             self.run.proposed.append(rewrite)
-            if self.run.decide(rewrite):
+            verdict = self.run.decide(rewrite)
+            if verdict is Verdict.SUPPRESS:
+                suppressed[plan.node] = self.INFO.id
+            elif verdict is True or verdict is Verdict.ACCEPT:
                 self.run.accepted.append(rewrite)
                 accepted[plan.node] = plan
                 self.add_imports.extend(plan.add_imports)
                 self.drop_imports.extend(plan.drop_imports)
                 self.run.uses_runtime |= plan.uses_runtime
-        if not accepted:
+        if not accepted and not suppressed:
             return tree
-        return tree.visit(_Applier(accepted))
+        return tree.visit(_Applier(accepted, suppressed))
 
     def _marked_lines(self, node: cst.CSTNode, span: Span) -> range | list[int]:
         """The lines where a suppression comment counts for `node`: all of a call's, but only
-        the decorator and `def` lines of a function (not every line of its body)."""
+        the decorator and signature lines of a function (not its body's)."""
         if isinstance(node, cst.FunctionDef):
-            return [self._span(d).line for d in node.decorators] + [span.line]
+            colon = self._span(node.body).line  # a one-line body: on the `def` line
+            if isinstance(node.body, cst.IndentedBlock):
+                # The block's position is its first statement's, below the blank and comment
+                # lines that lead it and the line that ends with the colon.
+                colon -= 1 + len(node.body.body[0].leading_lines)
+            return [self._span(d).line for d in node.decorators] + list(range(span.line, colon + 1))
         return range(span.line, span.end_line + 1)
 
     def _span(self, node: cst.CSTNode) -> Span:
@@ -310,19 +319,40 @@ class PlannedCodemod:
 
 
 class _Applier(cst.CSTTransformer):
-    """Applies accepted proposals; a proposal's builder sees the rewrites made inside it."""
+    """Applies accepted proposals; a proposal's builder sees the rewrites made inside it. Marks
+    the places a reviewer chose to suppress with `# harden: ignore[<codemod>]` on their line."""
 
-    def __init__(self, accepted: Mapping[cst.CSTNode, Proposal]) -> None:
+    def __init__(
+        self, accepted: Mapping[cst.CSTNode, Proposal], suppressed: Mapping[cst.CSTNode, str]
+    ) -> None:
         super().__init__()
         self.accepted = accepted
+        self.suppressed = suppressed
+        # The statements being visited, innermost last, and the marks each must carry.
+        self.statements: list[cst.CSTNode] = []
+        self.marks: dict[cst.CSTNode, list[str]] = {}
         self.companions = {
             node: build for plan in accepted.values() for node, build in plan.companions
         }
         self.replaced: dict[cst.CSTNode, cst.CSTNode] = {}
 
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.SimpleStatementLine | cst.FunctionDef):
+            self.statements.append(node)
+        codemod = self.suppressed.get(node)
+        if codemod is not None:
+            # A function is marked on its own line; anything else on its statement's line.
+            owner = node if isinstance(node, cst.FunctionDef) else self.statements[-1]
+            self.marks.setdefault(owner, []).append(codemod)
+        return True
+
     def on_leave(
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
     ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        if self.statements and self.statements[-1] is original_node:
+            self.statements.pop()
+            if original_node in self.marks and isinstance(updated_node, cst.CSTNode):
+                updated_node = _with_ignore_comment(updated_node, self.marks[original_node])
         companion = self.companions.get(original_node)
         if companion is not None:
             new_node = companion(self.replaced)
@@ -360,6 +390,33 @@ def _fix_imports(
         if wanted:
             module = visitor(context).transform_module(module)
     return module
+
+
+def _with_ignore_comment(statement: cst.CSTNode, codemods: Sequence[str]) -> cst.CSTNode:
+    """`statement` with `# harden: ignore[...]` ending its line (a function: its first
+    decorator's line, or its `def` line), after any comment already there."""
+    marker = f"# harden: ignore[{', '.join(sorted(set(codemods)))}]"
+
+    def marked(trailing: cst.TrailingWhitespace) -> cst.TrailingWhitespace:
+        existing = trailing.comment.value + "  " if trailing.comment else ""
+        return trailing.with_changes(
+            whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(existing + marker)
+        )
+
+    if isinstance(statement, cst.SimpleStatementLine):
+        return statement.with_changes(trailing_whitespace=marked(statement.trailing_whitespace))
+    if isinstance(statement, cst.FunctionDef):
+        if statement.decorators:
+            first = statement.decorators[0]
+            decorators = [
+                first.with_changes(trailing_whitespace=marked(first.trailing_whitespace)),
+                *statement.decorators[1:],
+            ]
+            return statement.with_changes(decorators=decorators)
+        if isinstance(statement.body, cst.IndentedBlock):
+            header = marked(statement.body.header)
+            return statement.with_changes(body=statement.body.with_changes(header=header))
+    return statement
 
 
 def substitute(node: cst.CSTNode, replaced: Replacements) -> cst.CSTNode:

@@ -5,8 +5,9 @@ Each of `observe.py`, `validate.py` and `rate_limit.py` describes its decorator 
 `harden.mcp` proves (by qualified name, in every SDK's registration forms) and, for each one
 that lacks the decorator, proposes it directly below the registering decorator: placed above
 `@mcp.tool()`, most SDKs would register the unwrapped function and the decorator would never
-run. The runtime decorators keep one order, outermost first: observe, rate_limit, validate; a
-handler that already carries some of them gets the new one in its place among them.
+run. The runtime decorators keep one order, outermost first: observe, rate_limit, validate,
+mask_errors (phase 5); a handler that already carries some of them gets the new one in its
+place among them.
 
 A registration it cannot prove (a server imported from another module, a function it cannot
 find) is reported with the reason, never guessed at. It never changes anything but decorator
@@ -23,13 +24,14 @@ import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
 from harden.codemods.base import Planner, Proposal, Refusal, Replacements, substitute
-from harden.codemods.runtime_import import RUNTIME_MODULE
+from harden.codemods.runtime_import import RUNTIME_MODULE, runtime_function
 from harden.findings.model import Severity
-from harden.mcp import Handler, HandlerKind, HandlerProvider
+from harden.mcp import Framework, Handler, HandlerKind, HandlerProvider
 
 # Outermost first: observe sees every call, throttled or rejected ones included, and the rate
-# limit counts calls before validation spends time on them.
-ORDER = ("observe", "rate_limit", "validate")
+# limit counts calls before validation spends time on them; mask_errors, innermost, sees only
+# what the handler itself raised.
+ORDER = ("observe", "rate_limit", "validate", "mask_errors")
 
 TOOLS = frozenset({HandlerKind.TOOL, HandlerKind.LOWLEVEL_CALL_TOOL})
 EVERY_KIND = frozenset(HandlerKind)
@@ -42,6 +44,8 @@ class Hardening:
     severity: Severity  # of a handler without it, in harden's scan
     lacks: str  # what a handler without it lacks: "input validation"
     note: str  # for the reviewer: what changes, and the switch that enforces it later
+    # more for the reviewer when a handler is registered with one of these frameworks
+    framework_notes: tuple[tuple[Framework, str], ...] = ()
 
 
 def planner_for(hardening: Hardening) -> type[Planner]:
@@ -84,6 +88,8 @@ class HandlerDecoratorPlanner(Planner):
     ) -> Proposal:
         hardening = self.HARDENING
         decorator, notes = _decorator(hardening.decorator, function, handlers)
+        frameworks = frozenset().union(*(h.frameworks for h in handlers))
+        notes += [note for framework, note in hardening.framework_notes if framework in frameworks]
         what = _describe(function, handlers)
 
         def build(replaced: Replacements) -> cst.CSTNode:
@@ -109,10 +115,10 @@ class HandlerDecoratorPlanner(Planner):
             expression = decorator.decorator
             if isinstance(expression, cst.Call):
                 expression = expression.func
-            for qualified in self.get_metadata(QualifiedNameProvider, expression, set()):
-                module, _, name = qualified.name.rpartition(".")
-                if module.rpartition(".")[2] == RUNTIME_MODULE and name in ORDER:
-                    found[index] = name
+            qualified = self.get_metadata(QualifiedNameProvider, expression, set())
+            name = runtime_function({q.name for q in qualified})
+            if name in ORDER:
+                found[index] = name
         return found
 
 

@@ -4,14 +4,28 @@ A module at the top level imports it plainly: the runtime is copied next to it, 
 module's own folder is on sys.path when it runs as a script or is imported from there. A module
 inside a package imports it relatively, falling back to the plain import when the module is run
 as a script (then there is no parent package). Adding it twice is never needed: a module that
-already imports it is left as it is.
+already imports it is left as it is. `runtime_function` tells which runtime function a
+qualified name stands for, so codemods recognise their own earlier rewrites.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 RUNTIME_MODULE = "harden_runtime"
+
+
+def runtime_function(qualified_names: Iterable[str]) -> str | None:
+    """The runtime function among an expression's qualified names, if any: "observe" for
+    `harden_runtime.observe`, however the runtime was imported (`from . import harden_runtime`
+    gives `.harden_runtime.observe`)."""
+    for qualified in qualified_names:
+        module, _, name = qualified.rpartition(".")
+        if module.rpartition(".")[2] == RUNTIME_MODULE:
+            return name
+    return None
 
 
 def add_runtime_import(module: cst.Module, *, in_package: bool) -> cst.Module:
