@@ -1,14 +1,17 @@
-"""Phase 5 codemod: commands run through /bin/sh become argument lists run without a shell.
+"""Phase 5 codemod: commands run through /bin/sh become programs run without a shell.
 
 Handles `subprocess.run/call/check_call/check_output/Popen(..., shell=True)`, `os.system`,
-`os.popen(...).read()`, `subprocess.getoutput` and `asyncio.create_subprocess_shell`, through
-any import alias (callees are resolved by qualified name). What the caller observes is kept:
-the other keywords, `os.system`'s wait status, `getoutput`'s merged stderr and stripped newline.
+`os.popen`, `subprocess.getoutput/getstatusoutput` and `asyncio.create_subprocess_shell`,
+through any import alias (callees are resolved by qualified name). What the caller observes is
+kept: the other keywords, `os.system`'s wait status, `getoutput`'s merged stderr and stripped
+newline. One program becomes an argument list for the same call; a pipeline, a list or a
+redirection to a file becomes a script for the vendored runtime's runner (harden/shell/script.py
+decides which).
 
 It never makes the popular auto-fix (`shell=False` with the string left in place), which turns
-every such call into FileNotFoundError. A command that needs shell features, a `shell=` that is
-not a literal, or a command whose text cannot be traced is left alone and reported with the
-reason.
+every such call into FileNotFoundError. A command using what harden does not convert, a
+`shell=` that is not a literal, a command whose text cannot be traced, or a call the script
+runner cannot stand in for (a Popen object, asyncio) is left alone and reported with the reason.
 """
 
 from __future__ import annotations
@@ -37,11 +40,14 @@ from harden.codemods.base import (
     substitute,
 )
 from harden.codemods.call_sites import Sink
+from harden.codemods.imports import Import, import_of
 from harden.codemods.runtime_import import RUNTIME_MODULE
 from harden.findings.model import Severity
-from harden.shell.argv import Argv, build_argv
+from harden.shell.argv import Argv
 from harden.shell.origin import OriginTracer, Traced, Untraceable
-from harden.shell.words import NeedsShell, Part, Placeholder, Splitting, Word, split_words
+from harden.shell.script import STREAMS, Emitted, Streams, emit
+from harden.shell.syntax import Script, parse, words_of
+from harden.shell.words import NeedsShell, Piece, Placeholder, Splitting, Substitution, Variable
 
 _SUBPROCESS_SHELL_KW = frozenset(
     f"subprocess.{name}" for name in ("run", "call", "check_call", "check_output", "Popen")
@@ -65,8 +71,11 @@ INFO = CodemodInfo(
         "own (`; rm -rf ~`, `$(curl ...)`). Running the program directly with an argument list "
         "makes every value one inert argument. The conversion follows sh's quoting rules word by "
         "word, so the program receives exactly the arguments it received before for every input "
-        "without shell syntax in it; commands that need the shell (pipes, redirections, "
-        "expansions) are reported, never half-converted."
+        "without shell syntax in it. Pipelines, redirections, lists, variables, `~`, globs and "
+        "`$(...)` keep their meaning: one program runs through the same stdlib call (`cd DIR &&` "
+        "becomes `cwd=`, `2>&1` `stderr=subprocess.STDOUT`), anything more through the vendored "
+        "runtime's script runner; what neither can express (heredocs, loops, functions) is "
+        "reported, never half-converted."
     ),
     prefilter=tuple(
         re.compile(pattern)
@@ -158,14 +167,49 @@ INFO = CodemodInfo(
             before=(
                 "import subprocess\n\ndef pods(name: str) -> str:\n"
                 "    return subprocess.check_output("
-                "f'kubectl get pods -A | grep {name}', shell=True)\n"
+                "f'kubectl get pods -A | grep {name}', shell=True, text=True)\n"
             ),
             after=(
-                "import subprocess\n\ndef pods(name: str) -> str:\n"
-                "    return subprocess.check_output("
-                "f'kubectl get pods -A | grep {name}', shell=True)\n"
+                "import harden_runtime\n\ndef pods(name: str) -> str:\n"
+                '    return harden_runtime.check_output([["kubectl", "get", "pods", "-A"], "|", '
+                '["grep", name]], text=True)\n'
             ),
-            unfixed="needs a shell: pipe",
+        ),
+        Example(
+            before=(
+                "import subprocess\n\ndef history(repo: str, path: str) -> str:\n"
+                "    cmd = f'cd {repo} && git log --oneline -- {path} 2>&1'\n"
+                "    return subprocess.check_output(cmd, shell=True, text=True)\n"
+            ),
+            after=(
+                "import subprocess\n\ndef history(repo: str, path: str) -> str:\n"
+                '    cmd = ["git", "log", "--oneline", "--", path]\n'
+                "    return subprocess.check_output(cmd, text=True, stderr=subprocess.STDOUT, "
+                "cwd=repo)\n"
+            ),
+        ),
+        Example(
+            before=(
+                "import os\n\ndef index() -> int:\n"
+                "    return os.system('ls -1t ~/notes/*.md > $TMPDIR/index.txt')\n"
+            ),
+            after=(
+                "import os\nimport harden_runtime\n\ndef index() -> int:\n"
+                '    return harden_runtime.system([["ls", "-1t", harden_runtime.glob('
+                '"{}/notes/*.md", os.path.expanduser("~"))], ">", '
+                'f\'{os.environ.get("TMPDIR", "")}/index.txt\'])\n'
+            ),
+        ),
+        Example(
+            before=(
+                "import subprocess\n\ndef write(path: str, text: str):\n"
+                '    subprocess.run(f"cat > {path} <<EOF\\n{text}\\nEOF", shell=True)\n'
+            ),
+            after=(
+                "import subprocess\n\ndef write(path: str, text: str):\n"
+                '    subprocess.run(f"cat > {path} <<EOF\\n{text}\\nEOF", shell=True)\n'
+            ),
+            unfixed="needs a shell: heredoc",
         ),
         Example(
             before=(
@@ -204,7 +248,7 @@ class CommandPlanner(Planner):
     def visit_Call(self, node: cst.Call) -> None:
         names = {q.name for q in self.get_metadata(QualifiedNameProvider, node.func, set())}
         if names & _SUBPROCESS_SHELL_KW:
-            self._subprocess(node)
+            self._subprocess(node, names)
         elif names & _SYSTEM:
             self._system(node)
         elif names & _POPEN:
@@ -212,15 +256,13 @@ class CommandPlanner(Planner):
         elif names & _GETOUTPUT:
             self._getoutput(node)
         elif names & _GETSTATUSOUTPUT:
-            self._runtime_call(
-                node, "getstatusoutput", "It still returns (status, output), stderr merged."
-            )
+            self._getstatusoutput(node)
         elif names & _ASYNC_SHELL:
             self._create_subprocess_shell(node, names)
 
     # -- one method per API ------------------------------------------------------------------
 
-    def _subprocess(self, node: cst.Call) -> None:
+    def _subprocess(self, node: cst.Call, names: set[str]) -> None:
         shell = _keyword(node, "shell")
         if shell is None or _is_false(shell.value):
             return
@@ -241,26 +283,44 @@ class CommandPlanner(Planner):
                 )
                 return
             command = command.elements[0].value
-        converted = self._convert(node, command)
+        function = min(names & _SUBPROCESS_SHELL_KW).rpartition(".")[2]
+        streams = _call_streams(node, stdout="set" if function == "check_output" else None)
+        converted = self._convert(node, command, streams, call=node)
         if converted is None:
             return
         shell_index = node.args.index(shell)
         assert command_index is not None
+        if converted.emitted.script is not None:
+            reason = _script_runner_refusal(node, function, command_index)
+            if reason:
+                self._refuse(node, reason, command)
+                return
 
         def build(replaced: Replacements) -> cst.CSTNode:
             call = _substituted_call(node, replaced)
             args = list(call.args)
             args[command_index] = args[command_index].with_changes(value=converted.value(replaced))
-            return call.with_changes(args=_without(args, shell_index))
+            args = [*_without(args, shell_index), *converted.keywords(replaced)]
+            if converted.emitted.script is None:
+                return call.with_changes(args=args)
+            func = cst.Attribute(cst.Name(RUNTIME_MODULE), cst.Name(function))
+            return call.with_changes(func=func, args=args)
 
-        self._propose(node, build, converted)
+        if converted.emitted.script is None:
+            self._propose(node, build, converted)
+        else:
+            self._propose(node, build, converted, drops=self._import_of(node), helper=function)
 
     def _system(self, node: cst.Call) -> None:
-        converted = self._convert_first_arg(node)
+        converted = self._convert_first_arg(node, {})
         if converted is None:
             return
         parent = self.get_metadata(ParentNodeProvider, node)
         used = not isinstance(parent, cst.Expr)
+        if converted.emitted.script is not None:
+            converted.notes.append("It still returns the wait status sh gave `os.system`.")
+            self._propose_runtime(node, "system", converted)
+            return
         if used:
             converted.notes.append(
                 "The value is still a wait status (exit status << 8), as `os.system` returned; a "
@@ -269,7 +329,8 @@ class CommandPlanner(Planner):
 
         def build(replaced: Replacements) -> cst.CSTNode:
             call = cst.Call(
-                _subprocess_attr("call" if used else "run"), [cst.Arg(converted.value(replaced))]
+                _subprocess_attr("call" if used else "run"),
+                [cst.Arg(converted.value(replaced)), *converted.keywords(replaced)],
             )
             if not used:
                 return call
@@ -286,24 +347,31 @@ class CommandPlanner(Planner):
         if command is None:
             return
         if reader is None:
-            self._runtime_call(
-                node,
-                "popen",
-                "It still returns a file object whose close() gives the wait status.",
-            )
+            converted = self._convert_first_arg(node, {}, keywords=False)
+            if converted is not None:
+                converted.notes.append(
+                    "It still returns a file object whose close() gives the wait status."
+                )
+                self._propose_runtime(node, "popen", converted)
             return
-        converted = self._convert(node, command)
+        converted = self._convert(node, command, {"stdout": "set"})
         if converted is None:
             return
         read_call, method = reader
 
         def build(replaced: Replacements) -> cst.CSTNode:
+            run_func = (
+                _subprocess_attr("run")
+                if converted.emitted.script is None
+                else cst.Attribute(cst.Name(RUNTIME_MODULE), cst.Name("run"))
+            )
             run = cst.Call(
-                _subprocess_attr("run"),
+                run_func,
                 [
                     cst.Arg(converted.value(replaced)),
                     _kw("stdout", _subprocess_attr("PIPE")),
                     _kw("text", cst.Name("True")),
+                    *converted.keywords(replaced),
                 ],
             )
             stdout = cst.Attribute(run, cst.Name("stdout"))
@@ -313,17 +381,27 @@ class CommandPlanner(Planner):
             lines = cst.Call(cst.Attribute(cst.Name("io"), cst.Name("StringIO")), [cst.Arg(stdout)])
             return cst.Call(cst.Attribute(lines, cst.Name("readlines")))
 
-        adds: tuple[_Import, ...] = (("io", None, None),) if method == "readlines" else ()
+        adds: tuple[Import, ...] = (("io", None, None),) if method == "readlines" else ()
         drops = self._import_of(node)
-        self._propose(read_call, build, converted, adds=adds, drops=drops, site=node)
+        self._propose(
+            read_call,
+            build,
+            converted,
+            adds=(("subprocess", None, None), *adds),
+            drops=drops,
+            site=node,
+        )
 
     def _getoutput(self, node: cst.Call) -> None:
-        converted = self._convert_first_arg(node)
+        converted = self._convert_first_arg(node, {"stdout": "set", "stderr": "STDOUT"})
         if converted is None:
             return
         converted.notes.append(
             "stderr is still merged into the output and one trailing newline removed."
         )
+        if converted.emitted.script is not None:
+            self._propose_runtime(node, "getoutput", converted)
+            return
 
         def build(replaced: Replacements) -> cst.CSTNode:
             call = _substituted_call(node, replaced)
@@ -348,13 +426,15 @@ class CommandPlanner(Planner):
 
         self._propose(node, build, converted, drops=self._import_of(node))
 
-    def _runtime_call(self, node: cst.Call, helper: str, note: str) -> None:
-        """`helper(argv, ...)` from the vendored runtime, for a result stdlib cannot give
-        without a shell; the call's other arguments are kept."""
-        converted = self._convert_first_arg(node)
-        if converted is None:
-            return
-        converted.notes.append(note)
+    def _getstatusoutput(self, node: cst.Call) -> None:
+        converted = self._convert_first_arg(node, {}, keywords=False)
+        if converted is not None:
+            converted.notes.append("It still returns (status, output), stderr merged.")
+            self._propose_runtime(node, "getstatusoutput", converted)
+
+    def _propose_runtime(self, node: cst.Call, helper: str, converted: _Command) -> None:
+        """`helper(argv or script, ...)` from the vendored runtime, for a result stdlib cannot
+        give without a shell; the call's other arguments are kept."""
         command_index = _command_index(node, keyword="cmd")
 
         def build(replaced: Replacements) -> cst.CSTNode:
@@ -367,22 +447,31 @@ class CommandPlanner(Planner):
             func = cst.Attribute(cst.Name(RUNTIME_MODULE), cst.Name(helper))
             return call.with_changes(func=func, args=args)
 
-        self._propose(node, build, converted, drops=self._import_of(node), runtime=True)
+        self._propose(node, build, converted, drops=self._import_of(node), helper=helper)
 
     def _create_subprocess_shell(self, node: cst.Call, names: set[str]) -> None:
         command_index = _command_index(node, keyword="cmd")
         if command_index is None:
             return
-        converted = self._convert(node, node.args[command_index].value)
+        command = node.args[command_index].value
+        converted = self._convert(node, command, _call_streams(node), call=node)
         if converted is None:
+            return
+        if converted.emitted.script is not None:
+            self._refuse(
+                node,
+                "needs harden's script runner, which is not asynchronous: "
+                "`create_subprocess_shell` is converted for one program only",
+                command,
+            )
             return
         module = (
             "asyncio.subprocess"
             if "asyncio.subprocess.create_subprocess_shell" in names
             else "asyncio"
         )
-        adds: tuple[_Import, ...] = ()
-        drops: tuple[_Import, ...] = ()
+        adds: tuple[Import, ...] = ()
+        drops: tuple[Import, ...] = ()
         if isinstance(node.func, cst.Name):
             adds = ((module, "create_subprocess_exec", None),)
             drops = self._import_of(node)
@@ -395,36 +484,65 @@ class CommandPlanner(Planner):
             else:
                 func = cst.Name("create_subprocess_exec")
             rest = [a for i, a in enumerate(call.args) if i != command_index]
-            args = [*converted.args(replaced), *rest]
+            args = [*converted.args(replaced), *rest, *converted.keywords(replaced)]
             return call.with_changes(func=func, args=_recomma(args, call.args))
 
-        self._propose(node, build, converted, adds=adds, drops=drops)
+        keyword_module = (("subprocess", None, None),) if converted.emitted.keywords else ()
+        self._propose(node, build, converted, adds=(*adds, *keyword_module), drops=drops)
 
     # -- shared steps ------------------------------------------------------------------------
 
-    def _convert(self, node: cst.Call, command: cst.BaseExpression) -> _Command | None:
-        """Trace and split the command; on failure record a refusal and return None."""
+    def _convert(
+        self,
+        node: cst.Call,
+        command: cst.BaseExpression,
+        streams: Streams,
+        *,
+        call: cst.Call | None = None,
+        keywords: bool = True,
+    ) -> _Command | None:
+        """Trace, parse and emit the command; on failure record a refusal and return None.
+        `call`: the call whose `cwd=` and `env=` the command runs with; `keywords`: whether
+        the rewritten call takes `cwd=` and stream keywords (the runtime's helpers do not)."""
         try:
             traced = self.tracer.trace(command)
         except Untraceable as reason:
             self._refuse(node, str(reason), command)
             return None
         has_values = any(isinstance(p, Placeholder) for p in traced.pieces)
+        env = _keyword(call, "env") if call is not None else None
+        options = _EmitOptions(
+            streams if keywords else dict.fromkeys(STREAMS, "set"),
+            cwd_given=not keywords or (call is not None and _keyword(call, "cwd") is not None),
+            environ=env.value if env is not None else None,
+        )
         try:
-            words = split_words(traced.pieces)
-            argv = build_argv(words)
+            script = parse(traced.pieces)
+            emitted = options.emit(script)
         except NeedsShell as needs:
             detail = f" ({needs.detail})" if needs.detail else ""
             self._refuse(
                 node, f"needs a shell: {needs.feature}{detail}", command, _severity(has_values)
             )
             return None
+        if emitted.environ_used and env is not None and not _is_stable(env.value):
+            self._refuse(
+                node,
+                "`$VAR` or `~` would read `env=`, an expression harden would evaluate twice",
+                command,
+            )
+            return None
         variable = traced.variable if self._only_use_is_here(traced) else ""
-        return _Command(traced, words, argv, _value_notes(words), variable)
+        notes = [*emitted.notes, *_value_notes(script)]
+        return _Command(traced, options, emitted, notes, variable)
 
-    def _convert_first_arg(self, node: cst.Call) -> _Command | None:
+    def _convert_first_arg(
+        self, node: cst.Call, streams: Streams, *, keywords: bool = True
+    ) -> _Command | None:
         command = _first_arg(node)
-        return self._convert(node, command) if command is not None else None
+        if command is None:
+            return None
+        return self._convert(node, command, streams, keywords=keywords)
 
     def _propose(
         self,
@@ -432,32 +550,43 @@ class CommandPlanner(Planner):
         build: Callable[[Replacements], cst.CSTNode],
         command: _Command,
         *,
-        adds: tuple[_Import, ...] = (),
-        drops: tuple[_Import, ...] = (),
+        adds: tuple[Import, ...] = (),
+        drops: tuple[Import, ...] = (),
         site: cst.Call | None = None,
-        runtime: bool = False,
+        helper: str = "",
     ) -> None:
+        """Plan the rewrite; `helper`: the call becomes that function of the vendored runtime."""
         call = site or node
         assert isinstance(call, cst.Call)
+        emitted = command.emitted
         notes = command.notes
         if command.variable:
-            notes.append(f"`{command.variable}` now holds the argument list, not a command line.")
-        if not runtime and self._needs_subprocess(node):
+            held = "argument list" if emitted.script is None else "script"
+            notes.append(f"`{command.variable}` now holds the {held}, not a command line.")
+        if emitted.keywords or (not helper and self._needs_subprocess(node)):
             adds = (("subprocess", None, None), *adds)
-        if command.argv.uses_shlex:
-            adds = (*adds, ("shlex", None, None))
+        adds = (*adds, *((module, None, None) for module in sorted(emitted.imports)))
+        if emitted.script is None:
+            intro = _intro(emitted.argv)
+            if helper != "getstatusoutput":
+                notes.append(_MISSING_PROGRAM)
+        else:
+            intro = (
+                "Runs the command line without /bin/sh: harden_runtime starts each program "
+                "directly, so no value can add shell syntax."
+            )
         has_values = any(isinstance(p, Placeholder) for p in command.traced.pieces)
         self.plans.append(
             Proposal(
                 node=node,
                 build=build,
-                note=" ".join([_intro(call, command.argv), *notes, _MISSING_PROGRAM]),
+                note=" ".join([intro, *notes]),
                 severity=_severity(has_values),
                 message=_message(call, has_values),
                 companions=command.definition_changes(),
                 add_imports=adds,
                 drop_imports=drops,
-                uses_runtime=runtime,
+                uses_runtime=bool(helper) or emitted.runtime,
             )
         )
 
@@ -507,19 +636,10 @@ class CommandPlanner(Planner):
         scope = self.get_metadata(ScopeProvider, name)
         return all(len(assignment.references) <= 1 for assignment in scope[traced.variable])
 
-    def _import_of(self, node: cst.Call) -> tuple[_Import, ...]:
+    def _import_of(self, node: cst.Call) -> tuple[Import, ...]:
         """The import that named the callee, to drop if the rewrite leaves it unused."""
-        func = node.func
-        qualified = {q.name for q in self.get_metadata(QualifiedNameProvider, func, set())}
-        if not qualified:
-            return ()
-        module, _, obj = min(qualified).rpartition(".")
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-            alias = func.value.value
-            return ((module, None, alias if alias != module else None),)
-        if isinstance(func, cst.Name):
-            return ((module, obj, func.value if func.value != obj else None),)
-        return ()
+        qualified = {q.name for q in self.get_metadata(QualifiedNameProvider, node.func, set())}
+        return import_of(node.func, qualified)
 
     def _needs_subprocess(self, node: cst.CSTNode) -> bool:
         return not (
@@ -534,30 +654,70 @@ class ShellCommands(PlannedCodemod):
     PLANNER = CommandPlanner
 
 
-_Import = tuple[str, str | None, str | None]
+@dataclass(frozen=True, slots=True)
+class _EmitOptions:
+    """What the call does that decides how its command is emitted: the streams it sets,
+    whether it passes `cwd=`, and its `env=` (where `$VAR` is looked up)."""
+
+    streams: Streams
+    cwd_given: bool
+    environ: cst.BaseExpression | None
+
+    def emit(self, script: Script) -> Emitted:
+        return emit(
+            script,
+            streams=self.streams,
+            cwd_given=self.cwd_given,
+            environ=self.environ,
+            runtime_module=RUNTIME_MODULE,
+        )
 
 
 @dataclass(slots=True)
 class _Command:
-    """A command harden can run without a shell: where its text came from, its words and
-    argv, notes for the reviewer, and the variable that will hold the argv (if it was only
-    built for this call; then its definition becomes the list and the call keeps the name)."""
+    """A command harden can run without a shell: where its text came from, how it is emitted
+    (argv and keywords, or the runtime's script), notes for the reviewer, and the variable that
+    will hold the argv or script (if it was only built for this call; then its definition
+    becomes the list and the call keeps the name)."""
 
     traced: Traced
-    words: list[Word]
-    argv: Argv
+    options: _EmitOptions
+    emitted: Emitted
     notes: list[str]
     variable: str = ""
 
+    def final(self, replaced: Replacements) -> Emitted:
+        """Emitted again with the nested rewrites inside its values, so that its quoting
+        choices (which quote an f-string takes, whether a value fits in one) see the final
+        code."""
+        if not replaced:
+            return self.emitted
+        pieces = [_substituted_piece(piece, replaced) for piece in self.traced.pieces]
+        return self.options.emit(parse(pieces))
+
+    def command(self, replaced: Replacements) -> cst.BaseExpression:
+        """The argv list, or the runtime's script."""
+        final = self.final(replaced)
+        if final.script is not None:
+            return final.script
+        assert final.argv is not None
+        return final.argv.as_list()
+
     def value(self, replaced: Replacements) -> cst.BaseExpression:
-        """The argv as the call's argument."""
-        return cst.Name(self.variable) if self.variable else _argv_list(self.words, replaced)
+        """The argv or script as the call's argument."""
+        return cst.Name(self.variable) if self.variable else self.command(replaced)
 
     def args(self, replaced: Replacements) -> list[cst.Arg]:
         """The argv as separate arguments (`create_subprocess_exec(*argv)`)."""
         if self.variable:
             return [cst.Arg(cst.Name(self.variable), star="*")]
-        return _final_argv(self.words, replaced).as_args()
+        argv = self.final(replaced).argv
+        assert argv is not None
+        return argv.as_args()
+
+    def keywords(self, replaced: Replacements) -> list[cst.Arg]:
+        """What the redirections and `cd` became: `stderr=subprocess.STDOUT`, `cwd=...`."""
+        return [_kw(name, value) for name, value in self.final(replaced).keywords]
 
     def definition_changes(self) -> tuple[Companion, ...]:
         """The variable's last definition becomes the list; the earlier ones go."""
@@ -567,9 +727,10 @@ class _Command:
 
         def assign_list(replaced: Replacements) -> cst.SimpleStatementLine:
             small = last.body[0]
-            value = _argv_list(self.words, replaced)
+            value = self.command(replaced)
             if isinstance(small, cst.AnnAssign):
-                annotation = cst.Annotation(cst.parse_expression("list[str]"))
+                kind = "list[str]" if self.emitted.script is None else "list[object]"
+                annotation = cst.Annotation(cst.parse_expression(kind))
                 new: cst.BaseSmallStatement = small.with_changes(annotation=annotation, value=value)
             else:
                 new = cst.Assign([cst.AssignTarget(cst.Name(self.variable))], value)
@@ -590,7 +751,8 @@ _MISSING_PROGRAM = (
 )
 
 
-def _intro(call: cst.Call, argv: Argv) -> str:
+def _intro(argv: Argv | None) -> str:
+    assert argv is not None
     first = argv.items[0].value
     program = (
         first.evaluated_value
@@ -602,12 +764,20 @@ def _intro(call: cst.Call, argv: Argv) -> str:
     )
 
 
-def _value_notes(words: list[Word]) -> list[str]:
+def _value_notes(script: Script) -> list[str]:
     notes: list[str] = []
     seen: set[str] = set()
-    for word in words:
+    for word in words_of(script):
         for part in word:
             value = part.piece
+            if isinstance(value, Variable | Substitution) and not part.quoted and len(word) > 1:
+                shown = f"${value.name}" if isinstance(value, Variable) else "$(...)"
+                if shown not in seen:
+                    seen.add(shown)
+                    notes.append(
+                        f"`{shown}` glued to text is used whole: sh split a value with blanks "
+                        "there into several arguments."
+                    )
             if not isinstance(value, Placeholder):
                 continue
             code = cst.Module([]).code_for_node(value.value)
@@ -676,22 +846,57 @@ def _subprocess_attr(name: str) -> cst.Attribute:
     return cst.Attribute(cst.Name("subprocess"), cst.Name(name))
 
 
-def _argv_list(words: list[Word], replaced: Replacements) -> cst.BaseExpression:
-    return _final_argv(words, replaced).as_list()
+def _substituted_piece(piece: Piece, replaced: Replacements) -> Piece:
+    if not isinstance(piece, Placeholder):
+        return piece
+    items = substitute(piece.items, replaced) if piece.items is not None else None
+    return replace(piece, value=substitute(piece.value, replaced), items=items)
 
 
-def _final_argv(words: list[Word], replaced: Replacements) -> Argv:
-    """The argv built again with the nested rewrites inside its values, so that its quoting
-    choices (which quote an f-string takes, whether a value fits in one) see the final code."""
-    return build_argv([tuple(_substituted_part(part, replaced) for part in word) for word in words])
+def _call_streams(call: cst.Call, *, stdout: str | None = None) -> dict[str, str | None]:
+    """What the call's keywords do with stdin, stdout and stderr (see script.Streams)."""
+    streams: dict[str, str | None] = {"stdin": None, "stdout": stdout, "stderr": None}
+    for arg in call.args:
+        name = arg.keyword.value if arg.keyword is not None else ""
+        if _is_false(arg.value):
+            continue
+        if name == "capture_output":
+            streams["stdout"] = streams["stderr"] = "set"
+        elif name == "input":
+            streams["stdin"] = "set"
+        elif name in STREAMS:
+            is_stdout = isinstance(arg.value, cst.Attribute) and arg.value.attr.value == "STDOUT"
+            streams[name] = "STDOUT" if is_stdout else "set"
+    return streams
 
 
-def _substituted_part(part: Part, replaced: Replacements) -> Part:
-    value = part.piece
-    if not replaced or not isinstance(value, Placeholder):
-        return part
-    items = substitute(value.items, replaced) if value.items is not None else None
-    return Part(replace(value, value=substitute(value.value, replaced), items=items), part.quoted)
+# What harden_runtime.run takes besides the script: subprocess.run's own arguments.
+_RUNNER_KEYWORDS = frozenset(
+    {"stdin", "input", "stdout", "stderr", "capture_output", "check", "timeout", "cwd", "env"}
+    | {"text", "encoding", "errors", "universal_newlines", "shell"}
+)
+
+
+def _script_runner_refusal(call: cst.Call, function: str, command_index: int) -> str:
+    """Why the runtime's script runner cannot stand in for this call ("" if it can)."""
+    if function == "Popen":
+        return (
+            "needs harden's script runner, and a Popen object stands for one process: "
+            "`Popen` is converted for one program only"
+        )
+    for index, arg in enumerate(call.args):
+        if index != command_index and (arg.keyword is None or arg.star):
+            return "an argument the script runner does not take is passed by position"
+        if arg.keyword is not None and arg.keyword.value not in _RUNNER_KEYWORDS:
+            return f"`{arg.keyword.value}=` is not taken by harden's script runner"
+    return ""
+
+
+def _is_stable(expr: cst.BaseExpression) -> bool:
+    """A name or an attribute of one: the same value however often it is read."""
+    if isinstance(expr, cst.Attribute):
+        return _is_stable(expr.value)
+    return isinstance(expr, cst.Name)
 
 
 def _substituted_call(node: cst.Call, replaced: Replacements) -> cst.Call:

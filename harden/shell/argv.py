@@ -12,19 +12,37 @@ How a placeholder becomes argv elements (the decision the spine issue asks to do
 - a value named like a whole command (`cmd`, `command`) may hold shell syntax itself: never
   rewritten (NeedsShell).
 
+sh's expansions: `$VAR` reads `os.environ` (or the call's `env=`), `${VAR:-d}` falls back to
+`d`, `~` is `os.path.expanduser`; an unquoted expansion standing alone keeps sh's splitting
+(`*harden_runtime.fields(...)`), one glued to text is used whole. A word with glob characters
+or `$(...)` is computed only when its command starts, so it becomes the runtime's
+`glob(...)`/`output(...)`/`concat(...)` and marks the argv `deferred`.
+
 A non-str value becomes `str(value)`, as an argv element must be a str. This module never
-decides whether a command needs a shell; words.py does, and a program sh runs as a builtin
-(cd, export, ...) is refused here because no program of that name exists to run without sh.
+decides how the command line runs (script.py does), and a program sh runs as a builtin (cd,
+export, ...) is refused here because no program of that name exists to run without sh.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
-from harden.shell.words import NeedsShell, Placeholder, Splitting, Word, literal_text
+from harden.shell.words import (
+    Expansion,
+    NeedsShell,
+    Placeholder,
+    Splitting,
+    Substitution,
+    Tilde,
+    Token,
+    Variable,
+    Word,
+    literal_text,
+)
 
 # Builtins with no program of the same name, or whose effect is on the shell itself.
 _SHELL_ONLY = frozenset(
@@ -33,6 +51,8 @@ _SHELL_ONLY = frozenset(
     | {"readonly", "local", ":", "type", "command", "hash", "getopts", "jobs", "fg", "bg"}
     | {"times", "let", "declare", "typeset", "builtin", "enable", "history"}
 )
+_GLOB_MAGIC = re.compile(r"[*?[]")
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +66,9 @@ class ArgvItem:
 @dataclass(frozen=True, slots=True)
 class Argv:
     items: tuple[ArgvItem, ...]
-    uses_shlex: bool
+    imports: frozenset[str]  # modules the items use: shlex, os
+    runtime: bool = False  # an item calls the vendored runtime
+    deferred: bool = False  # an item is a word only the runtime's script runner expands
 
     def as_list(self) -> cst.List:
         return cst.List(
@@ -60,34 +82,192 @@ class Argv:
         return [cst.Arg(item.value, star="*" if item.starred else "") for item in self.items]
 
 
-def build_argv(words: Sequence[Word]) -> Argv:
-    """The argv for `words`, or NeedsShell when the program or a value needs sh."""
-    _check_program(words)
-    items = tuple(_word_item(word) for word in words)
-    uses_shlex = any(
-        len(word) == 1
-        and not word[0].quoted
-        and isinstance(word[0].piece, Placeholder)
-        and word[0].piece.splitting is Splitting.WORDS
-        for word in words
+EmitScript = Callable[[Sequence[Token]], cst.BaseExpression]
+
+
+class WordEmitter:
+    """Emits words as argv elements. `environ` is where `$VAR` is looked up (`os.environ`, or
+    the call's `env=`); `emit_script` gives the runtime script of a command substitution."""
+
+    def __init__(
+        self, environ: cst.BaseExpression | None, emit_script: EmitScript, runtime_module: str
+    ) -> None:
+        self.environ = environ
+        self.emit_script = emit_script
+        self.runtime_module = runtime_module
+        self.imports: set[str] = set()
+        self.runtime = False
+        self.deferred = False
+        self.environ_used = False  # a lookup reads `environ` (the call's env=)
+
+    def argv(self, words: Sequence[Word], *, builtins: frozenset[str] = frozenset()) -> Argv:
+        """The argv for `words`, or NeedsShell when the program or a value needs sh."""
+        _check_program(words, builtins)
+        items = tuple(self._item(word) for word in words)
+        return Argv(items, frozenset(self.imports), self.runtime, self.deferred)
+
+    def _item(self, word: Word) -> ArgvItem:
+        if _is_glob(word):
+            return ArgvItem(self._glob(word))
+        if any(isinstance(part.piece, Substitution) for part in word):
+            return ArgvItem(self._substituted(word, split=not word[0].quoted))
+        if len(word) == 1 and not word[0].quoted and isinstance(word[0].piece, Variable):
+            # sh splits an unquoted expansion standing alone into words, and drops it if empty.
+            fields = self._runtime_call("fields", [self._expression(word[0].piece)])
+            return ArgvItem(fields, starred=True)
+        if len(word) == 1 and isinstance(word[0].piece, Placeholder):
+            return self._placeholder(word[0].piece, quoted=word[0].quoted)
+        return ArgvItem(self.text(word))
+
+    def text(self, word: Word) -> cst.BaseExpression:
+        """The expression for a word that is one argument, whatever sh would split."""
+        if any(isinstance(part.piece, Substitution) for part in word):
+            return self._substituted(word, split=False)
+        text = literal_text(word)
+        if text is not None:
+            return string_literal(text)
+        first = word[0].piece
+        rest = literal_text(word[1:])
+        if isinstance(first, Tilde) and rest is not None and self.environ is None:
+            return self._expanduser("~" + first.user + rest)
+        if len(word) == 1:
+            return self._expression(first)
+        pieces = [part.piece for part in word]
+        return _joined(
+            [p if isinstance(p, str | Placeholder) else self._expression(p) for p in pieces]
+        )
+
+    def _placeholder(self, value: Placeholder, *, quoted: bool) -> ArgvItem:
+        if not quoted:
+            if value.splitting is Splitting.COMMAND:
+                raise NeedsShell(
+                    "command from a value", f"`{value.name}` may hold shell syntax of its own"
+                )
+            if value.splitting is Splitting.WORDS:
+                self.imports.add("shlex")
+                split = cst.Call(
+                    cst.Attribute(cst.Name("shlex"), cst.Name("split")), [cst.Arg(text_of(value))]
+                )
+                return ArgvItem(split, starred=True)
+            if value.splitting is Splitting.LIST:
+                return ArgvItem(value.items, starred=True)
+        return ArgvItem(text_of(value))
+
+    def _expression(self, piece: str | Placeholder | Expansion) -> cst.BaseExpression:
+        if isinstance(piece, str):
+            return string_literal(piece)
+        if isinstance(piece, Placeholder):
+            return text_of(piece)
+        if isinstance(piece, Tilde):
+            if piece.user or self.environ is None:
+                return self._expanduser("~" + piece.user)
+            # sh takes the home directory from the HOME it was given, and leaves `~` if none.
+            self.environ_used = True
+            return _get(self.environ, "HOME", string_literal("~"))
+        if isinstance(piece, Variable):
+            return self._variable(piece)
+        return self._runtime_call("output", [cst.Arg(self.emit_script(piece.tokens))])
+
+    def _variable(self, variable: Variable) -> cst.BaseExpression:
+        environ = self.environ
+        self.environ_used |= environ is not None
+        if environ is None:
+            self.imports.add("os")
+            environ = cst.Attribute(cst.Name("os"), cst.Name("environ"))
+        if variable.default is None:
+            return _get(environ, variable.name, string_literal(""))
+        default = self.text(variable.default)
+        if not variable.if_empty:
+            return _get(environ, variable.name, default)
+        # `${X:-d}`: the default also when X is set but empty.
+        return cst.BooleanOperation(_get(environ, variable.name), cst.Or(), default)
+
+    def _glob(self, word: Word) -> cst.BaseExpression:
+        template = ""
+        values: list[cst.BaseExpression] = []
+        for part in word:
+            piece = part.piece
+            if isinstance(piece, Substitution):
+                raise NeedsShell("glob with command substitution")
+            if isinstance(piece, str) and (not part.quoted or not _GLOB_MAGIC.search(piece)):
+                if not part.quoted and "[:" in piece:
+                    raise NeedsShell("glob with a character class", "`[:...:]`")
+                # sh's `[^...]` is fnmatch's `[!...]`.
+                text = piece.replace("[^", "[!") if not part.quoted else piece
+                template += text.replace("{", "{{").replace("}", "}}")
+            else:
+                template += "{}"
+                values.append(self._expression(piece))
+        self.deferred = True
+        return self._runtime_call("glob", [string_literal(template), *values])
+
+    def _substituted(self, word: Word, *, split: bool) -> cst.BaseExpression:
+        """A word with `$(...)`: only the runtime's script runner computes it."""
+        self.deferred = True
+        if len(word) == 1:
+            split = split and not word[0].quoted
+            script = self.emit_script(word[0].piece.tokens)  # type: ignore[union-attr]
+            args = [script, *([_keyword("split", cst.Name("True"))] if split else [])]
+            return self._runtime_call("output", args)
+        return self._runtime_call("concat", [self._expression(part.piece) for part in word])
+
+    def _expanduser(self, text: str) -> cst.Call:
+        self.imports.add("os")
+        return cst.Call(cst.parse_expression("os.path.expanduser"), [cst.Arg(string_literal(text))])
+
+    def _runtime_call(self, name: str, args: Sequence[cst.BaseExpression | cst.Arg]) -> cst.Call:
+        self.runtime = True
+        return cst.Call(
+            cst.Attribute(cst.Name(self.runtime_module), cst.Name(name)),
+            [arg if isinstance(arg, cst.Arg) else cst.Arg(arg) for arg in args],
+        )
+
+
+def _get(
+    mapping: cst.BaseExpression, key: str, default: cst.BaseExpression | None = None
+) -> cst.Call:
+    args = [cst.Arg(string_literal(key))]
+    if default is not None:
+        args.append(cst.Arg(default))
+    return cst.Call(cst.Attribute(mapping, cst.Name("get")), args)
+
+
+def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(
+        value,
+        keyword=cst.Name(name),
+        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
     )
-    return Argv(items, uses_shlex)
 
 
-def _check_program(words: Sequence[Word]) -> None:
+def _is_glob(word: Word) -> bool:
+    return any(
+        isinstance(part.piece, str) and not part.quoted and _GLOB_MAGIC.search(part.piece)
+        for part in word
+    )
+
+
+def _check_program(words: Sequence[Word], builtins: frozenset[str]) -> None:
     program = literal_text(words[0])
     if program is None:
         first = words[0]
         if len(first) == 1 and not first[0].quoted:
             value = first[0].piece
-            assert isinstance(value, Placeholder)
-            if value.splitting is not Splitting.ONE:
+            if isinstance(value, Variable | Substitution):
+                raise NeedsShell("program from an expansion", "sh splits it into words first")
+            if isinstance(value, Placeholder) and value.splitting is not Splitting.ONE:
                 raise NeedsShell(
                     "program from a value", f"`{value.name or 'value'}` may hold a whole command"
                 )
         return
-    if program in _SHELL_ONLY:
+    if program in _SHELL_ONLY and program not in builtins:
         raise NeedsShell("shell builtin", f"`{program}` exists only inside a shell")
+    if program.rpartition("/")[2] in _SHELLS:
+        # `sh -c 'literal script' x` runs harden-readable code with inert arguments; a script
+        # that comes from a value is a command line harden cannot see.
+        texts = [literal_text(word) for word in words]
+        if "-c" in texts and None in texts[texts.index("-c") + 1 : texts.index("-c") + 2]:
+            raise NeedsShell("a shell's script from a value", f"`{program} -c` with a variable")
     if program == "echo":
         _check_echo(words[1:])
 
@@ -108,28 +288,6 @@ def _check_echo(arguments: Sequence[Word]) -> None:
     first = leading[0] if leading else None
     if first is not None and first.startswith("-"):
         raise NeedsShell("echo with options", f"`echo {first}` differs from /bin/echo")
-
-
-def _word_item(word: Word) -> ArgvItem:
-    if len(word) == 1 and isinstance(word[0].piece, Placeholder):
-        value = word[0].piece
-        if not word[0].quoted:
-            if value.splitting is Splitting.COMMAND:
-                raise NeedsShell(
-                    "command from a value", f"`{value.name}` may hold shell syntax of its own"
-                )
-            if value.splitting is Splitting.WORDS:
-                split = cst.Call(
-                    cst.Attribute(cst.Name("shlex"), cst.Name("split")), [cst.Arg(text_of(value))]
-                )
-                return ArgvItem(split, starred=True)
-            if value.splitting is Splitting.LIST:
-                return ArgvItem(value.items, starred=True)
-        return ArgvItem(text_of(value))
-    text = literal_text(word)
-    if text is not None:
-        return ArgvItem(string_literal(text))
-    return ArgvItem(_joined(word))
 
 
 def text_of(value: Placeholder) -> cst.BaseExpression:
@@ -155,19 +313,31 @@ def string_literal(text: str) -> cst.SimpleString:
     return cst.SimpleString(body)
 
 
-def _joined(word: Word) -> cst.BaseExpression:
-    """Literal text and values glued into one word: an f-string where the syntax allows it."""
-    values = [part.piece.value for part in word if isinstance(part.piece, Placeholder)]
+Glued = str | Placeholder | cst.BaseExpression
+
+
+def _joined(pieces: Sequence[Glued]) -> cst.BaseExpression:
+    """Text and values glued into one word: an f-string where the syntax allows it."""
+    values = [
+        p.value if isinstance(p, Placeholder) else p for p in pieces if not isinstance(p, str)
+    ]
     for quote in ('"', "'"):
         if all(_fits_fstring(value, quote) for value in values):
-            return _fstring(word, quote)
+            return _fstring(pieces, quote)
     # Some expressions cannot sit in an f-string before Python 3.12: concatenate the pieces.
-    expr: cst.BaseExpression | None = None
-    for part in word:
-        piece = part.piece
-        item = text_of(piece) if isinstance(piece, Placeholder) else string_literal(piece)
-        expr = item if expr is None else cst.BinaryOperation(expr, cst.Add(), item)
-    assert expr is not None
+    items = [
+        string_literal(p) if isinstance(p, str) else text_of(p) if isinstance(p, Placeholder) else p
+        for p in pieces
+    ]
+    parenthesized = [
+        item.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        if isinstance(item, cst.BooleanOperation)  # `${X:-d}`: `or` binds looser than `+`
+        else item
+        for item in items
+    ]
+    expr = parenthesized[0]
+    for item in parenthesized[1:]:
+        expr = cst.BinaryOperation(expr, cst.Add(), item)
     return expr
 
 
@@ -186,11 +356,12 @@ def _fits_fstring(value: cst.BaseExpression, quote: str) -> bool:
     )
 
 
-def _fstring(word: Word, quote: str) -> cst.FormattedString:
+def _fstring(pieces: Sequence[Glued], quote: str) -> cst.FormattedString:
     parts: list[cst.BaseFormattedStringContent] = []
-    for part in word:
-        piece = part.piece
-        if isinstance(piece, Placeholder):
+    for piece in pieces:
+        if isinstance(piece, str):
+            parts.append(cst.FormattedStringText(_escape(piece, quote)))
+        elif isinstance(piece, Placeholder):
             spec = (
                 [cst.FormattedStringText(_escape(piece.format_spec, quote))]
                 if piece.format_spec
@@ -202,7 +373,7 @@ def _fstring(word: Word, quote: str) -> cst.FormattedString:
                 )
             )
         else:
-            parts.append(cst.FormattedStringText(_escape(piece, quote)))
+            parts.append(cst.FormattedStringExpression(piece))
     return cst.FormattedString(parts, start=f"f{quote}", end=quote)
 
 

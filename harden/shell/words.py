@@ -1,13 +1,17 @@
-"""Split a POSIX sh command line whose pieces are Python values into words, as sh would.
+"""Read a POSIX sh command line whose pieces are Python values into tokens, as sh would.
 
 A command is a sequence of pieces: literal text and placeholders (values Python splices into
-the string at run time). The words follow sh's quoting rules — single quotes, double quotes,
-backslashes, adjacent pieces forming one word — and every word remembers, per piece, whether it
-stood inside quotes, so the emitter can tell a placeholder sh would split from one it would not.
+the string at run time). Reading follows sh's quoting rules — single quotes, double quotes,
+backslashes, adjacent pieces forming one word — and yields words and operators (`|`, `&&`,
+`||`, `;`, redirections such as `2>` or `>>`). Every part of a word remembers whether it stood
+inside quotes, so the emitter can tell what sh would split or match against file names; the
+expansions sh performs (`$VAR`, `${VAR:-default}`, `~`, `$(...)` and backticks) are parts of
+their own.
 
-This module only reads. It never guesses: any construct that needs a shell to mean what it
-means (pipes, redirections, lists, expansions, globs, keywords, assignments) raises NeedsShell
-naming the feature, and the caller reports the command as not rewritten.
+This module only reads; syntax.py gives the tokens their grammar. It never guesses: a construct
+harden does not convert (heredocs, subshells, background jobs, arithmetic, special parameters,
+a backslash or `$` right before a run-time value) raises NeedsShell naming the feature, and the
+caller reports the command as not rewritten.
 """
 
 from __future__ import annotations
@@ -45,18 +49,54 @@ class Placeholder:
     items: Any = None  # for Splitting.LIST: the sequence whose items become arguments
 
 
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """`$NAME`, `${NAME}`, `${NAME:-default}` (`if_empty`) or `${NAME-default}`."""
+
+    name: str
+    default: Word | None = None
+    if_empty: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Tilde:
+    """`~` or `~user` at the start of a word: a home directory."""
+
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Substitution:
+    """`$(...)` or backticks: the inner command's tokens."""
+
+    tokens: tuple[Token, ...]
+
+
+Expansion = Variable | Tilde | Substitution
 Piece = str | Placeholder
 
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One piece of a word: literal text or a placeholder, and whether it stood inside quotes."""
+    """One piece of a word: literal text, a placeholder or an expansion, and whether it stood
+    inside quotes."""
 
-    piece: str | Placeholder
+    piece: str | Placeholder | Expansion
     quoted: bool
 
 
 Word = tuple[Part, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """`|`, `&&`, `||`, `;`, a newline, or a redirection: the descriptor and the operator
+    (`2>`, `1>>`, `0<`, `2>&`, ...); a redirection's target is the next token."""
+
+    text: str
+
+
+Token = Word | Operator
 
 
 class NeedsShell(Exception):
@@ -69,198 +109,320 @@ class NeedsShell(Exception):
 
 
 _BLANKS = " \t"
-# Characters that begin an operator in sh when unquoted.
-_OPERATORS = {
-    "|": "pipe",
-    "&": "background or && list",
-    ";": "command list (;)",
-    "<": "redirection",
-    ">": "redirection",
-    "(": "subshell",
-    ")": "subshell",
-}
-_GLOB = "*?["
+_OPERATOR_CHARS = "|&;<>()"
 _DOUBLE_QUOTE_ESCAPABLE = '$`"\\\n'
-_KEYWORDS = frozenset(
-    {"!", "{", "}", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in"}
-    | {"then", "until", "while", "function", "select", "[[", "]]"}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_USER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+# Variables sh sets itself (their value is not the environment's), and special parameters.
+_SHELL_VARIABLES = frozenset(
+    {"IFS", "PS1", "PS2", "PS4", "OPTIND", "OPTARG", "LINENO", "PWD", "OLDPWD", "PPID"}
 )
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-_EXPANSION = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]|\(\(?|\{)?")
+_SPECIAL_PARAMETERS = "0123456789@*#?$!-"
+
+Item = str | Placeholder  # one character of text, or a value
 
 
-def split_words(pieces: Sequence[Piece]) -> list[Word]:
-    """Return the words sh would form from `pieces`, or raise NeedsShell."""
-    return _Lexer(pieces).run()
+def lex(pieces: Sequence[Piece]) -> list[Token]:
+    """The words and operators sh reads in `pieces`, or NeedsShell."""
+    items: list[Item] = []
+    for piece in pieces:
+        items.extend(piece if isinstance(piece, str) else [piece])
+    return _Lexer(items, 0).run()
 
 
 class _Lexer:
-    def __init__(self, pieces: Sequence[Piece]) -> None:
-        self.pieces = _merge_text(pieces)
-        self.words: list[Word] = []
+    """Reads items from `pos`; inside `$(...)` (`closing`) it stops after the matching `)`."""
+
+    def __init__(self, items: list[Item], pos: int, *, closing: bool = False) -> None:
+        self.items = items
+        self.pos = pos
+        self.closing = closing
+        self.tokens: list[Token] = []
         self.parts: list[Part] = []
         self.started = False  # a word has begun, even if empty so far ('' is a word)
-        self.quote = ""  # "", "'" or '"'
 
-    def run(self) -> list[Word]:
-        for index, piece in enumerate(self.pieces):
-            if isinstance(piece, Placeholder):
-                self._placeholder(piece)
+    def run(self) -> list[Token]:
+        while self.pos < len(self.items):
+            item = self.items[self.pos]
+            self.pos += 1
+            if isinstance(item, Placeholder):
+                self._part(item, quoted=False)
+            elif item == ")" and self.closing:
+                self._end_word()
+                return self.tokens
             else:
-                followed_by_value = index + 1 < len(self.pieces) and isinstance(
-                    self.pieces[index + 1], Placeholder
-                )
-                self._text(piece, followed_by_value)
-        if self.quote:
-            raise NeedsShell("unterminated quote", f"a {self.quote} quote is never closed")
+                self._char(item)
+        if self.closing:
+            raise NeedsShell("unterminated command substitution", "a `$(` is never closed")
         self._end_word()
-        if not self.words:
-            raise NeedsShell("empty command")
-        return self.words
+        return self.tokens
 
-    def _placeholder(self, value: Placeholder) -> None:
-        self.parts.append(Part(value, quoted=bool(self.quote)))
+    def _char(self, char: str) -> None:
+        if char in _BLANKS:
+            self._end_word()
+        elif char == "\n":
+            self._end_word()
+            self.tokens.append(Operator("\n"))
+        elif char == "'":
+            self._single_quoted()
+        elif char == '"':
+            self._double_quoted()
+        elif char == "\\":
+            escaped = self._escaped()
+            if escaped is not None:
+                self._literal(escaped, quoted=True)
+        elif char == "$":
+            self._dollar(quoted=False)
+        elif char == "`":
+            self._backticks(quoted=False)
+        elif char in _OPERATOR_CHARS:
+            self._operator(char)
+        elif char == "~" and not self.started:
+            self._tilde()
+        elif char == "#" and not self.started:
+            raise NeedsShell("comment", "`#` starts a comment")
+        elif char == "{" and not self.started and self._bare_braces():
+            # `{}` as a whole word (find -exec ... {} +) is plain text to sh: braces
+            # expand only around a comma or `..`, and group only as separate words.
+            self._literal("{}", quoted=False)
+            self.pos += 1
+        elif char in "{}":
+            raise NeedsShell("brace group or expansion", f"`{char}`")
+        else:
+            self._literal(char, quoted=False)
+
+    # -- quoting ---------------------------------------------------------------------------
+
+    def _single_quoted(self) -> None:
+        self.started = True
+        while True:
+            item = self._next("'")
+            if isinstance(item, Placeholder):
+                self._part(item, quoted=True)
+            elif item == "'":
+                return
+            else:
+                self._literal(item, quoted=True)
+
+    def _double_quoted(self) -> None:
+        self.started = True
+        while True:
+            item = self._next('"')
+            if isinstance(item, Placeholder):
+                self._part(item, quoted=True)
+            elif item == '"':
+                return
+            elif item == "\\":
+                self._double_quoted_backslash()
+            elif item == "$":
+                self._dollar(quoted=True)
+            elif item == "`":
+                self._backticks(quoted=True)
+            else:
+                self._literal(item, quoted=True)
+
+    def _double_quoted_backslash(self) -> None:
+        following = self._peek()
+        if isinstance(following, Placeholder):
+            raise NeedsShell("backslash before a value", "a backslash escapes what follows it")
+        if following == "\n":
+            self.pos += 1  # line continuation: both characters vanish
+        elif following is not None and following in _DOUBLE_QUOTE_ESCAPABLE:
+            self._literal(following, quoted=True)
+            self.pos += 1
+        else:
+            self._literal("\\", quoted=True)
+
+    def _escaped(self) -> str | None:
+        """The character a backslash outside quotes escapes; None for a line continuation."""
+        following = self._peek()
+        if following is None:
+            raise NeedsShell("trailing backslash", "a backslash escapes what follows it")
+        if isinstance(following, Placeholder):
+            # The escaped character would come from a run-time value.
+            raise NeedsShell("backslash before a value", "a backslash escapes what follows it")
+        self.pos += 1
+        return None if following == "\n" else following
+
+    # -- expansions ------------------------------------------------------------------------
+
+    def _dollar(self, *, quoted: bool) -> None:
+        following = self._peek()
+        if isinstance(following, Placeholder):
+            raise NeedsShell("`$` before a value", "the value would name what sh expands")
+        if following == "(":
+            if self._peek(1) == "(":
+                raise NeedsShell("arithmetic expansion", "`$((`")
+            inner = _Lexer(self.items, self.pos + 1, closing=True)
+            tokens = inner.run()
+            self.pos = inner.pos
+            self._part(Substitution(tuple(tokens)), quoted)
+        elif following == "{":
+            self.pos += 1
+            self._part(self._braced_variable(quoted), quoted)
+        elif following is not None and following in _SPECIAL_PARAMETERS:
+            raise NeedsShell("special parameter", f"`${following}`")
+        elif following is not None and _NAME.match(following):
+            self._part(_variable(self._name()), quoted)
+        else:
+            self._literal("$", quoted)  # a `$` before nothing sh expands is plain text
+
+    def _braced_variable(self, quoted: bool) -> Variable:
+        name = self._name()
+        if not name:
+            following = self._peek()
+            raise NeedsShell("parameter expansion", f"`${{{following}`")
+        operator = ""
+        while (item := self._peek()) in (":", "-"):
+            operator += str(item)
+            self.pos += 1
+        if operator not in ("", ":-", "-"):
+            raise NeedsShell("parameter expansion", f"`${{{name}{operator}`")
+        if operator == "" and self._peek() != "}":
+            raise NeedsShell("parameter expansion", f"`${{{name}{self._peek()}`")
+        default: list[Part] = []
+        while (item := self._next("}")) != "}":
+            if isinstance(item, str) and (item in "'\"\\$`{" or item in _BLANKS + "\n"):
+                raise NeedsShell("parameter expansion", f"`{item}` inside `${{{name}{operator}`")
+            if default and isinstance(item, str) and isinstance(default[-1].piece, str):
+                default[-1] = Part(default[-1].piece + item, quoted)
+            else:
+                default.append(Part(item, quoted))
+        variable = _variable(name)
+        if not operator:
+            return variable
+        return Variable(name, tuple(default) or (Part("", quoted=True),), operator == ":-")
+
+    def _name(self) -> str:
+        name = ""
+        while isinstance(item := self._peek(), str) and _NAME.fullmatch(name + item):
+            name += item
+            self.pos += 1
+        return name
+
+    def _backticks(self, *, quoted: bool) -> None:
+        inner: list[Item] = []
+        while (item := self._next("`")) != "`":
+            if item == "\\":
+                following = self._next("`")
+                if isinstance(following, Placeholder):
+                    raise NeedsShell(
+                        "backslash before a value", "a backslash escapes what follows it"
+                    )
+                # Inside backticks a backslash escapes only these; elsewhere it stays.
+                if following not in "$`\\" + ('"' if quoted else ""):
+                    inner.append("\\")
+                inner.append(following)
+            else:
+                inner.append(item)
+        self._part(Substitution(tuple(_Lexer(inner, 0).run())), quoted)
+
+    def _tilde(self) -> None:
+        user = ""
+        offset = 0
+        while isinstance(item := self._peek(offset), str) and item in _USER_CHARS:
+            user += item
+            offset += 1
+        end = self._peek(offset)
+        if isinstance(end, Placeholder):
+            raise NeedsShell("tilde expansion", "`~` before a value names a home directory")
+        if end is None or end in "/" + _BLANKS + "\n" + _OPERATOR_CHARS:
+            self.pos += offset
+            self._part(Tilde(user), quoted=False)
+        else:
+            self._literal("~", quoted=False)  # `~"x"`: a quoted prefix is not expanded
+
+    # -- operators -------------------------------------------------------------------------
+
+    def _operator(self, char: str) -> None:
+        following = self._peek()
+        if char in "<>":
+            self._redirection(char, following)
+            return
+        self._end_word()
+        pair = char + following if isinstance(following, str) else char
+        if pair in ("&&", "||"):
+            self.pos += 1
+            self.tokens.append(Operator(pair))
+        elif pair == "&>":
+            raise NeedsShell(
+                "`&>`", "/bin/sh (dash) runs the command in the background, bash redirects both"
+            )
+        elif char == "&":
+            raise NeedsShell("background job", "`&`")
+        elif pair == ";;":
+            raise NeedsShell("shell keyword", "`;;`")
+        elif char in "()":
+            raise NeedsShell("subshell", f"`{char}`")
+        else:
+            self.tokens.append(Operator(char))
+
+    def _redirection(self, char: str, following: Item | None) -> None:
+        descriptor = "1" if char == ">" else "0"
+        digits = literal_text(tuple(self.parts))
+        if digits is not None and digits.isdigit() and not any(p.quoted for p in self.parts):
+            descriptor, self.parts, self.started = digits, [], False
+        self._end_word()
+        operator = char
+        if following == "<" and char == "<":
+            raise NeedsShell("heredoc", "`<<`")
+        if following == ">" and char == "<":
+            raise NeedsShell("redirection", "`<>`")
+        if following == "|" and char == ">":
+            self.pos += 1  # `>|` overrides noclobber, which is off: the same as `>`
+        elif (following == ">" and char == ">") or following == "&":
+            operator += str(following)
+            self.pos += 1
+        self.tokens.append(Operator(descriptor + operator))
+
+    # -- building words --------------------------------------------------------------------
+
+    def _part(self, piece: Placeholder | Expansion, quoted: bool) -> None:
+        self.parts.append(Part(piece, quoted))
         self.started = True
 
-    def _literal(self, char: str) -> None:
-        quoted = bool(self.quote)
-        if self.parts and self.parts[-1].quoted == quoted and isinstance(self.parts[-1].piece, str):
-            self.parts[-1] = Part(self.parts[-1].piece + char, quoted)
+    def _literal(self, text: str, quoted: bool) -> None:
+        last = self.parts[-1] if self.parts else None
+        if last is not None and last.quoted == quoted and isinstance(last.piece, str):
+            self.parts[-1] = Part(last.piece + text, quoted)
         else:
-            self.parts.append(Part(char, quoted))
+            self.parts.append(Part(text, quoted))
         self.started = True
 
     def _end_word(self) -> None:
         if not self.started:
             return
-        word = tuple(self.parts) or (Part("", quoted=True),)  # '' or "": one empty word
-        if not self.words:
-            _check_command_word(word)
-        self.words.append(word)
+        self.tokens.append(tuple(self.parts) or (Part("", quoted=True),))  # '' is one word
         self.parts = []
         self.started = False
 
-    def _text(self, text: str, followed_by_value: bool) -> None:
-        i = 0
-        while i < len(text):
-            char = text[i]
-            nxt = text[i + 1] if i + 1 < len(text) else ""
-            if self.quote == "'":
-                if char == "'":
-                    self.quote = ""
-                else:
-                    self._literal(char)
-            elif self.quote == '"':
-                if char == '"':
-                    self.quote = ""
-                elif char == "\\":
-                    i = self._backslash(text, i, followed_by_value, in_double_quotes=True)
-                elif char == "$":
-                    raise NeedsShell("variable or substitution", _expansion(text, i))
-                elif char == "`":
-                    raise NeedsShell("command substitution", "backticks")
-                else:
-                    self._literal(char)
-            elif char in _BLANKS:
-                self._end_word()
-            elif char == "\n":
-                raise NeedsShell("command list (newline)", "a newline separates commands")
-            elif char in "'\"":
-                self.quote = char
-                self.started = True
-            elif char == "\\":
-                i = self._backslash(text, i, followed_by_value, in_double_quotes=False)
-            elif char in _OPERATORS:
-                raise NeedsShell(_operator_name(char, nxt), f"`{char}{nxt}`".replace(" ", ""))
-            elif char == "$":
-                raise NeedsShell("variable or substitution", _expansion(text, i))
-            elif char == "`":
-                raise NeedsShell("command substitution", "backticks")
-            elif char in _GLOB:
-                raise NeedsShell("glob", f"`{char}` expands to file names")
-            elif char == "{" and not self.started and _bare_braces(text, i, followed_by_value):
-                # `{}` as a whole word (find -exec ... {} +) is plain text to sh: braces
-                # expand only around a comma or `..`, and group only as separate words.
-                self._literal("{}")
-                i += 1
-            elif char in "{}":
-                raise NeedsShell("brace group or expansion", f"`{char}`")
-            elif not self.started and char == "~":
-                raise NeedsShell("tilde expansion", "`~` names a home directory")
-            elif not self.started and char == "#":
-                raise NeedsShell("comment", "`#` starts a comment")
-            else:
-                self._literal(char)
-            i += 1
+    def _peek(self, offset: int = 0) -> Item | None:
+        index = self.pos + offset
+        return self.items[index] if index < len(self.items) else None
 
-    def _backslash(
-        self, text: str, i: int, followed_by_value: bool, *, in_double_quotes: bool
-    ) -> int:
-        """Handle the backslash at text[i]; return the index of the last character consumed."""
-        if i + 1 == len(text):
-            # The escaped character would come from a run-time value (or there is none).
-            raise NeedsShell(
-                "backslash before a value" if followed_by_value else "trailing backslash",
-                "a backslash escapes what follows it",
-            )
-        nxt = text[i + 1]
-        if nxt == "\n":
-            return i + 1  # line continuation: both characters vanish
-        if in_double_quotes and nxt not in _DOUBLE_QUOTE_ESCAPABLE:
-            self._literal("\\")
-            return i
-        self._literal(nxt)
-        return i + 1
+    def _next(self, closing: str) -> Item:
+        item = self._peek()
+        if item is None:
+            raise NeedsShell("unterminated quote", f"a {closing} is never closed")
+        self.pos += 1
+        return item
+
+    def _bare_braces(self) -> bool:
+        """Whether the `{` just read starts the word `{}` standing alone."""
+        if self._peek() != "}":
+            return False
+        after = self._peek(1)
+        return after is None or (isinstance(after, str) and after in _BLANKS + "\n")
 
 
-def _merge_text(pieces: Sequence[Piece]) -> list[Piece]:
-    """Adjacent literal pieces as one text: a backslash ending one escapes the next one's start."""
-    merged: list[Piece] = []
-    for piece in pieces:
-        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += piece
-        else:
-            merged.append(piece)
-    return merged
-
-
-def _expansion(text: str, i: int) -> str:
-    """How the expansion at text[i] (a `$`) starts, for the report: `$HOME`, `$(`, `${`."""
-    match = _EXPANSION.match(text, i)
-    return f"`{match[0] if match else '$'}`"
-
-
-def _bare_braces(text: str, i: int, followed_by_value: bool) -> bool:
-    """Whether text[i:] starts with the word `{}` standing alone."""
-    if text[i + 1 : i + 2] != "}":
-        return False
-    after = text[i + 2 : i + 3]
-    return after in _BLANKS + "\n" if after else not followed_by_value
-
-
-def _operator_name(char: str, nxt: str) -> str:
-    if char + nxt == "&&":
-        return "&& list"
-    if char + nxt == "||":
-        return "|| list"
-    if char in "<>" and nxt == "<":
-        return "heredoc" if char == "<" else "redirection"
-    return _OPERATORS[char]
-
-
-def _check_command_word(word: Word) -> None:
-    """sh gives special meaning to some unquoted first words: keywords and assignments."""
-    first = word[0]
-    if first.quoted or not isinstance(first.piece, str):
-        return
-    if len(word) == 1 and first.piece in _KEYWORDS:
-        raise NeedsShell("shell keyword", f"`{first.piece}`")
-    if _ASSIGNMENT.match(first.piece):
-        raise NeedsShell("variable assignment", f"`{first.piece}`")
+def _variable(name: str) -> Variable:
+    if name in _SHELL_VARIABLES:
+        raise NeedsShell("shell variable", f"`${name}` is set by sh itself")
+    return Variable(name)
 
 
 def literal_text(word: Word) -> str | None:
-    """The word's text if it holds no placeholder, else None."""
+    """The word's text if it is all literal text (no value, no expansion), else None."""
     if all(isinstance(part.piece, str) for part in word):
         return "".join(part.piece for part in word)  # type: ignore[misc]
     return None

@@ -3,8 +3,11 @@
 Each case is a function taking the caller's value and running a command through the shell. The
 codemod rewrites it (it must: a case left alone proves nothing), then both versions run for real
 in a working directory, with a program on PATH that prints its argv as JSON. For benign values
-the return value, the output on fd 1 and the files created must be equal. For injection payloads
-the original must create PWNED (so the test can fail) and the rewrite must create nothing.
+the return value, the output on fd 1 and 2 and the files created must be equal. For injection
+payloads the original must create PWNED (so the test can fail) and the rewrite must create
+nothing. Besides every way of building the command and every API, the cases cover each shell
+construct harden converts: pipelines, redirections, lists, `cd`, variables, `~`, globs and
+command substitution, alone and combined.
 
 All cases live in one module, rewritten once: libcst's import helpers cost about 0.2 s per
 rewritten file, which one module per case would pay thirty times.
@@ -16,6 +19,8 @@ import ast
 import functools
 import importlib.util
 import os
+import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +30,8 @@ from typing import Any
 import pytest
 
 from harden.codemods.base import FileRun
+from harden.codemods.runtime_import import RUNTIME_MODULE
+from harden.vendoring import RUNTIME_FILENAME, runtime_source
 
 Apply = Callable[..., tuple[str, FileRun]]  # the `apply` fixture of conftest.py
 
@@ -109,6 +116,14 @@ APIS = {
     "os.popen-read": ("import os", "return os.popen({cmd}).read()"),
     "getoutput": ("import subprocess", "return subprocess.getoutput({cmd})"),
     "alias-sp": ("import subprocess as sp", "return sp.check_output({cmd}, shell=True, text=True)"),
+    "getstatusoutput": ("import subprocess", "return subprocess.getstatusoutput({cmd})"),
+    "os.popen-object": ("import os", "p = os.popen({cmd})\nreturn p.read(), p.close()"),
+    "run-env": (
+        "import subprocess",
+        'env = {{"PATH": os.environ["PATH"], "GREETING": "from env", "HOME": "/env-home"}}\n'
+        "r = subprocess.run({cmd}, shell=True, capture_output=True, text=True, env=env)"
+        + RETURN_CODE_AND_OUTPUT,
+    ),
     "from-os-import-system": ("from os import system", "return system({cmd})"),
 }
 
@@ -161,6 +176,81 @@ CASES = [
     Case("exit-status", "os.system-used", Source("", 'f"ls -d no-{value}"', UNQUOTED[:-1])),
     Case("cat", "os.popen-read", Source("", "f\"cat '{value}'\"", IN_SINGLE_QUOTES)),
 ]
+SUBSTITUTED = ("$(touch PWNED)", "`touch PWNED`")
+# Shell constructs: (id, API, command expression, payloads, creates files)
+CONSTRUCTS = [
+    ("pipe-2", "run", 'f"showargs {value} | tr a-z A-Z"', UNQUOTED, False),
+    ("pipe-3", "run", "f\"showargs {value} x | tr a-z A-Z | tr -d '[]'\"", UNQUOTED, False),
+    ("pipe-status-of-last", "run", 'f"ls no-{value} | showargs"', UNQUOTED[:-1], False),
+    ("write", "run", 'f"showargs {value} > out.txt && cat out.txt"', UNQUOTED, True),
+    ("append", "run", 'f"showargs {value} >> log; showargs 2 >> log; cat log"', UNQUOTED, True),
+    ("read", "run", 'f"tr a-z A-Z < {value}"', SUBSTITUTED, False),
+    ("stderr-to-stdout", "run", 'f"ls {value} no-such 2>&1"', UNQUOTED, False),
+    ("stderr-to-null", "run", 'f"ls {value} no-such 2>/dev/null"', UNQUOTED, False),
+    ("stdout-to-null", "run", 'f"showargs {value} > /dev/null; echo done"', UNQUOTED, False),
+    ("both-to-null", "os.system-used", 'f"ls {value} no-such >/dev/null 2>&1"', UNQUOTED, False),
+    ("and", "run", 'f"showargs {value} && showargs second"', UNQUOTED, False),
+    ("and-stops", "run", 'f"ls no-{value} && showargs second"', UNQUOTED[:-1], False),
+    ("or", "run", 'f"ls no-{value} || showargs fallback"', UNQUOTED[:-1], False),
+    ("semicolon", "run", 'f"ls no-{value}; showargs after"', UNQUOTED[:-1], False),
+    ("cd", "check_output", 'f"cd sub && showargs {value} 2>&1"', UNQUOTED, False),
+    ("cd-then-list", "run", 'f"cd sub && ls ../{value}; pwd"', UNQUOTED, False),
+    (
+        "variables",
+        "run",
+        'f"showargs $GREETING \\"$GREETING\\" ${{MISSING:-dflt}} {value}"',
+        UNQUOTED,
+        False,
+    ),
+    ("variables-env", "run-env", 'f"showargs $GREETING ~/x {value}"', UNQUOTED, False),
+    ("tilde", "run", 'f"showargs ~ ~/{value}"', UNQUOTED, False),
+    ("glob", "run", 'f"showargs *.txt {value}"', UNQUOTED, False),
+    ("glob-no-match", "run", 'f"showargs *.none {value}"', UNQUOTED, False),
+    ("glob-with-value", "run", 'f"showargs {value}*"', SUBSTITUTED, False),
+    (
+        "substitution",
+        "run",
+        'f"showargs $(echo {value}) \\"$(printf %s {value})\\""',
+        UNQUOTED,
+        False,
+    ),
+    (
+        "backticks",
+        "run",
+        'f"showargs `echo {value}` x`echo y`z"',
+        tuple(p for p in UNQUOTED if "`" not in p),
+        False,
+    ),
+    (
+        "combined",
+        "run",
+        'f"cd sub && ls ../*.txt ../{value} 2>&1 | sort | head -n 5 > ../listing; cat ../listing"',
+        UNQUOTED,
+        True,
+    ),
+    ("system-pipe", "os.system-used", 'f"showargs {value} | tr a-z A-Z"', UNQUOTED, False),
+    ("getoutput-pipe", "getoutput", 'f"ls {value} no-such | sort"', UNQUOTED, False),
+    (
+        "getstatusoutput-list",
+        "getstatusoutput",
+        'f"ls no-{value} || showargs x"',
+        UNQUOTED[:-1],
+        False,
+    ),
+    (
+        "popen-object-list",
+        "os.popen-object",
+        'f"ls no-{value} || showargs {value} | tr a-z A-Z"',
+        UNQUOTED[:-1],
+        False,
+    ),
+    ("popen-read-pipe", "os.popen-read", 'f"showargs {value} | tr a-z A-Z"', UNQUOTED, False),
+    ("call-redirection", "call", 'f"showargs {value} > out && cat out"', UNQUOTED, True),
+]
+CASES += [
+    Case(name, api, Source("", command, payloads), files)
+    for name, api, command, payloads, files in CONSTRUCTS
+]
 MODULE = "\n".join(sorted({case.imports for case in CASES})) + "\n\n\n"
 MODULE += "\n\n".join(case.code() for case in CASES)
 
@@ -174,17 +264,26 @@ def _load(path: Path, name: str) -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def versions(apply: Apply, tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleType]:
-    """The cases' module as written and as rewritten, imported under their own names."""
+def versions(
+    apply: Apply, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, ModuleType]]:
+    """The cases' module as written and as rewritten, imported under their own names; the
+    rewritten one finds the vendored runtime beside it, as `harden apply` writes it."""
     rewritten, run = apply(MODULE)
     assert not run.unfixed, [u.reason for u in run.unfixed]
     directory = tmp_path_factory.mktemp("modules")
+    (directory / RUNTIME_FILENAME).write_text(runtime_source())
+    sys.path.insert(0, str(directory))
     loaded = {}
-    for version, code in (("original", MODULE), ("rewritten", rewritten)):
-        path = directory / f"{version}.py"
-        path.write_text(code)
-        loaded[version] = _load(path, f"differential_{version}")
-    return loaded
+    try:
+        for version, code in (("original", MODULE), ("rewritten", rewritten)):
+            path = directory / f"{version}.py"
+            path.write_text(code)
+            loaded[version] = _load(path, f"differential_{version}")
+        yield loaded
+    finally:
+        sys.path.remove(str(directory))
+        sys.modules.pop(RUNTIME_MODULE, None)
 
 
 @pytest.fixture(scope="module")
@@ -214,17 +313,21 @@ class Harness:
 
     def observe(self, version: str, case: Case, value: str) -> Observed:
         """Run one version, then put the working directory back as it was."""
-        before = set(os.listdir(self.work))
+        before = self._files()
         self.capfd.readouterr()
         try:
             result: Any = getattr(self.versions[version], case.function)(value)
         except Exception as error:  # a rejected payload may make the rewrite raise: fine
             result = type(error).__name__
         output = self.capfd.readouterr()
-        created = set(os.listdir(self.work)) - before
+        created = self._files() - before
         for name in created:
             (self.work / name).unlink()
-        return Observed(result, output.out, output.err, created)
+        return Observed(result, output.out, output.err, {Path(n).name for n in created})
+
+    def _files(self) -> set[str]:
+        """The files below the working directory (a command may `cd` into sub/ first)."""
+        return {str(p.relative_to(self.work)) for p in self.work.rglob("*") if p.is_file()}
 
 
 @pytest.fixture
@@ -236,7 +339,11 @@ def harness(
     capfd: Any,
 ) -> Iterator[Harness]:
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("GREETING", "hi  there")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("MISSING", raising=False)
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
     for name in BENIGN:  # files for `cat` and `ls` to find
         (tmp_path / name).write_text(f"contents of {name}\n")
     yield Harness(versions, tmp_path, capfd)
@@ -259,8 +366,8 @@ def test_case_is_rewritten(versions: dict[str, ModuleType], case: Case) -> None:
     names = [case.function] + ([f"{case.function}_async"] if case.api.startswith("create") else [])
     changed = "".join(rewritten[name] for name in names)
     assert changed != "".join(original[name] for name in names)
-    for shell_api in ("shell=True", "system(", "popen(", "getoutput(", "_shell("):
-        assert shell_api not in changed
+    shell_api = r"shell=True|(?<!harden_runtime\.)\b(system|popen|getoutput)\(|_shell\("
+    assert not re.search(shell_api, changed)
 
 
 @pytest.mark.parametrize("value", BENIGN)

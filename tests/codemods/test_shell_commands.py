@@ -31,20 +31,39 @@ def refused(apply: Apply, body: str) -> list[str]:
 # -- reported, not rewritten ---------------------------------------------------------------------
 
 NEEDS_SHELL = {
-    "pipe": ('f"ps aux | grep {name}"', "needs a shell: pipe (`|`)"),
-    "redirection": ('f"ls {name} > out.txt"', "needs a shell: redirection (`>`)"),
-    "and-list": ('f"make -C {name} && make install"', "needs a shell: && list (`&&`)"),
-    "semicolon": ('f"cd {name}; make"', "needs a shell: command list (;) (`;`)"),
-    "variable": ('f"ls $HOME/{name}"', "needs a shell: variable or substitution (`$HOME`)"),
-    "tilde": (
-        'f"ls ~/{name}"',
-        "needs a shell: tilde expansion (`~` names a home directory)",
-    ),
-    "glob": ('f"rm {name}/*.log"', "needs a shell: glob (`*` expands to file names)"),
-    "substitution": ('f"echo $(date) {name}"', "needs a shell: variable or substitution (`$(`)"),
-    "backticks": ('f"echo `date` {name}"', "needs a shell: command substitution (backticks)"),
     "heredoc": ('f"cat <<EOF {name}"', "needs a shell: heredoc (`<<`)"),
-    "builtin": ('f"cd {name}"', "needs a shell: shell builtin (`cd` exists only inside a shell)"),
+    "both-streams": (
+        'f"ls {name} &> out.txt"',
+        "needs a shell: `&>` (/bin/sh (dash) runs the command in the background, bash "
+        "redirects both)",
+    ),
+    "background": ('f"sleep {name} &"', "needs a shell: background job (`&`)"),
+    "subshell": ('f"(cd {name}; make)"', "needs a shell: subshell (`(`)"),
+    "loop": ('f"for f in {name}; do rm $f; done"', "needs a shell: shell keyword (`for`)"),
+    "eval": ('f"eval {name}"', "needs a shell: shell builtin (`eval` exists only inside a shell)"),
+    "source": (
+        'f". {name}"',
+        "needs a shell: shell builtin (`.` exists only inside a shell)",
+    ),
+    "sh-c-variable": (
+        'f"sh -c \\"$SCRIPT\\" {name}"',
+        "needs a shell: a shell's script from a value (`sh -c` with a variable)",
+    ),
+    "special-parameter": ('f"ls {name}; echo $?"', "needs a shell: special parameter (`$?`)"),
+    "shell-variable": (
+        'f"ls $PWD/{name}"',
+        "needs a shell: shell variable (`$PWD` is set by sh itself)",
+    ),
+    "arithmetic": ('f"seq $((1 + {name}))"', "needs a shell: arithmetic expansion (`$((`)"),
+    "cd-alone": ('f"cd {name}"', "needs a shell: shell builtin (`cd` exists only inside a shell)"),
+    "cd-in-pipeline": (
+        'f"cd {name} | ls"',
+        "needs a shell: cd (only `cd DIR` on its own, outside a pipeline, is converted)",
+    ),
+    "builtin": (
+        'f"export X={name}"',
+        "needs a shell: shell builtin (`export` exists only inside a shell)",
+    ),
     "echo-options": (
         'f"echo -n -e {name}"',
         "needs a shell: echo with options (`echo -e` differs from /bin/echo)",
@@ -52,6 +71,14 @@ NEEDS_SHELL = {
     "command-value": (
         'f"sudo {cmd}"',
         "needs a shell: command from a value (`cmd` may hold shell syntax of its own)",
+    ),
+    "program-from-variable": (
+        'f"$EDITOR {name}"',
+        "needs a shell: program from an expansion (sh splits it into words first)",
+    ),
+    "glob-class": (
+        'f"ls [[:digit:]]*{name}"',
+        "needs a shell: glob with a character class (`[:...:]`)",
     ),
 }
 
@@ -201,7 +228,7 @@ def test_the_runtime_import_inside_a_package_falls_back_for_scripts() -> None:
 
 
 def test_refusal_severity_depends_on_values(apply: Apply) -> None:
-    _, run = apply(HEADER + "def f(x):\n    os.system('ls | wc')\n    os.system(f'ls {x} | wc')\n")
+    _, run = apply(HEADER + "def f(x):\n    os.system('ls &')\n    os.system(f'ls {x} &')\n")
     assert [u.finding.severity for u in run.unfixed] == [Severity.LOW, Severity.HIGH]
     assert {u.finding.rule_id for u in run.unfixed} == {"shell-command"}
 
@@ -484,3 +511,131 @@ def test_requested_findings_limit_the_places_acted_on() -> None:
     )
     assert [r.fixes for r in run.accepted] == [(bandit,)]
     assert run.matched == {bandit}
+
+
+# -- command lines that need more than one program --------------------------------------------
+
+CONVERTED = {
+    "pipeline-run": (
+        "subprocess.run(f'ps aux | grep {x}', shell=True, capture_output=True, text=True)",
+        'harden_runtime.run([["ps", "aux"], "|", ["grep", str(x)]], capture_output=True, '
+        "text=True)",
+    ),
+    "list-call": (
+        "subprocess.call(f'make -C {x} || make -C {x} clean', shell=True)",
+        'harden_runtime.call([["make", "-C", str(x)], "||", ["make", "-C", str(x), "clean"]])',
+    ),
+    "append-check_call": (
+        "subprocess.check_call(f'date >> {x}', shell=True)",
+        'harden_runtime.check_call([["date"], ">>", str(x)])',
+    ),
+    "stderr-to-stdout-stays-stdlib": (
+        "subprocess.run(f'make {x} 2>&1', shell=True, stdout=subprocess.PIPE)",
+        'subprocess.run(["make", str(x)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)',
+    ),
+    "stderr-captured-needs-the-runner": (
+        "subprocess.run(f'make {x} 2>&1', shell=True, capture_output=True)",
+        'harden_runtime.run([["make", str(x)], "2>&1"], capture_output=True)',
+    ),
+    "quiet-popen": (
+        "subprocess.Popen(f'make {x} >/dev/null 2>&1', shell=True)",
+        'subprocess.Popen(["make", str(x)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)',
+    ),
+    "cd-with-cwd-given": (
+        "subprocess.run(f'cd {x} && make', shell=True, cwd='/src')",
+        'harden_runtime.run([["cd", str(x)], "&&", ["make"]], cwd=\'/src\')',
+    ),
+    "variables": (
+        "os.system(f'ls ${{OPTS}} \"$HOME\" ${{DIR:-/tmp}}/{x}')",
+        'subprocess.call(["ls", *harden_runtime.fields(os.environ.get("OPTS", "")), '
+        'os.environ.get("HOME", ""), f\'{os.environ.get("DIR") or "/tmp"}/{x}\']) << 8',
+    ),
+    "variables-from-env": (
+        "subprocess.run(f'ls $HOME/{x} ~', shell=True, env=env)",
+        'subprocess.run(["ls", f\'{env.get("HOME", "")}/{x}\', env.get("HOME", "~")], env=env)',
+    ),
+    "tilde": (
+        "subprocess.getoutput(f'ls ~/notes {x}')",
+        'subprocess.run(["ls", os.path.expanduser("~/notes"), str(x)], stdout=subprocess.PIPE, '
+        'stderr=subprocess.STDOUT, text=True).stdout.removesuffix("\\n")',
+    ),
+    "popen-read": (
+        "os.popen(f'ls {x} | wc -l').read()",
+        'harden_runtime.run([["ls", str(x)], "|", ["wc", "-l"]], stdout=subprocess.PIPE, '
+        "text=True).stdout",
+    ),
+    "popen-object-cd": (
+        "os.popen(f'cd {x} && ls | wc -l')",
+        'harden_runtime.popen([["cd", str(x)], "&&", ["ls"], "|", ["wc", "-l"]])',
+    ),
+    "getstatusoutput-cd": (
+        "subprocess.getstatusoutput(f'cd {x} && ls < /dev/null')",
+        'harden_runtime.getstatusoutput([["cd", str(x)], "&&", ["ls"], "<", "/dev/null"])',
+    ),
+    "getstatusoutput": (
+        "subprocess.getstatusoutput(f'ls {x} 2>/dev/null')",
+        'harden_runtime.getstatusoutput([["ls", str(x)], "2>", "/dev/null"])',
+    ),
+    "substitution": (
+        "subprocess.check_output(f'echo {x} $(date +%F) \"`id -u`\"', shell=True)",
+        'harden_runtime.check_output([["echo", str(x), harden_runtime.output([["date", "+%F"]], '
+        'split=True), harden_runtime.output([["id", "-u"]])]])',
+    ),
+    "async-to-devnull": (
+        "asyncio.create_subprocess_shell(f'ls {x} 2>/dev/null')",
+        'asyncio.create_subprocess_exec("ls", str(x), stderr=subprocess.DEVNULL)',
+    ),
+}
+
+
+@pytest.mark.parametrize(("call", "rewritten"), CONVERTED.values(), ids=CONVERTED.keys())
+def test_command_line_is_converted(apply: Apply, call: str, rewritten: str) -> None:
+    new, run = apply(f"import asyncio\n{HEADER}def f(x, env):\n    return {call}\n")
+    assert not run.unfixed, [u.reason for u in run.unfixed]
+    assert f"    return {rewritten}\n" in new
+    compile(new, "new.py", "exec")
+
+
+REFUSED_FOR_THE_CALL = {
+    "popen-object": (
+        "subprocess.Popen(f'ls {x} | wc', shell=True)",
+        "needs harden's script runner, and a Popen object stands for one process: "
+        "`Popen` is converted for one program only",
+    ),
+    "asyncio": (
+        "asyncio.create_subprocess_shell(f'ls {x} | wc')",
+        "needs harden's script runner, which is not asynchronous: `create_subprocess_shell` "
+        "is converted for one program only",
+    ),
+    "runner-keyword": (
+        "subprocess.run(f'ls {x} | wc', shell=True, start_new_session=True)",
+        "`start_new_session=` is not taken by harden's script runner",
+    ),
+    "env-computed": (
+        "subprocess.run(f'ls $HOME/{x}', shell=True, env={**env, 'A': '1'})",
+        "`$VAR` or `~` would read `env=`, an expression harden would evaluate twice",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("call", "reason"), REFUSED_FOR_THE_CALL.values(), ids=REFUSED_FOR_THE_CALL.keys()
+)
+def test_call_the_runner_cannot_stand_in_for_is_reported(
+    apply: Apply, call: str, reason: str
+) -> None:
+    source = f"import asyncio\n{HEADER}def f(x, env):\n    return {call}\n"
+    new, run = apply(source)
+    assert new == source
+    assert [u.reason for u in run.unfixed] == [reason]
+
+
+def test_a_script_variable_gets_a_list_annotation(apply: Apply) -> None:
+    new, run = apply(HEADER + "def f(x):\n    cmd: str = f'ls {x} | wc'\n    os.system(cmd)\n")
+    assert '    cmd: list[object] = [["ls", str(x)], "|", ["wc"]]\n' in new
+    assert "`cmd` now holds the script" in run.accepted[0].note
+
+
+def test_a_glued_expansion_is_noted(apply: Apply) -> None:
+    _, run = apply(HEADER + "def f(x):\n    os.system(f'ls $HOME/{x}')\n")
+    assert "`$HOME` glued to text is used whole" in run.accepted[0].note

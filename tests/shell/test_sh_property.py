@@ -1,25 +1,35 @@
-"""harden's sh model against a real /bin/sh, on random commands without shell features.
+"""harden's sh model against a real /bin/sh, on random commands.
 
-For every command, `sh -c 'set -- <command>'` tells which arguments sh makes of it (no program
-runs, so one sh process per example is all it costs). The first property checks split_words on
-plain text; the second checks the argv build_argv emits, with values spliced in at run time,
-against sh on the same text with the values substituted.
+For plain commands, `sh -c 'set -- <command>'` tells which arguments sh makes of it (no program
+runs, so one sh process per example is all it costs). The first property checks the words read
+from plain text; the second the argv emitted, with values spliced in at run time, against sh on
+the same text with the values substituted. The third runs whole command lines — pipelines,
+lists, redirections, variables, `~`, globs, `$(...)` — through sh and through the code harden
+emits for them (the vendored runtime's script runner where one program is not enough), in twin
+directories, and compares the output, the status and the files left behind.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 import string
 import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import libcst as cst
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_words import split_words  # the words of a one-command line
 
-from harden.shell.argv import build_argv
-from harden.shell.words import Placeholder, Splitting, literal_text, split_words
+from harden import runtime
+from harden.shell.argv import Argv, WordEmitter
+from harden.shell.script import emit
+from harden.shell.syntax import parse
+from harden.shell.words import Placeholder, Splitting, Word, literal_text
 
 # derandomize: the same examples on every run, so CI results never depend on luck.
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None)
@@ -34,6 +44,10 @@ BENIGN_VALUE = st.from_regex(r"[A-Za-z0-9_./:@%+=,-]+", fullmatch=True)
 SPACED_VALUE = st.lists(BENIGN_VALUE, min_size=1, max_size=3).map(" ".join)
 SPLITTING = st.sampled_from([Splitting.ONE, Splitting.WORDS])
 BLANKS = st.sampled_from([" ", "  ", "\t", " \t ", " \\\n "])
+
+
+def build_argv(words: Sequence[Word]) -> Argv:
+    return WordEmitter(None, lambda tokens: cst.List([]), "harden_runtime").argv(words)
 
 
 def sh_arguments(command: str) -> list[str]:
@@ -157,3 +171,143 @@ def test_words_value_keeps_the_quotes_sh_would_read(value: str) -> None:
     template.add_text("program ")
     template.add_value(value, Splitting.WORDS)
     assert_argv_agrees_with_sh(template)
+
+
+# -- whole command lines ------------------------------------------------------------------------
+
+# Values of the variables the command lines read (glued to text, a value without blanks is used
+# whole, as sh used it; standing alone, sh's splitting is kept, so any value goes).
+ENVIRONMENT = {"GLUED": "val.ue", "SPACED": "  a b\tc ", "EMPTY": "", "PATH": os.environ["PATH"]}
+FILES = {"a.txt": "alpha\nbeta\n", "b.txt": "gamma\n", "f1.log": "log\n", ".hidden": "h\n"}
+
+expanded_word = st.one_of(
+    word,
+    st.sampled_from(
+        [
+            "$GLUED",
+            "x$GLUED-y",
+            "${GLUED}",
+            '"$SPACED"',
+            "$SPACED",
+            "$EMPTY",
+            '"$EMPTY"',
+            "${UNSET:-dflt}",
+            "${EMPTY:-dflt}",
+            "${EMPTY-dflt}",
+            "${UNSET-}",
+            "~",
+            "~/sub",
+            '"~"',
+            "*.txt",
+            "f?.log",
+            "[ab].txt",
+            "[!a]*",
+            ".h*",
+            "nomatch*",
+            "'*'.txt",
+            "$(printf '%s' sub)",
+            "\"$(printf 'a b\\n\\n')\"",
+            "$(printf 'a b\\n\\n')",
+            "x$(echo y)z",
+            "`echo tick`",
+            "$(cat b.txt | tr a-z A-Z)",
+        ]
+    ),
+)
+
+
+@st.composite
+def simple_commands(draw: st.DrawFn, stage: int) -> str:
+    printf = "printf '%s\\0'"
+    program = draw(st.sampled_from([printf, printf, printf, "cat a.txt", "true", "false", "cat"]))
+    words = draw(st.lists(expanded_word, max_size=3)) if program.startswith("printf") else []
+    redirections = draw(
+        st.lists(
+            # Each stage of a pipeline writes files of its own: they run at the same time.
+            st.sampled_from([f"> o{stage}", f">> o{stage}", "2>&1", "2>/dev/null", "< b.txt"]),
+            max_size=2,
+        )
+    )
+    return " ".join([program, *words, *redirections])
+
+
+@st.composite
+def command_lines(draw: st.DrawFn) -> str:
+    line = ""
+    for index in range(draw(st.integers(1, 3))):
+        if index:
+            line += draw(st.sampled_from([" ; ", " && ", " || ", "\n"]))
+        stages = [draw(simple_commands(stage)) for stage in range(draw(st.integers(1, 3)))]
+        line += " | ".join(stages)
+        if index == 0 and draw(st.integers(0, 5)) == 0:
+            line = "cd sub && " + line
+    return line
+
+
+def run_in(
+    directory: Path, run: Callable[[], tuple[bytes, int]]
+) -> tuple[bytes, int, dict[str, bytes]]:
+    """What a run does in a fresh copy of the files: its output, its status, the files after."""
+    directory.mkdir()
+    (directory / "sub").mkdir()
+    for name, text in FILES.items():
+        (directory / name).write_text(text)
+    previous = os.getcwd()
+    os.chdir(directory)
+    try:
+        out, status = run()
+    finally:
+        os.chdir(previous)
+    files = {
+        str(path.relative_to(directory)): path.read_bytes()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+    return out, status, files
+
+
+def run_emitted(command: str, env: dict[str, str]) -> tuple[bytes, int]:
+    emitted = emit(
+        parse([command]),
+        streams={"stdin": "set", "stdout": "set"},
+        cwd_given=False,
+        environ=cst.Name("env"),
+        runtime_module="harden_runtime",
+    )
+    namespace = {"env": env, "harden_runtime": runtime, "os": os, "shlex": shlex}
+    module = cst.Module([])
+    if emitted.script is not None:
+        script = eval(module.code_for_node(emitted.script), namespace)
+        process = runtime.run(script, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env)
+    else:
+        assert emitted.argv is not None
+        argv = eval(module.code_for_node(emitted.argv.as_list()), namespace)
+        keywords = {
+            name: eval(module.code_for_node(value), {**namespace, "subprocess": subprocess})
+            for name, value in emitted.keywords
+        }
+        process = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env, **keywords
+        )
+    return process.stdout, process.returncode
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(command_lines())
+def test_command_line_runs_as_sh_ran_it(
+    tmp_path_factory: pytest.TempPathFactory, line: str
+) -> None:
+    base = tmp_path_factory.mktemp("line")
+    home = base / "home"
+    (home / "sub").mkdir(parents=True)
+    env = {**ENVIRONMENT, "HOME": str(home)}
+
+    def sh() -> tuple[bytes, int]:
+        process = subprocess.run(
+            line, shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env
+        )
+        return process.stdout, process.returncode
+
+    expected = run_in(base / "sh", sh)
+    actual = run_in(base / "harden", lambda: run_emitted(line, env))
+    assert actual == expected

@@ -1,4 +1,5 @@
-"""sh's word splitting, case by case: quoting, escapes, glued pieces, and every refused feature.
+"""sh's reading of a command, case by case: quoting, escapes, glued pieces, operators,
+expansions, and every refused feature.
 
 The expected words are what dash (/bin/sh) makes of each command; test_sh_property.py checks
 the same against a real sh on random commands.
@@ -6,12 +7,34 @@ the same against a real sh on random commands.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
-from harden.shell.words import NeedsShell, Part, Placeholder, Word, literal_text, split_words
+from harden.shell.syntax import Command, Redirect, Step, parse
+from harden.shell.words import (
+    NeedsShell,
+    Operator,
+    Part,
+    Placeholder,
+    Substitution,
+    Tilde,
+    Variable,
+    Word,
+    lex,
+    literal_text,
+)
 
 X = Placeholder(value="x", name="x")
 Y = Placeholder(value="y", name="y")
+
+
+def split_words(pieces: Sequence[str | Placeholder]) -> list[Word]:
+    """The words of a command line that is one simple command."""
+    (step,) = parse(pieces)
+    (command,) = step.pipeline
+    assert not command.redirects
+    return list(command.words)
 
 
 def texts(*pieces: str | Placeholder) -> list[str | None]:
@@ -211,44 +234,117 @@ def test_literal_text_is_none_for_a_word_with_a_value() -> None:
     assert literal_text((lit("a"), lit("b", quoted=True))) == "ab"
 
 
-# -- features only a shell provides ------------------------------------------------------------
+# -- operators, redirections and expansions ---------------------------------------------------
+
+
+def test_a_pipeline_and_lists_become_steps() -> None:
+    script = parse(["a | b && c || d; e\nf"])
+    shape = [(step.connector, [literal_text(c.words[0]) for c in step.pipeline]) for step in script]
+    assert shape == [("", ["a", "b"]), ("&&", ["c"]), ("||", ["d"]), (";", ["e"]), (";", ["f"])]
+
+
+@pytest.mark.parametrize(
+    ("command", "redirects"),
+    [
+        ("ls > out", [(1, ">", "out")]),
+        ("ls >| out", [(1, ">", "out")]),
+        ("ls >> out", [(1, ">>", "out")]),
+        ("sort < in", [(0, "<", "in")]),
+        ("ls 2>/dev/null", [(2, ">", "/dev/null")]),
+        ("ls >/dev/null 2>&1", [(1, ">", "/dev/null"), (2, ">&", "1")]),
+        ("ls 2>&1 >f", [(2, ">&", "1"), (1, ">", "f")]),
+        ("ls >&2", [(1, ">&", "2")]),
+        (">f ls", [(1, ">", "f")]),
+    ],
+)
+def test_redirections_belong_to_their_command_in_order(
+    command: str, redirects: list[tuple[int, str, str]]
+) -> None:
+    (step,) = parse([command])
+    found = step.pipeline[0].redirects
+    assert [(r.fd, r.operator, literal_text(r.target)) for r in found] == redirects
+
+
+def test_digits_glued_to_a_word_are_no_descriptor() -> None:
+    (step,) = parse(["echo a2>f '2'>g"])
+    assert step.pipeline[0] == Command(
+        ((lit("echo"),), (lit("a2"),), (lit("2", quoted=True),)),
+        (Redirect(1, ">", (lit("f"),)), Redirect(1, ">", (lit("g"),))),
+    )
+
+
+def test_variables_are_parts_quoted_or_not() -> None:
+    assert lex(['echo $HOME "${USER}" ${X:-a} ${Y-', X, "}"]) == [
+        (lit("echo"),),
+        (Part(Variable("HOME"), False),),
+        (Part(Variable("USER"), True),),
+        (Part(Variable("X", (lit("a"),), if_empty=True), False),),
+        (Part(Variable("Y", (val(X),)), False),),
+    ]
+
+
+def test_a_lone_dollar_is_text() -> None:
+    assert texts("echo $ a$ '$'") == ["echo", "$", "a$", "$"]
+
+
+def test_tilde_at_the_start_of_a_word() -> None:
+    assert lex(["ls ~ ~/x ~bob/y a~ ~'x'"]) == [
+        (lit("ls"),),
+        (Part(Tilde(), False),),
+        (Part(Tilde(), False), lit("/x")),
+        (Part(Tilde("bob"), False), lit("/y")),
+        (lit("a~"),),
+        (lit("~"), lit("x", quoted=True)),
+    ]
+
+
+def test_command_substitutions_hold_their_tokens() -> None:
+    inner = ((lit("date"),), (lit("+%F"),))
+    assert lex(['echo $(date +%F) "`date +%F`"']) == [
+        (lit("echo"),),
+        (Part(Substitution(inner), False),),
+        (Part(Substitution(inner), True),),
+    ]
+    nested = lex(["echo $(ls $(pwd) | wc -l)"])[1][0].piece
+    assert isinstance(nested, Substitution) and Operator("|") in nested.tokens
+
+
+def test_glob_characters_stay_unquoted_text() -> None:
+    assert lex(["ls *.py '*'"])[1:] == [(lit("*.py"),), (lit("*", quoted=True),)]
 
 
 @pytest.mark.parametrize(
     ("command", "feature"),
     [
-        ("ls | wc -l", "pipe"),
-        ("ls|wc", "pipe"),
-        ("ls > out", "redirection"),
-        ("ls >> out", "redirection"),
-        ("ls 2>&1", "redirection"),
-        ("sort < in", "redirection"),
         ("cat <<EOF", "heredoc"),
-        ("make && make install", "&& list"),
-        ("make || true", "|| list"),
-        ("sleep 1 &", "background or && list"),
-        ("cd /; ls", "command list (;)"),
-        ("ls\nrm x", "command list (newline)"),
+        ("sleep 1 &", "background job"),
+        ("ls &> out", "`&>`"),
         ("(ls)", "subshell"),
-        ("echo $HOME", "variable or substitution"),
-        ("echo ${HOME}", "variable or substitution"),
-        ("echo $(id)", "variable or substitution"),
-        ("echo $((1+1))", "variable or substitution"),
-        ('echo "$HOME"', "variable or substitution"),
-        ("echo `id`", "command substitution"),
-        ('echo "`id`"', "command substitution"),
-        ("ls *.py", "glob"),
-        ("ls file?", "glob"),
-        ("ls [ab]", "glob"),
+        ("echo $((1+1))", "arithmetic expansion"),
+        ("echo $?", "special parameter"),
+        ("echo $1", "special parameter"),
+        ("echo $PWD", "shell variable"),
+        ("echo ${#HOME}", "parameter expansion"),
+        ("echo ${HOME%/}", "parameter expansion"),
+        ("echo ${X:=a}", "parameter expansion"),
+        ("echo ${X:-$Y}", "parameter expansion"),
+        ("echo $(ls", "unterminated command substitution"),
+        ("echo $()", "empty command substitution"),
+        ("ls 3> f", "redirection"),
+        ("ls 2>&-", "redirection"),
+        ("> f", "redirection without a command"),
+        ("ls |", "syntax error"),
+        ("&& ls", "syntax error"),
+        ("ls &&", "syntax error"),
+        ("ls | | wc", "syntax error"),
         ("echo {a,b}", "brace group or expansion"),
         ("echo {}x", "brace group or expansion"),
         ("echo x{}", "brace group or expansion"),
         ("{ ls; }", "brace group or expansion"),
-        ("ls ~", "tilde expansion"),
-        ("ls ~/src", "tilde expansion"),
         ("if true", "shell keyword"),
         ("! false", "shell keyword"),
         ("while true", "shell keyword"),
+        ("ls; done", "shell keyword"),
         ("FOO=1 make", "variable assignment"),
         ("ls # list", "comment"),
         ("#ls", "comment"),
@@ -261,22 +357,36 @@ def test_literal_text_is_none_for_a_word_with_a_value() -> None:
 )
 def test_needs_shell(command: str, feature: str) -> None:
     with pytest.raises(NeedsShell) as raised:
-        split_words([command])
+        parse([command])
     assert raised.value.feature == feature
 
 
-def test_backslash_before_a_value_needs_shell() -> None:
-    # What the backslash escapes comes from the value at run time.
+@pytest.mark.parametrize(
+    ("pieces", "feature"),
+    [
+        (["echo \\", X], "backslash before a value"),
+        (["echo $", X], "`$` before a value"),
+        (["ls ~", X], "tilde expansion"),
+    ],
+)
+def test_a_value_sh_would_read_as_syntax_needs_shell(
+    pieces: list[str | Placeholder], feature: str
+) -> None:
     with pytest.raises(NeedsShell) as raised:
-        split_words(["echo \\", X])
-    assert raised.value.feature == "backslash before a value"
+        parse(pieces)
+    assert raised.value.feature == feature
+
+
+def test_empty_lines_and_a_trailing_separator_are_nothing() -> None:
+    only_ls = (Step("", (Command(((lit("ls"),),)),)),)
+    assert parse(["\nls\n\n"]) == parse(["ls;"]) == only_ls
 
 
 def test_needs_shell_message_names_feature_and_detail() -> None:
     with pytest.raises(NeedsShell) as raised:
-        split_words(["ls | wc"])
-    assert str(raised.value) == "pipe: `|`"
-    assert raised.value.detail == "`|`"
+        parse(["cat <<EOF"])
+    assert str(raised.value) == "heredoc: `<<`"
+    assert raised.value.detail == "`<<`"
 
 
 @pytest.mark.parametrize(
