@@ -558,6 +558,17 @@ class CommandPlanner(Planner):
         """Plan the rewrite; `helper`: the call becomes that function of the vendored runtime."""
         call = site or node
         assert isinstance(call, cst.Call)
+        quote = self._enclosing_fstring_quote(node)
+        if quote is not None:
+            code = cst.Module([]).code_for_node(build({}))
+            if quote in code or "\\" in code:
+                self._refuse(
+                    call,
+                    "inside an f-string's {...}: the rewrite needs the f-string's own quote or a "
+                    "backslash there, which Python allows only from 3.12",
+                    None,
+                )
+                return
         emitted = command.emitted
         notes = command.notes
         if command.variable:
@@ -589,6 +600,15 @@ class CommandPlanner(Planner):
                 uses_runtime=bool(helper) or emitted.runtime,
             )
         )
+
+    def _enclosing_fstring_quote(self, node: cst.CSTNode) -> str | None:
+        """The quote character of the f-string whose `{...}` holds `node`, if one does."""
+        parent = self.get_metadata(ParentNodeProvider, node, None)
+        while parent is not None:
+            if isinstance(parent, cst.FormattedString):
+                return parent.quote[0]
+            parent = self.get_metadata(ParentNodeProvider, parent, None)
+        return None
 
     def _refuse(
         self,

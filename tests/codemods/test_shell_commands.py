@@ -639,3 +639,19 @@ def test_a_script_variable_gets_a_list_annotation(apply: Apply) -> None:
 def test_a_glued_expansion_is_noted(apply: Apply) -> None:
     _, run = apply(HEADER + "def f(x):\n    os.system(f'ls $HOME/{x}')\n")
     assert "`$HOME` glued to text is used whole" in run.accepted[0].note
+
+
+def test_a_call_inside_an_f_string_field_is_left_when_its_rewrite_cannot_go_there(
+    apply: Apply,
+) -> None:
+    # The rewrite needs double quotes and a backslash; before Python 3.12 an f-string field may
+    # hold neither its own quote nor a backslash, so the nested call stays and is reported.
+    nested = "def f(name):\n    return f\"{subprocess.getoutput('whoami')} {name}\"\n"
+    new, run = apply(HEADER + nested)
+    assert new == HEADER + nested
+    assert [u.reason.split(":")[0] for u in run.unfixed] == ["inside an f-string's {...}"]
+    # In a single-quoted f-string without backslashes the rewrite fits, and is made.
+    fits = "def f(name):\n    return f'{os.popen(\"whoami\").read()} {name}'\n"
+    new, run = apply(HEADER + fits)
+    assert "subprocess.run([" in new and not run.unfixed
+    compile(new, "m.py", "exec")
