@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -113,6 +113,9 @@ class Proposal:
     add_imports: tuple[tuple[str, str | None, str | None], ...] = ()
     drop_imports: tuple[tuple[str, str | None, str | None], ...] = ()
     uses_runtime: bool = False  # the rewrite calls the vendored harden_runtime module
+    # A node that an accepted rewrite must rebuild for this one to be valid code (the f-string
+    # whose {...} this rewrite sits in); None: it stands on its own.
+    needs: cst.CSTNode | None = None
 
 
 @dataclass(slots=True)
@@ -202,7 +205,11 @@ class PlannedCodemod:
         accepted: dict[cst.CSTNode, Proposal] = {}
         suppressed: dict[cst.CSTNode, str] = {}  # node -> codemod id for `# harden: ignore[...]`
         lines = (self.run.text or tree.code).splitlines() if planner.plans else []
-        for plan in sorted(planner.plans, key=lambda p: (spans[p.node].line, spans[p.node].column)):
+        in_order = sorted(planner.plans, key=lambda p: (spans[p.node].line, spans[p.node].column))
+        # A rewrite that needs another one is decided after all the others, when it is known
+        # whether the node it needs gets rebuilt.
+        in_order.sort(key=lambda p: isinstance(p, Proposal) and p.needs is not None)
+        for plan in in_order:
             fixes = claims.get(plan.node)
             if fixes is None:
                 continue
@@ -217,6 +224,13 @@ class PlannedCodemod:
                 fixes = (self._own_finding(plan, spans[plan.node]),)
             if isinstance(plan, Refusal):
                 self.run.unfixed.extend(Unfixed(f, plan.reason) for f in fixes)
+                continue
+            if plan.needs is not None and not _rebuilt(plan.needs, accepted.values()):
+                reason = (
+                    "inside an f-string's {...} that stays as it is, where this rewrite's quotes "
+                    "or backslashes are allowed only from Python 3.12"
+                )
+                self.run.unfixed.extend(Unfixed(f, reason) for f in fixes)
                 continue
             rewrite = Rewrite(
                 path=self.run.path,
@@ -390,6 +404,24 @@ def _fix_imports(
         if wanted:
             module = visitor(context).transform_module(module)
     return module
+
+
+def _rebuilt(node: cst.CSTNode, accepted: Iterable[Proposal]) -> bool:
+    """Whether an accepted proposal's node or companions hold `node` (so it is rebuilt)."""
+    found = False
+
+    class Finder(cst.CSTVisitor):
+        def on_visit(self, visited: cst.CSTNode) -> bool:
+            nonlocal found
+            found |= visited is node
+            return not found
+
+    for proposal in accepted:
+        for root in (proposal.node, *(companion for companion, _ in proposal.companions)):
+            root.visit(Finder())
+            if found:
+                return True
+    return False
 
 
 def _with_ignore_comment(statement: cst.CSTNode, codemods: Sequence[str]) -> cst.CSTNode:

@@ -558,17 +558,14 @@ class CommandPlanner(Planner):
         """Plan the rewrite; `helper`: the call becomes that function of the vendored runtime."""
         call = site or node
         assert isinstance(call, cst.Call)
-        quote = self._enclosing_fstring_quote(node)
-        if quote is not None:
+        # Before Python 3.12 an f-string's {...} can hold neither its quote nor a backslash:
+        # such a rewrite is made only together with the one that rebuilds that f-string.
+        fstring = self._enclosing_fstring(node)
+        needs = None
+        if fstring is not None:
             code = cst.Module([]).code_for_node(build({}))
-            if quote in code or "\\" in code:
-                self._refuse(
-                    call,
-                    "inside an f-string's {...}: the rewrite needs the f-string's own quote or a "
-                    "backslash there, which Python allows only from 3.12",
-                    None,
-                )
-                return
+            if fstring.quote[0] in code or "\\" in code:
+                needs = fstring
         emitted = command.emitted
         notes = command.notes
         if command.variable:
@@ -598,15 +595,16 @@ class CommandPlanner(Planner):
                 add_imports=adds,
                 drop_imports=drops,
                 uses_runtime=bool(helper) or emitted.runtime,
+                needs=needs,
             )
         )
 
-    def _enclosing_fstring_quote(self, node: cst.CSTNode) -> str | None:
-        """The quote character of the f-string whose `{...}` holds `node`, if one does."""
+    def _enclosing_fstring(self, node: cst.CSTNode) -> cst.FormattedString | None:
+        """The f-string whose `{...}` holds `node`, if one does."""
         parent = self.get_metadata(ParentNodeProvider, node, None)
         while parent is not None:
             if isinstance(parent, cst.FormattedString):
-                return parent.quote[0]
+                return parent
             parent = self.get_metadata(ParentNodeProvider, parent, None)
         return None
 

@@ -641,17 +641,20 @@ def test_a_glued_expansion_is_noted(apply: Apply) -> None:
     assert "`$HOME` glued to text is used whole" in run.accepted[0].note
 
 
-def test_a_call_inside_an_f_string_field_is_left_when_its_rewrite_cannot_go_there(
-    apply: Apply,
-) -> None:
-    # The rewrite needs double quotes and a backslash; before Python 3.12 an f-string field may
-    # hold neither its own quote nor a backslash, so the nested call stays and is reported.
-    nested = "def f(name):\n    return f\"{subprocess.getoutput('whoami')} {name}\"\n"
-    new, run = apply(HEADER + nested)
-    assert new == HEADER + nested
-    assert [u.reason.split(":")[0] for u in run.unfixed] == ["inside an f-string's {...}"]
-    # In a single-quoted f-string without backslashes the rewrite fits, and is made.
-    fits = "def f(name):\n    return f'{os.popen(\"whoami\").read()} {name}'\n"
-    new, run = apply(HEADER + fits)
-    assert "subprocess.run([" in new and not run.unfixed
+def test_a_rewrite_inside_an_f_string_field_needs_the_f_string_rebuilt() -> None:
+    # The inner rewrite needs double quotes and a backslash; before Python 3.12 an f-string
+    # field may hold neither its own quote nor a backslash. With the outer call rewritten the
+    # f-string is rebuilt and both land; with the outer one rejected the inner one is reported.
+    source = HEADER + (
+        "def f(name):\n"
+        "    subprocess.run(f\"echo {subprocess.getoutput('whoami')} {name}\", shell=True)\n"
+    )
+    answers = iter([False, True])
+    run = FileRun(path="m.py", decide=lambda rewrite: next(answers))
+    new = ShellCommands(run).transform_module(cst.parse_module(source)).code
+    assert new == source
+    assert [u.reason.split(" that ")[0] for u in run.unfixed] == ["inside an f-string's {...}"]
+    run = FileRun(path="m.py", decide=lambda rewrite: True)
+    new = ShellCommands(run).transform_module(cst.parse_module(source)).code
+    assert len(run.accepted) == 2 and not run.unfixed
     compile(new, "m.py", "exec")
