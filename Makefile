@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test compat lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "harden needs Python 3.11 or newer")'
@@ -18,10 +18,15 @@ demo: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/pytest
+	$(BIN)/nox -s compat
+
+# The SDK compatibility matrix alone (one virtualenv per SDK under .venv/nox, reused).
+compat: $(STAMP)
+	$(BIN)/nox -s compat
 
 lint: $(STAMP)
-	$(BIN)/ruff check harden tests scripts
-	$(BIN)/ruff format --check harden tests scripts
+	$(BIN)/ruff check harden tests scripts noxfile.py
+	$(BIN)/ruff format --check harden tests scripts noxfile.py
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

@@ -893,7 +893,9 @@ class _Handler:
     tool: str
     lowlevel: bool
     signature: inspect.Signature | None
-    positional: tuple[str, ...]
+    positional: tuple[str, ...]  # the names of the arguments a call passes by position
+    # A method's `self` or `cls`: the instance a bound call passes first, not a tool argument.
+    receiver: bool = False
     observe: bool = False
     rate_limit: bool = False
     validate: bool = False
@@ -915,12 +917,14 @@ def _harden(fn: _F, feature: str, tool: str | None, lowlevel: bool) -> _F:
             for name, parameter in (signature.parameters.items() if signature else ())
             if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
         )
+        receiver = bool(positional) and positional[0] in ("self", "cls")
         handler = _Handler(
             fn=fn,
             tool=tool or getattr(fn, "__name__", "tool"),
             lowlevel=lowlevel,
             signature=signature,
-            positional=positional,
+            positional=positional[receiver:],
+            receiver=receiver,
         )
     else:
         handler = dataclasses.replace(
@@ -1013,6 +1017,8 @@ class _Call:
         else:
             self.tool = handler.tool
             self.arguments = kwargs
+            if handler.receiver:
+                args = args[1:]
             if args:
                 self.arguments = {**dict(zip(handler.positional, args, strict=False)), **kwargs}
 

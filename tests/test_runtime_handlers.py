@@ -197,6 +197,21 @@ def test_a_users_decorator_in_between_is_kept() -> None:
 # -- observe --------------------------------------------------------------------------------------
 
 
+def test_a_method_tool_logs_and_checks_its_arguments_not_self(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Shop:
+        @runtime.observe
+        @runtime.validate
+        def stock(self, path: str) -> int:
+            return len(path)
+
+    assert Shop().stock("../etc/passwd") == len("../etc/passwd")
+    lines = [json.loads(text) for text in capsys.readouterr().err.splitlines()]
+    assert [line["param"] for line in events(lines, "VALIDATION_WOULD_REJECT")] == ["path"]
+    assert events(lines, "tool_call")[0]["params"] == {"path": "str"}
+
+
 def test_observe_logs_one_line_with_types_never_values(capsys: pytest.CaptureFixture[str]) -> None:
     @runtime.observe
     def search(query: str, limit: int, tags: list[str]) -> str:

@@ -83,6 +83,26 @@ REGISTRARS: Mapping[str, Registrar] = {
 }
 
 
+# fastmcp's tool classes: `Tool.from_function(fn, name=...)` wraps a function into the tool
+# object that `server.add_tool(...)` registers (the only add_tool form fastmcp 2.x accepts).
+TOOL_CLASSES: frozenset[str] = frozenset(
+    {
+        "fastmcp.tools.Tool",
+        "fastmcp.tools.tool.Tool",  # 2.x module; kept importable as an alias in 3.x
+        "fastmcp.tools.base.Tool",  # 3.x and 4.x
+        "fastmcp.tools.FunctionTool",
+        "fastmcp.tools.tool.FunctionTool",
+        "fastmcp.tools.function_tool.FunctionTool",
+    }
+)
+
+# fastmcp 3.x and 4.x's standalone `@tool` / `@tool("n")` / `@tool(name="n")`, which names a
+# function's tool before `server.add_tool(fn)` registers it.
+STANDALONE_TOOL_DECORATORS: frozenset[str] = frozenset(
+    {"fastmcp.tools.tool", "fastmcp.tools.function_tool.tool"}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ConstructorKeyword:
     """A server constructor keyword whose value is a handler function, or a list of them."""

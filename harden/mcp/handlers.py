@@ -33,6 +33,8 @@ from harden.mcp.frameworks import (
     CONSTRUCTOR_KEYWORDS,
     REGISTRARS,
     SERVER_CLASSES,
+    STANDALONE_TOOL_DECORATORS,
+    TOOL_CLASSES,
     Framework,
     HandlerKind,
     Registrar,
@@ -313,11 +315,17 @@ class HandlerProvider(BatchableMetadataProvider[Discovery]):
         frameworks = verdict.frameworks & forms
         if not frameworks:
             return
-        for function in self._functions(r.functions):
+        functions, arguments = r.functions, r.arguments
+        wrapped = self._tool_from_function(functions)
+        if wrapped is not None:
+            functions, arguments = wrapped
+        for function in self._functions(functions):
             if isinstance(function, str):
                 unresolved.append(Unresolved(r.call, function))
                 continue
-            name = _registered_name(registrar, r.arguments, function)
+            name = _registered_name(registrar, arguments, function)
+            if r.method == "add_tool" and not _names_it(arguments):
+                name = self._standalone_name(function) or name
             found.append(
                 (
                     self._order[function],
@@ -534,6 +542,34 @@ class HandlerProvider(BatchableMetadataProvider[Discovery]):
 
     # -- which functions a registration names --------------------------------------------------
 
+    def _tool_from_function(
+        self, expression: cst.BaseExpression
+    ) -> tuple[cst.BaseExpression, Sequence[cst.Arg]] | None:
+        """For `Tool.from_function(fn, name=...)`: the function and the arguments naming it."""
+        if not (
+            isinstance(expression, cst.Call)
+            and isinstance(expression.func, cst.Attribute)
+            and expression.func.attr.value == "from_function"
+            and expression.args
+            and expression.args[0].keyword is None
+        ):
+            return None
+        classes = self.get_metadata(QualifiedNameProvider, expression.func.value, set())
+        if not {q.name for q in classes} & TOOL_CLASSES:
+            return None
+        return expression.args[0].value, expression.args[1:]
+
+    def _standalone_name(self, function: cst.FunctionDef) -> str | None:
+        """The name fastmcp's standalone `@tool("n")` / `@tool(name="n")` gives `function`."""
+        for decorator in function.decorators:
+            call = decorator.decorator
+            if not isinstance(call, cst.Call):
+                continue
+            names = self.get_metadata(QualifiedNameProvider, call.func, set())
+            if {q.name for q in names} & STANDALONE_TOOL_DECORATORS:
+                return _registered_name(REGISTRARS["tool"], call.args, function)
+        return None
+
     def _functions(self, expression: cst.BaseExpression) -> Iterable[cst.FunctionDef | str]:
         """The functions defined in this module that `expression` refers to (a name, `self.m`,
         a literal list of them, or a loop variable over one); a reason for each it cannot."""
@@ -598,6 +634,10 @@ def _registered_name(
     if registrar.name_index is not None and len(positional) > registrar.name_index:
         return _literal(positional[registrar.name_index].value)
     return function.name.value
+
+
+def _names_it(arguments: Sequence[cst.Arg]) -> bool:
+    return any(arg.keyword is not None and arg.keyword.value == "name" for arg in arguments)
 
 
 def _combine(name: str, verdicts: Sequence[_Verdict]) -> _Verdict:

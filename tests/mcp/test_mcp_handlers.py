@@ -356,6 +356,49 @@ def test_registration_loop_over_methods(discover: Discover) -> None:
 # -- standalone fastmcp ------------------------------------------------------------------------
 
 
+def test_fastmcp_tool_objects_and_the_standalone_decorator(discover: Discover) -> None:
+    discovery = discover(
+        """\
+        from fastmcp import FastMCP
+        from fastmcp.tools import Tool, tool
+
+        mcp = FastMCP("x")
+
+
+        def char_count(text: str) -> int:
+            return len(text)
+
+
+        @tool(name="to_celsius")
+        def fahrenheit_to_celsius(f: float) -> float:
+            return (f - 32) * 5 / 9
+
+
+        @tool("kelvin")
+        def to_kelvin(c: float) -> float:
+            return c + 273.15
+
+
+        @tool
+        def plain(f: float) -> float:
+            return f
+
+
+        mcp.add_tool(Tool.from_function(char_count, name="chars"))
+        mcp.add_tool(fahrenheit_to_celsius)
+        mcp.add_tool(to_kelvin)
+        mcp.add_tool(plain, name="renamed")
+        """
+    )
+    assert [(h.function.name.value, h.name, h.decorator_index) for h in discovery.handlers] == [
+        ("char_count", "chars", None),
+        ("fahrenheit_to_celsius", "to_celsius", None),
+        ("to_kelvin", "kelvin", None),
+        ("plain", "renamed", None),
+    ]
+    assert discovery.unresolved == ()
+
+
 def test_fastmcp_forms(discover: Discover) -> None:
     discovery = discover(
         """\
