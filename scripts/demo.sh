@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: copy the example MCP server into a fresh git repository, scan it, land phase 5 on
-# its own branch, and show that branch's diff. The demo repository is left for you to explore.
+# `make demo`: copy the example MCP server into a fresh git repository, scan it, show the plan,
+# land phase 5 on its own branch, and show that branch's diff. The demo repository is left for
+# you to explore.
 set -euo pipefail
 
 harden="$(pwd)/.venv/bin/harden"
@@ -17,12 +18,17 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 step harden scan .
 "$harden" scan . || true
 
+step harden plan
+"$harden" plan
+
 step harden apply --phase 5
 "$harden" apply --phase 5
 
-step git diff main...harden/phase-5-commands
+# The vendored runtime (harden_runtime.py, standard library only) is a new file in the branch;
+# the diff below shows what changed in the server itself.
+step "git diff main...harden/phase-5-commands -- ':!harden_runtime.py'"
 git --no-pager diff --stat main...harden/phase-5-commands
-git --no-pager diff main...harden/phase-5-commands
+git --no-pager diff main...harden/phase-5-commands -- . ':!harden_runtime.py'
 
 step git status --short
 git status --short
