@@ -61,7 +61,7 @@ class HandlerDecoratorPlanner(Planner):
     METADATA_DEPENDENCIES = (HandlerProvider, QualifiedNameProvider)
     HARDENING: Hardening
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def visit_Module(self, node: cst.Module) -> bool:
         discovery = self.get_metadata(HandlerProvider, node)
         hardening = self.HARDENING
         for function, registrations in discovery.by_function.items():
@@ -82,6 +82,7 @@ class HandlerDecoratorPlanner(Planner):
                     message=f"an MCP handler harden cannot see gets no {hardening.lacks}",
                 )
             )
+        return False  # the handler metadata says it all: no need to walk the module
 
     def _proposal(
         self, function: cst.FunctionDef, handlers: Sequence[Handler], index: int
