@@ -263,6 +263,11 @@ def test_scan_follows_the_project_config(project, capsys, monkeypatch) -> None:
     assert code == 0
     assert {f["path"] for f in json.loads(out)["findings"]} == {"server.py"}
     assert "unknown key in [tool.harden]: color" in err
+    # a flag replaces the file's list
+    _, out, _ = harden(
+        ["scan", ".", "-f", "json", "--exclude", "server.py"], project, capsys, monkeypatch
+    )
+    assert {f["path"] for f in json.loads(out)["findings"]} == {"untracked.py"}
     (project / "pyproject.toml").write_text('[tool.harden]\nexclude = "untracked.py"\n')
     code, _, err = harden(["scan", "."], project, capsys, monkeypatch)
     assert code == 2

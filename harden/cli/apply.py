@@ -18,7 +18,9 @@ from rich.markup import escape
 from harden import __version__, engine, render
 from harden.changes import ChangeSet, Rewrite
 from harden.cli.common import (
+    ExcludeOption,
     HardenError,
+    IncludeOption,
     Target,
     err,
     jobs_default,
@@ -64,6 +66,8 @@ def apply(
     interactive: Annotated[
         bool, typer.Option("--interactive", "-i", help="Accept or reject each rewrite in turn.")
     ] = False,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Parallel workers (default: one per core).")
     ] = 0,
@@ -94,7 +98,7 @@ def apply(
             "use --in-place to edit the files, or --dry-run to see the change"
         )
     tree = _read(target, base, from_commit=not in_place and target.repo is not None)
-    config = project_config(tree)
+    config = project_config(tree, include=include, exclude=exclude)
     tree = selected(tree, config)
     requested = read_findings(findings_file, tree.root) if findings_file else None
     review = Review(err, read_key, _explain) if interactive else None

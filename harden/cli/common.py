@@ -10,10 +10,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Annotated
 
 import git
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
@@ -87,14 +89,37 @@ def read_findings(path: Path, root: Path) -> list[Finding]:
         raise HardenError(str(error)) from None
 
 
-def project_config(tree: Tree) -> Config:
-    """The project's [tool.harden] settings; unknown keys are reported, not fatal."""
+IncludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--include",
+        metavar="PATTERN",
+        help="Read only files matching this pattern (repeatable; default: all).",
+    ),
+]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude", metavar="PATTERN", help="Skip files matching this pattern (repeatable)."
+    ),
+]
+
+
+def project_config(
+    tree: Tree, *, include: list[str] | None = None, exclude: list[str] | None = None
+) -> Config:
+    """The project's [tool.harden] settings, with --include / --exclude given on the command
+    line replacing the file's lists; unknown keys are reported, not fatal."""
     try:
         config = load_config(tree.root)
     except ConfigError as error:
         raise HardenError(str(error)) from None
     for key in config.unknown:
         err.print(f"[yellow]warning:[/] unknown key in {escape('[tool.harden]')}: {escape(key)}")
+    if include:
+        config = replace(config, include=tuple(include))
+    if exclude:
+        config = replace(config, exclude=tuple(exclude))
     return config
 
 

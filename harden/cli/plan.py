@@ -19,6 +19,8 @@ from rich.table import Table
 
 from harden import engine
 from harden.cli.common import (
+    ExcludeOption,
+    IncludeOption,
     jobs_default,
     out,
     progress_bar,
@@ -62,11 +64,13 @@ def plan(
     output_format: Annotated[
         ScanFormat, typer.Option("--format", "-f", help="Output format (table or json).")
     ] = ScanFormat.table,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Show the six phases for this repository: what each would change, and the next step."""
     target = resolve_target(path)
     tree = working_tree(target.path, target.repo)
-    tree = selected(tree, project_config(tree))
+    tree = selected(tree, project_config(tree, include=include, exclude=exclude))
     with progress_bar("planning") as progress:
         codemods = [c.INFO.id for c in ALL]
         result = engine.scan(tree.files, codemods, jobs=jobs_default(), progress=progress)

@@ -17,6 +17,8 @@ from rich.table import Table
 
 from harden import __version__, engine
 from harden.cli.common import (
+    ExcludeOption,
+    IncludeOption,
     err,
     jobs_default,
     out,
@@ -56,11 +58,13 @@ def scan(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Parallel workers (default: one per core).")
     ] = 0,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Find shell commands and other problems harden's phases fix, and what they cannot fix."""
     target = resolve_target(path)
     tree = working_tree(target.path, target.repo)
-    tree = selected(tree, project_config(tree))
+    tree = selected(tree, project_config(tree, include=include, exclude=exclude))
     with progress_bar("scanning") as progress:
         codemods = [c.INFO.id for c in ALL]
         result = engine.scan(tree.files, codemods, jobs=jobs or jobs_default(), progress=progress)
