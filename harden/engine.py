@@ -176,7 +176,8 @@ def _collect(done: Iterable[_Result], total: int, progress: Progress | None) -> 
     return results
 
 
-def _process(task: _Task, decide: Decide | None = None) -> _Result:
+def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True) -> _Result:
+    """One file's run; `excerpt=False`: parse it whole even for a scan."""
     result = _Result(FileChange(task.path, task.text, task.text))
     codemods = [BY_ID[i] for i in task.codemod_ids]
     # Where ast can tell (a tenth of libcst's cost), drop the codemods whose sinks the file
@@ -193,7 +194,9 @@ def _process(task: _Task, decide: Decide | None = None) -> _Result:
     # A scan rewrites nothing, so it parses only the lines around those calls.
     scanning = decide is None and not task.accept
     whole = calls is None or any(not c.INFO.sinks for c in codemods)
-    partial = None if whole or not scanning else focus_text(task.text, calls, sorted(hits))
+    partial = (
+        None if whole or not scanning or not excerpt else focus_text(task.text, calls, sorted(hits))
+    )
     try:
         module, partial = _parse(task.text, partial)
     except (cst.ParserSyntaxError, RecursionError) as error:
@@ -221,6 +224,10 @@ def _process(task: _Task, decide: Decide | None = None) -> _Result:
                 skipped=Skipped(task.path, reason),
                 parsed=True,
             )
+        if run.needs_whole_module:
+            # The excerpt lacks what a planner must see (every binding of a module-level
+            # name). Only a scan parses one, deciding nothing, so starting over is safe.
+            return _process(task, decide, excerpt=False)
         result.change.rewrites.extend(run.accepted)
         result.detected.extend(run.detected())
         result.unfixed.extend(run.unfixed)

@@ -20,7 +20,40 @@ SERVERS = FIXTURES / "servers"
 
 TRICKY = (FIXTURES / "focus" / "tricky_lines.py").read_text()
 
-SOURCES = {p.name: p.read_text() for p in sorted(SERVERS.rglob("*.py"))} | {"tricky.py": TRICKY}
+# Module-level constants and a helper, whose every binding only the whole file shows: a scan's
+# excerpt lacks them, so the scan parses this file whole.
+CONSTANTS = """import os
+import subprocess
+
+DF = "df -h"
+TWICE = "ls"
+
+
+def ping_command(host, count):
+    return f"ping -c {count} {host}"
+
+
+def disk():
+    return subprocess.run(DF, shell=True)
+
+
+def listing():
+    os.system(TWICE)
+
+
+def other():
+    global TWICE
+    TWICE = "pwd"
+
+
+def ping(host):
+    os.system(ping_command(host, 1))
+"""
+
+SOURCES = {p.name: p.read_text() for p in sorted(SERVERS.rglob("*.py"))} | {
+    "tricky.py": TRICKY,
+    "constants.py": CONSTANTS,
+}
 
 
 def _found_by_apply(path: str, text: str) -> list[Finding]:
@@ -42,6 +75,11 @@ def test_a_scan_finds_what_apply_acts_on(name: str) -> None:
     assert scan.findings == _found_by_apply(name, text)
     if name == "tricky.py":
         assert [f.line for f in scan.findings] == [28, 35, 40, 44, 50]
+    if name == "constants.py":
+        assert [f.line for f in scan.findings] == [13, 17, 26]
+        assert list(scan.reasons.values()) == [
+            "`TWICE` is declared `global` in a function, which may rebind it"
+        ]
 
 
 def test_progress_reports_every_parsed_file() -> None:

@@ -5,7 +5,8 @@ a text prefilter, and BEFORE/AFTER examples the tests run) and a planner: a libc
 for every place it cares about, records either a Proposal (how to rewrite the node) or a
 Refusal (why it will not). `PlannedCodemod` then, per file:
 
-1. runs the planner once over the module with the metadata it declares;
+1. runs the planner once over the module with the metadata it declares (on a focus module,
+   see focus.py; again on the whole module if the planner asks for it);
 2. matches input findings to plans (with `--findings`, only named places are acted on);
 3. turns each Proposal into a Rewrite and asks `decide` (auto, interactive, dry-run);
 4. applies only the accepted ones with a transformer that consults those decisions.
@@ -149,6 +150,9 @@ class FileRun:
     # none of them changes the module (a scan), each provider is resolved once, not per codemod.
     wrappers: dict[cst.Module, MetadataWrapper] = field(default_factory=dict)
     uses_runtime: bool = False  # an accepted rewrite needs the vendored runtime
+    # A planner needed the whole file and was given an excerpt (`line_map`): this run's
+    # results are incomplete, and the file must be run again parsed whole.
+    needs_whole_module: bool = False
     accepted: list[Rewrite] = field(default_factory=list)
     proposed: list[Rewrite] = field(default_factory=list)
     unfixed: list[Unfixed] = field(default_factory=list)
@@ -166,6 +170,11 @@ class Planner(cst.CSTVisitor):
     def __init__(self) -> None:
         super().__init__()
         self.plans: list[Plan] = []
+        # Whether the module visited is the whole file, not a focus module or an excerpt. A
+        # planner that needs what only the whole file shows sets `needs_whole_module` instead
+        # of answering; its plans are then dropped and it runs again on the whole file.
+        self.whole_module = True
+        self.needs_whole_module = False
 
 
 class PlannedCodemod:
@@ -184,22 +193,34 @@ class PlannedCodemod:
     def transform_module(self, tree: cst.Module) -> cst.Module:
         focusing = self.run.focus_metadata and self.run.text
         self.focus = focus(tree, self.run.text, self.INFO.sinks) if focusing else None
-        target = self.focus.module if self.focus else tree
-        if target not in self.run.wrappers:
-            # libcst's default deep-copies the module for metadata; ours is fresh, so skip that.
-            self.run.wrappers[target] = MetadataWrapper(target, unsafe_skip_copy=True)
-        self.wrapper = self.run.wrappers[target]
-        new = self._plan_and_apply(tree)
+        planner = self._plan(tree)
+        if planner.needs_whole_module:
+            if self.run.line_map is not None:
+                self.run.needs_whole_module = True
+                return tree
+            self.focus = None
+            planner = self._plan(tree)
+        new = self._plan_and_apply(tree, planner)
         if self.add_imports or self.drop_imports:
             new = _fix_imports(new, self.run.path, self.add_imports, self.drop_imports)
         if self.run.uses_runtime:
             new = add_runtime_import(new, in_package=self.run.in_package)
         return new
 
-    def _plan_and_apply(self, tree: cst.Module) -> cst.Module:
-        assert self.wrapper is not None
+    def _plan(self, tree: cst.Module) -> Planner:
+        """The planner, run over the focus module if there is one, else over `tree`."""
+        target = self.focus.module if self.focus else tree
+        if target not in self.run.wrappers:
+            # libcst's default deep-copies the module for metadata; ours is fresh, so skip that.
+            self.run.wrappers[target] = MetadataWrapper(target, unsafe_skip_copy=True)
+        self.wrapper = self.run.wrappers[target]
         planner = self.PLANNER()
+        planner.whole_module = self.focus is None and self.run.line_map is None
         self.wrapper.visit(planner)
+        return planner
+
+    def _plan_and_apply(self, tree: cst.Module, planner: Planner) -> cst.Module:
+        assert self.wrapper is not None
         spans = {plan.node: self._span(plan.node) for plan in planner.plans}
         claims = self._claim_findings(planner.plans, spans)
         accepted: dict[cst.CSTNode, Proposal] = {}

@@ -11,7 +11,9 @@ source lines, for a scan that parses only them.
 
 It never changes the module that gets rewritten, and gives up (returns None) whenever the
 mapping between ast's and libcst's statements is not exact, so the caller falls back to the
-whole module.
+whole module. Neither keeps what only the whole module answers (every assignment of a
+module-level name): a planner that needs it sets `needs_whole_module`, and runs again on the
+whole module (see base.PlannedCodemod; for an excerpt the engine parses the file whole).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ from harden.codemods.imports import Import, import_of
 from harden.codemods.runtime_import import RUNTIME_MODULE
 from harden.findings.model import Severity
 from harden.shell.argv import Argv
-from harden.shell.origin import OriginTracer, Traced, Untraceable
+from harden.shell.origin import NeedsWholeModule, OriginTracer, Traced, Untraceable
 from harden.shell.script import STREAMS, Emitted, Streams, emit
 from harden.shell.syntax import Script, parse, words_of
 from harden.shell.words import NeedsShell, Piece, Placeholder, Splitting, Substitution, Variable
@@ -202,6 +202,30 @@ INFO = CodemodInfo(
         ),
         Example(
             before=(
+                'import subprocess\n\nDISK_USAGE = "df -h"\n\ndef disk() -> str:\n'
+                "    return subprocess.check_output(DISK_USAGE, shell=True, text=True)\n"
+            ),
+            after=(
+                'import subprocess\n\nDISK_USAGE = "df -h"\n\ndef disk() -> str:\n'
+                '    return subprocess.check_output(["df", "-h"], text=True)\n'
+            ),
+        ),
+        Example(
+            before=(
+                "import subprocess\n\ndef ping_command(host: str, count: int) -> str:\n"
+                '    return f"ping -c {count} {host}"\n\n'
+                "def ping(host: str) -> int:\n"
+                "    return subprocess.call(ping_command(host, 3), shell=True)\n"
+            ),
+            after=(
+                "import subprocess\n\ndef ping_command(host: str, count: int) -> str:\n"
+                '    return f"ping -c {count} {host}"\n\n'
+                "def ping(host: str) -> int:\n"
+                '    return subprocess.call(["ping", "-c", "3", host])\n'
+            ),
+        ),
+        Example(
+            before=(
                 "import subprocess\n\ndef write(path: str, text: str):\n"
                 '    subprocess.run(f"cat > {path} <<EOF\\n{text}\\nEOF", shell=True)\n'
             ),
@@ -241,9 +265,11 @@ class CommandPlanner(Planner):
         PositionProvider,
     )
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.tracer = OriginTracer(self.get_metadata)
+    tracer: OriginTracer
+
+    def visit_Module(self, node: cst.Module) -> None:
+        # Made here, not in __init__: the codemod sets `whole_module` after construction.
+        self.tracer = OriginTracer(self.get_metadata, whole_module=self.whole_module)
 
     def visit_Call(self, node: cst.Call) -> None:
         names = {q.name for q in self.get_metadata(QualifiedNameProvider, node.func, set())}
@@ -509,6 +535,9 @@ class CommandPlanner(Planner):
         except Untraceable as reason:
             self._refuse(node, str(reason), command)
             return None
+        except NeedsWholeModule:
+            self.needs_whole_module = True
+            return None
         has_values = any(isinstance(p, Placeholder) for p in traced.pieces)
         env = _keyword(call, "env") if call is not None else None
         options = _EmitOptions(
@@ -534,6 +563,11 @@ class CommandPlanner(Planner):
             return None
         variable = traced.variable if self._only_use_is_here(traced) else ""
         notes = [*emitted.notes, *_value_notes(script)]
+        if traced.variable and not traced.definitions:
+            notes.append(
+                f"Module-level `{traced.variable}` is written out here: setting it from outside "
+                "the module (a test's monkeypatch) no longer changes the command."
+            )
         return _Command(traced, options, emitted, notes, variable)
 
     def _convert_first_arg(

@@ -1,9 +1,26 @@
 """Trace where a command string comes from and turn it into pieces: literal text and placeholders.
 
 Followed: a string literal, implicit concatenation, an f-string, `+`, `%` formatting (tuple and
-mapping), `.format` (positional and named), `" ".join([...])`, and a local variable assigned once
-(or built by `+=`) in the same function before the call, on every path to it. Anything else in
-the middle of a command (a parameter, a call, an attribute) becomes a placeholder.
+mapping), `.format` (positional and named), `" ".join([...])`, a local variable assigned once
+(or built by `+=`) in the same function before the call, on every path to it, and a module-level
+constant. Anything else in the middle of a command (a parameter, a call, an attribute) becomes a
+placeholder.
+
+A module-level constant is a name the call site reads from the module (no enclosing function
+assigns it) that is assigned exactly once in the whole module, by a plain `NAME = <string form>`
+statement at the top level above the statement holding the read, never declared `global`, never
+deleted, in a module without `from ... import *`; its value may use other such constants only.
+Its text is then fixed by the time any code reads it.
+
+A call of a helper, `build(host, 3)`, is followed when `build` is bound the same way (one
+undecorated, synchronous `def` at the top level above the reader) and its body is a docstring at
+most and one `return` of a string form built only from its parameters, with plain parameters
+only, each given by the call (no default used, no `*`/`**`), and side-effect-free arguments: the
+arguments then stand where the returned command reads the parameters (a literal argument as its
+text), evaluated at the call, possibly more or less often than once, in another order.
+
+Only the whole module shows every binding of a name, so a tracer given part of it
+(`whole_module=False`) raises NeedsWholeModule when a command reads a module-level name.
 
 It never guesses: a command whose text cannot be followed with certainty raises Untraceable with
 the reason the report shows. Placeholder expressions taken from a variable's definition are
@@ -18,13 +35,15 @@ import re
 import string
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
 from libcst.metadata import (
+    ClassScope,
     CodeRange,
     FunctionScope,
+    GlobalScope,
     ParentNodeProvider,
     PositionProvider,
     Scope,
@@ -59,6 +78,19 @@ class Untraceable(Exception):
     """The command's text cannot be followed with certainty; the message says why."""
 
 
+class NeedsWholeModule(Exception):
+    """The command reads a module-level name, and the module traced is only part of the file."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ModuleFacts:
+    """What may rebind a module-level name without showing up as one of its assignments."""
+
+    declared_global: frozenset[str]
+    deleted: frozenset[str]
+    star_import: bool
+
+
 @dataclass(slots=True)
 class Traced:
     """A command's pieces, and the statements that built the variable it came from."""
@@ -71,8 +103,10 @@ class Traced:
 class OriginTracer:
     """Follows command strings inside one module; needs Scope, Parent and Position metadata."""
 
-    def __init__(self, get_metadata: GetMetadata) -> None:
+    def __init__(self, get_metadata: GetMetadata, *, whole_module: bool = True) -> None:
         self._meta = get_metadata
+        self._whole_module = whole_module
+        self._facts: _ModuleFacts | None = None
 
     def trace(self, expr: cst.BaseExpression) -> Traced:
         if isinstance(expr, cst.Name):
@@ -111,10 +145,23 @@ class OriginTracer:
                 return self._join(expr, depth)
         if isinstance(expr, cst.Name):
             return self._variable(expr, expr, depth)[0]
+        if (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Name)
+            and self._reads_module_level(expr.func)
+        ):
+            pieces = self._helper(expr, depth)
+            if pieces is not None:
+                return pieces
         raise Untraceable(f"the command comes from `{_code(expr)}`, whose text harden cannot see")
 
     def _operand(self, expr: cst.BaseExpression, depth: int) -> list[Piece]:
         """Part of a larger string: followed if it is a string form, else a placeholder."""
+        if isinstance(expr, cst.Name) and self._reads_module_level(expr):
+            try:
+                return [self._constant(expr, depth + 1)]
+            except Untraceable:
+                return [self._placeholder(expr)]  # read at the call, as before
         if _is_string_form(expr) or (isinstance(expr, cst.Name) and self._is_local_string(expr)):
             return self._pieces(expr, depth + 1)
         return [self._placeholder(expr)]
@@ -325,6 +372,8 @@ class OriginTracer:
     def _variable(
         self, name: cst.Name, site: cst.CSTNode, depth: int
     ) -> tuple[list[Piece], list[cst.SimpleStatementLine]]:
+        if self._reads_module_level(name):
+            return [self._constant(name, depth)], []
         statements = self._definitions(name, site)
         pieces: list[Piece] = []
         for index, statement in enumerate(statements):
@@ -376,6 +425,202 @@ class OriginTracer:
         if any(self._within(s, loop) for s in ordered[1:] for loop in loops):
             raise Untraceable(f"`{name.value}` is extended in a loop, so it grows on every pass")
         return ordered
+
+    # -- module-level constants -------------------------------------------------------------
+
+    def _reads_module_level(self, name: cst.Name) -> bool:
+        """Whether `name` is looked up in the module: no enclosing function assigns it."""
+        scope = self._scope(name)
+        if isinstance(scope, ClassScope):
+            return False  # a class body's own names come first
+        while isinstance(scope, FunctionScope | ClassScope):
+            # Lookups from a method skip the class body.
+            if isinstance(scope, FunctionScope) and scope.assignments[name.value]:
+                return False
+            scope = scope.parent
+        return isinstance(scope, GlobalScope)
+
+    def _constant(self, name: cst.Name, depth: int) -> str:
+        """The text of module-level constant `name` (see the module docstring)."""
+        key = name.value
+        target = self._binding(name, depth)
+        statement = self._simple_statement(target) if isinstance(target, cst.Name) else None
+        if statement is None or isinstance(statement.body[0], cst.AugAssign):
+            raise Untraceable(f"module-level `{key}` is assigned in a way harden cannot follow")
+        self._check_above(statement, name)
+        text = ""
+        for piece in self._pieces(_assigned_value(statement), depth + 1):
+            if isinstance(piece, str):
+                text += piece
+            elif (
+                isinstance(piece.value, cst.Name)
+                and piece.conversion in ("", "s")
+                and not piece.format_spec
+            ):
+                text += self._constant(piece.value, depth + 1)
+            else:
+                raise Untraceable(
+                    f"module-level `{key}` is built from `{_code(piece.value)}`, "
+                    "which is no string constant"
+                )
+        return text
+
+    def _helper(self, call: cst.Call, depth: int) -> list[Piece] | None:
+        """The command a module-level function returns, its parameters replaced by the call's
+        arguments (see the module docstring); None if `call` calls no function of the module."""
+        func = call.func
+        assert isinstance(func, cst.Name)
+        if not self._whole_module:
+            raise NeedsWholeModule(func.value)
+        scope = self._scope(func)
+        assert scope is not None
+        key = func.value
+        if not any(isinstance(a.node, cst.FunctionDef) for a in scope.globals.assignments[key]):
+            return None
+        definition = self._binding(func, depth)
+        assert isinstance(definition, cst.FunctionDef)
+        self._check_above(definition, func)
+        given = self._arguments(call, definition)
+        value = _returned(definition)
+        pieces: list[Piece] = []
+        for piece in self._pieces(value, depth + 1):
+            if isinstance(piece, str):
+                pieces.append(piece)
+                continue
+            if not _is_pure(piece.value):
+                raise Untraceable(
+                    f"`{key}` builds the command with `{_code(piece.value)}`, which harden would "
+                    "have to move to the call"
+                )
+            by_name: dict[cst.CSTNode, cst.BaseExpression] = {}
+            for name in _names_in(piece.value):
+                param = self._parameter(name)
+                if param is None or param not in definition.params.params:
+                    raise Untraceable(
+                        f"`{key}` builds the command from `{name.value}`, not only from its "
+                        "parameters"
+                    )
+                argument = given[name.value]
+                by_name[name] = argument if name is piece.value else _grouped(argument)
+            argument = by_name.get(piece.value)
+            text = _literal_text(argument) if argument is not None else None
+            if text is not None and not piece.conversion and not piece.format_spec:
+                pieces.append(text)  # a literal argument: sh's words are known exactly
+                continue
+            items = piece.items
+            if items is not None:
+                items = items.visit(_Substitute(by_name))
+            pieces.append(
+                replace(piece, value=piece.value.visit(_Substitute(by_name)), items=items)
+            )
+        return pieces
+
+    def _arguments(
+        self, call: cst.Call, definition: cst.FunctionDef
+    ) -> dict[str, cst.BaseExpression]:
+        """The argument the call passes for each of the function's parameters."""
+        key = definition.name.value
+        params = definition.params
+        if (
+            params.posonly_params
+            or params.kwonly_params
+            or isinstance(params.star_arg, cst.Param | cst.ParamStar)
+            or params.star_kwarg is not None
+        ):
+            raise Untraceable(
+                f"`{key}` takes `*`, `**`, keyword-only or positional-only parameters"
+            )
+        names = [param.name.value for param in params.params]
+        given: dict[str, cst.BaseExpression] = {}
+        for index, arg in enumerate(call.args):
+            if arg.star:
+                raise Untraceable(f"`{key}` is called with `*` or `**` arguments")
+            if arg.keyword is not None:
+                name = arg.keyword.value
+            else:
+                name = names[index] if index < len(names) else ""
+            if name not in names or name in given:
+                raise Untraceable(f"the call of `{key}` does not match its parameters")
+            if not _is_pure(arg.value):
+                raise Untraceable(
+                    f"`{_code(arg.value)}` is passed to `{key}`, and harden would have to "
+                    "evaluate it where the command uses it"
+                )
+            given[name] = arg.value
+        if len(given) != len(names):
+            raise Untraceable(f"the call of `{key}` leaves a parameter to its default")
+        return given
+
+    def _binding(self, name: cst.Name, depth: int) -> cst.CSTNode:
+        """What binds module-level `name`, checked to be its only binding in the module."""
+        if not self._whole_module:
+            raise NeedsWholeModule(name.value)
+        if depth > _MAX_DEPTH:
+            raise Untraceable("the command is built through too many steps to follow")
+        key = name.value
+        scope = self._scope(name)
+        assert scope is not None
+        facts = self._module_facts(self._top_level(name)[0])
+        if key in facts.declared_global:
+            raise Untraceable(f"`{key}` is declared `global` in a function, which may rebind it")
+        if key in facts.deleted:
+            raise Untraceable(f"`{key}` is deleted somewhere in the module")
+        if facts.star_import:
+            raise Untraceable(f"a `from ... import *` in the module may rebind `{key}`")
+        assignments = list(scope.globals.assignments[key])
+        if not assignments:
+            raise Untraceable(f"`{key}` is never assigned in this module")
+        if len(assignments) > 1:
+            raise Untraceable(f"module-level `{key}` is assigned more than once")
+        return assignments[0].node
+
+    def _check_above(self, statement: cst.CSTNode, reader: cst.Name) -> None:
+        """`statement` runs unconditionally before any code that reads `reader` can run."""
+        module, top = self._top_level(reader)
+        if self._parent(statement) is not module:
+            raise Untraceable(
+                f"module-level `{reader.value}` is defined conditionally (in a block)"
+            )
+        if self._start(statement) >= self._start(top):
+            raise Untraceable(
+                f"module-level `{reader.value}` is defined below the code that reads it"
+            )
+
+    def _top_level(self, node: cst.CSTNode) -> tuple[cst.Module, cst.CSTNode]:
+        """The module holding `node`, and its top-level statement that holds `node`."""
+        child, parent = node, self._parent(node)
+        while not isinstance(parent, cst.Module):
+            assert parent is not None
+            child, parent = parent, self._parent(parent)
+        return parent, child
+
+    def _module_facts(self, module: cst.Module) -> _ModuleFacts:
+        if self._facts is None:
+            declared: set[str] = set()
+            deleted: set[str] = set()
+            star = False
+
+            class Collector(cst.CSTVisitor):
+                def visit_Global(self, node: cst.Global) -> None:
+                    declared.update(item.name.value for item in node.names)
+
+                def visit_Del(self, node: cst.Del) -> None:
+                    # Only a bare name is unbound; `del a.b` and `del a[0]` change an object.
+                    targets = [node.target]
+                    while targets:
+                        target = targets.pop()
+                        if isinstance(target, cst.Name):
+                            deleted.add(target.value)
+                        elif isinstance(target, cst.Tuple | cst.List):
+                            targets.extend(e.value for e in target.elements)
+
+                def visit_ImportStar(self, node: cst.ImportStar) -> None:
+                    nonlocal star
+                    star = True
+
+            module.visit(Collector())
+            self._facts = _ModuleFacts(frozenset(declared), frozenset(deleted), star)
+        return self._facts
 
     def _simple_statement(self, target: cst.Name) -> cst.SimpleStatementLine | None:
         """The one-statement line `target = ...`, `target: T = ...` or `target += ...`."""
@@ -504,6 +749,69 @@ def _assigned_value(statement: cst.SimpleStatementLine) -> cst.BaseExpression:
     assert isinstance(node, cst.Assign | cst.AnnAssign | cst.AugAssign)
     assert node.value is not None
     return node.value
+
+
+def _returned(definition: cst.FunctionDef) -> cst.BaseExpression:
+    """What a helper returns: its body must be a docstring at most and one `return`."""
+    key = definition.name.value
+    if definition.decorators:
+        raise Untraceable(f"`{key}` is decorated, so calling it may run other code")
+    if definition.asynchronous is not None:
+        raise Untraceable(f"`{key}` is asynchronous")
+    body = definition.body
+    small: list[cst.BaseSmallStatement] = []
+    for line in body.body if isinstance(body, cst.IndentedBlock) else [body]:
+        if not isinstance(line, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+            raise Untraceable(f"`{key}` does more than return the command")
+        small.extend(line.body)
+    if isinstance(small[0], cst.Expr) and isinstance(
+        small[0].value, cst.SimpleString | cst.ConcatenatedString
+    ):
+        small = small[1:]  # the docstring
+    if len(small) != 1 or not isinstance(small[0], cst.Return) or small[0].value is None:
+        raise Untraceable(f"`{key}` does more than return the command")
+    return small[0].value
+
+
+class _Substitute(cst.CSTTransformer):
+    """Puts the call's arguments where a helper's command reads its parameters."""
+
+    def __init__(self, by_name: dict[cst.CSTNode, cst.BaseExpression]) -> None:
+        super().__init__()
+        self._by_name = by_name
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        return self._by_name.get(original_node, updated_node)
+
+
+def _grouped(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`expr` parenthesized unless it binds at least as tightly as an attribute's value."""
+    atoms = (
+        cst.Name,
+        cst.Attribute,
+        cst.Subscript,
+        cst.Call,
+        cst.SimpleString,
+        cst.FormattedString,
+        cst.Integer,
+        cst.Float,
+        cst.List,
+        cst.Tuple,
+        cst.Dict,
+    )
+    if isinstance(expr, atoms) or expr.lpar:
+        return expr
+    return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+def _literal_text(expr: cst.BaseExpression) -> str | None:
+    """The text of a string or integer literal, as str() or an f-string gives it."""
+    if isinstance(expr, cst.SimpleString | cst.ConcatenatedString):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(expr, cst.Integer):
+        return str(expr.evaluated_value)
+    return None
 
 
 def _is_string_form(expr: cst.BaseExpression) -> bool:

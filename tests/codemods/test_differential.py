@@ -82,7 +82,20 @@ SOURCES = {
     "join": Source("", '" ".join(["showargs", value, "z"])', UNQUOTED),
     "variable": Source('cmd = f"showargs {value} y"\n', "cmd", UNQUOTED),
     "augmented": Source('cmd = "showargs -q"\ncmd += " " + value\n', "cmd", UNQUOTED),
+    "module-constant": Source("", 'COMMAND + " " + value', UNQUOTED),
+    "helper": Source("", 'build_command(value, "-v  -w")', IN_SINGLE_QUOTES),
 }
+# Module-level constants and a helper, above every case: commands from them are followed.
+CONSTANTS = """PROGRAM = "showargs"
+COMMAND = f"{PROGRAM} -c 'x  y'" + " end"
+
+
+def build_command(word, flags):
+    \"\"\"A showargs command line.\"\"\"
+    return f"showargs {flags} '{word}' x"
+
+
+"""
 
 # Each API's imports and function body ({cmd}: the command expression). What the caller
 # observes is the value returned, the output on fd 1 and 2, and the files created.
@@ -175,6 +188,7 @@ CASES = [
     # A wait status that is not 0; `&&` after the failing ls runs nothing, even before.
     Case("exit-status", "os.system-used", Source("", 'f"ls -d no-{value}"', UNQUOTED[:-1])),
     Case("cat", "os.popen-read", Source("", "f\"cat '{value}'\"", IN_SINGLE_QUOTES)),
+    Case("module-constant-alone", "run", Source("", "COMMAND", ())),
 ]
 SUBSTITUTED = ("$(touch PWNED)", "`touch PWNED`")
 # Shell constructs: (id, API, command expression, payloads, creates files)
@@ -251,7 +265,7 @@ CASES += [
     Case(name, api, Source("", command, payloads), files)
     for name, api, command, payloads, files in CONSTRUCTS
 ]
-MODULE = "\n".join(sorted({case.imports for case in CASES})) + "\n\n\n"
+MODULE = "\n".join(sorted({case.imports for case in CASES})) + "\n\n\n" + CONSTANTS
 MODULE += "\n\n".join(case.code() for case in CASES)
 
 

@@ -30,7 +30,16 @@ def _run(source: str, *, focused: bool) -> tuple[str, list[tuple[object, ...]]]:
     return new, seen
 
 
-SOURCES = {p.name: p.read_text() for p in sorted(SERVERS.rglob("*.py"))} | {"tricky": TRICKY}
+# Module-level constants and a helper need the whole module, which the focus module lacks.
+CONSTANTS = (
+    'import os\n\nCMD = "ls -l"\nOTHER = "pwd"\n\n\ndef build(n):\n    return f"ls {n}"\n\n\n'
+    "def f(x):\n    os.system(CMD)\n    os.system(OTHER)\n    os.system(build(x))\n\n\n"
+    "def g():\n    global OTHER\n    OTHER = 'id'\n"
+)
+SOURCES = {p.name: p.read_text() for p in sorted(SERVERS.rglob("*.py"))} | {
+    "tricky": TRICKY,
+    "constants": CONSTANTS,
+}
 
 
 @pytest.mark.parametrize("source", SOURCES.values(), ids=SOURCES.keys())

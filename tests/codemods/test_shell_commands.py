@@ -167,9 +167,75 @@ UNTRACEABLE = {
         "        os.system(cmd)\n",
         "`cmd` is extended in a loop, so it grows on every pass",
     ),
-    "module-constant": (
-        'CMD = "ls"\n\n\ndef f():\n    os.system(CMD)\n',
-        "`CMD` is not assigned in this function",
+    "constant-assigned-twice": (
+        'CMD = "ls"\nCMD = "pwd"\n\n\ndef f():\n    os.system(CMD)\n',
+        "module-level `CMD` is assigned more than once",
+    ),
+    "constant-declared-global": (
+        'CMD = "ls"\n\n\ndef f():\n    os.system(CMD)\n\n\n'
+        'def g():\n    global CMD\n    CMD = "rm -rf ~"\n',
+        "`CMD` is declared `global` in a function, which may rebind it",
+    ),
+    "constant-deleted": (
+        'CMD = "ls"\n\n\ndef f():\n    os.system(CMD)\n\n\ndel CMD\n',
+        "`CMD` is deleted somewhere in the module",
+    ),
+    "constant-star-import": (
+        'CMD = "ls"\nfrom shlex import *\n\n\ndef f():\n    os.system(CMD)\n',
+        "a `from ... import *` in the module may rebind `CMD`",
+    ),
+    "constant-below-its-reader": (
+        'def f():\n    os.system(CMD)\n\n\nCMD = "ls"\n',
+        "module-level `CMD` is defined below the code that reads it",
+    ),
+    "constant-assigned-in-a-block": (
+        'if os.name == "nt":\n    CMD = "dir"\n\n\ndef f():\n    os.system(CMD)\n',
+        "module-level `CMD` is defined conditionally (in a block)",
+    ),
+    "constant-from-a-call": (
+        'CMD = "ls " + os.getcwd()\n\n\ndef f():\n    os.system(CMD)\n',
+        "module-level `CMD` is built from `os.getcwd()`, which is no string constant",
+    ),
+    "constant-never-assigned": (
+        "def f():\n    os.system(CMD)\n",
+        "`CMD` is never assigned in this module",
+    ),
+    "helper-argument-with-side-effects": (
+        'def build(n):\n    return f"ls -n {n}"\n\n\ndef f(xs):\n    os.system(build(xs.pop()))\n',
+        "`xs.pop()` is passed to `build`, and harden would have to evaluate it where the "
+        "command uses it",
+    ),
+    "helper-does-more-than-return": (
+        'def build(n):\n    print(n)\n    return f"ls -n {n}"\n\n\n'
+        "def f(x):\n    os.system(build(x))\n",
+        "`build` does more than return the command",
+    ),
+    "helper-reads-a-global": (
+        'def build(n):\n    return f"ls {FLAGS} {n}"\n\n\ndef f(x):\n    os.system(build(x))\n',
+        "`build` builds the command from `FLAGS`, not only from its parameters",
+    ),
+    "helper-default-used": (
+        'def build(n, flag="-l"):\n    return f"ls {flag} {n}"\n\n\n'
+        "def f(x):\n    os.system(build(x))\n",
+        "the call of `build` leaves a parameter to its default",
+    ),
+    "helper-decorated": (
+        '@staticmethod\ndef build(n):\n    return f"ls {n}"\n\n\n'
+        "def f(x):\n    os.system(build(x))\n",
+        "`build` is decorated, so calling it may run other code",
+    ),
+    "helper-defined-twice": (
+        'def build(n):\n    return f"ls {n}"\n\n\ndef build(n):\n    return f"rm {n}"\n\n\n'
+        "def f(x):\n    os.system(build(x))\n",
+        "module-level `build` is assigned more than once",
+    ),
+    "imported-function": (
+        "from shlex import join\n\n\ndef f(x):\n    os.system(join(x))\n",
+        "the command comes from `join(x)`, whose text harden cannot see",
+    ),
+    "closure-variable": (
+        'def f():\n    cmd = "ls"\n\n    def g():\n        os.system(cmd)\n',
+        "`cmd` is not assigned in this function",
     ),
     "format-mixed-fields": (
         "def f(a, b):\n    os.system('echo {} {0}'.format(a, b))\n",
@@ -448,6 +514,50 @@ def test_command_text_is_followed(apply: Apply, body: str, argv: str | None) -> 
     if argv is not None:
         assert f"subprocess.run({argv})" in new
     compile(new, "new.py", "exec")
+
+
+@pytest.mark.parametrize(
+    ("source", "argv"),
+    [
+        ('CMD = "df -h"\n\n\ndef f():\n    os.system(CMD)\n', '["df", "-h"]'),
+        # Built from other constants; a method reads the module's name, not the class's.
+        (
+            'BASE = "git"\nCMD: str = f"{BASE} log" + " -n 1"\n\n\n'
+            'class A:\n    CMD = "x"\n\n    def f(self):\n        os.system(CMD)\n',
+            '["git", "log", "-n", "1"]',
+        ),
+        # A constant glued to a value is its text; sh split it, so does the list.
+        (
+            'LS = "ls -l"\n\n\ndef f(x):\n    os.system(LS + " " + x)\n',
+            '["ls", "-l", str(x)]',
+        ),
+        ('CMD = "uptime"\nos.system(CMD)\n', '["uptime"]'),
+    ],
+)
+def test_module_constant_is_followed_and_kept(apply: Apply, source: str, argv: str) -> None:
+    new, run = apply("import os\n\n" + source)
+    assert not run.unfixed
+    assert f"subprocess.run({argv})" in new
+    assert source.splitlines()[0] in new  # the constant may be read elsewhere
+    if "(CMD)" in source:
+        assert "setting it from outside the module" in run.accepted[0].note
+
+
+@pytest.mark.parametrize(
+    ("call", "argv"),
+    [
+        ("build(x, 3)", '["ping", "-c", "3", str(x)]'),
+        # A literal argument is text, split as sh split it.
+        ('build(n="2 -q", host=x.strip())', '["ping", "-c", "2", "-q", str(x.strip())]'),
+        ("build(a + b, 1)", '["ping", "-c", "1", str(a + b)]'),
+    ],
+)
+def test_helper_returning_the_command_is_followed(apply: Apply, call: str, argv: str) -> None:
+    helper = 'def build(host, n):\n    """The command."""\n    return f"ping -c {n} {host}"\n'
+    new, run = apply(f"import os\n\n\n{helper}\n\ndef f(x, a, b):\n    os.system({call})\n")
+    assert not run.unfixed
+    assert f"subprocess.run({argv})" in new
+    assert helper in new
 
 
 def test_variable_used_elsewhere_is_kept(apply: Apply) -> None:
