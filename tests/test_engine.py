@@ -50,9 +50,32 @@ def ping(host):
     os.system(ping_command(host, 1))
 """
 
+# A private runner's parameter is followed to what every caller passes: only the whole file
+# shows every call.
+CALLERS = """import subprocess
+
+
+def _run(cmd):
+    return subprocess.run(cmd, shell=True)
+
+
+def _each(cmd):
+    return subprocess.run(cmd, shell=True)
+
+
+def disk():
+    return _run("df -h")
+
+
+def listing(x):
+    _each("ls")
+    _each(x)
+"""
+
 SOURCES = {p.name: p.read_text() for p in sorted(SERVERS.rglob("*.py"))} | {
     "tricky.py": TRICKY,
     "constants.py": CONSTANTS,
+    "callers.py": CALLERS,
 }
 
 
@@ -79,6 +102,11 @@ def test_a_scan_finds_what_apply_acts_on(name: str) -> None:
         assert [f.line for f in scan.findings] == [13, 17, 26]
         assert list(scan.reasons.values()) == [
             "`TWICE` is declared `global` in a function, which may rebind it"
+        ]
+    if name == "callers.py":
+        assert [f.line for f in scan.findings] == [5, 9]
+        assert list(scan.reasons.values()) == [
+            "the command comes from parameter `cmd`, and `_each` is called with `x`"
         ]
 
 

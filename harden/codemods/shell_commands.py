@@ -17,6 +17,7 @@ runner cannot stand in for (a Popen object, asyncio) is left alone and reported 
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -43,7 +44,7 @@ from harden.codemods.call_sites import Sink
 from harden.codemods.imports import Import, import_of
 from harden.codemods.runtime_import import RUNTIME_MODULE
 from harden.findings.model import Severity
-from harden.shell.argv import Argv
+from harden.shell.argv import Argv, ArgvItem
 from harden.shell.origin import NeedsWholeModule, OriginTracer, Traced, Untraceable
 from harden.shell.script import STREAMS, Emitted, Streams, emit
 from harden.shell.syntax import Script, parse, words_of
@@ -222,6 +223,20 @@ INFO = CodemodInfo(
                 '    return f"ping -c {count} {host}"\n\n'
                 "def ping(host: str) -> int:\n"
                 '    return subprocess.call(["ping", "-c", "3", host])\n'
+            ),
+        ),
+        Example(
+            before=(
+                "import subprocess\n\ndef _run(cmd: str) -> str:\n"
+                "    return subprocess.check_output(cmd, shell=True, text=True)\n\n"
+                'def disk() -> str:\n    return _run("df -h")\n\n'
+                'def uptime() -> str:\n    return _run("uptime -p")\n'
+            ),
+            after=(
+                "import subprocess\nimport shlex\n\ndef _run(cmd: str) -> str:\n"
+                "    return subprocess.check_output(shlex.split(cmd), text=True)\n\n"
+                'def disk() -> str:\n    return _run("df -h")\n\n'
+                'def uptime() -> str:\n    return _run("uptime -p")\n'
             ),
         ),
         Example(
@@ -545,6 +560,11 @@ class CommandPlanner(Planner):
             cwd_given=not keywords or (call is not None and _keyword(call, "cwd") is not None),
             environ=env.value if env is not None else None,
         )
+        if traced.literals:
+            emitted = self._split_at_run_time(node, command, traced, options)
+            if emitted is None:
+                return None
+            return _Command(traced, options, emitted, [_literals_note(traced)])
         try:
             script = parse(traced.pieces)
             emitted = options.emit(script)
@@ -569,6 +589,33 @@ class CommandPlanner(Planner):
                 "the module (a test's monkeypatch) no longer changes the command."
             )
         return _Command(traced, options, emitted, notes, variable)
+
+    def _split_at_run_time(
+        self,
+        node: cst.Call,
+        command: cst.BaseExpression,
+        traced: Traced,
+        options: _EmitOptions,
+    ) -> Emitted | None:
+        """`shlex.split(param)` as the argv, when every literal the callers pass is one program
+        with plain words that shlex.split gives exactly as sh did; else a refusal and None."""
+        (piece,) = traced.pieces
+        assert isinstance(piece, Placeholder)
+        for text in traced.literals:
+            why = _not_split_alike(text, options)
+            if why:
+                self._refuse(
+                    node,
+                    f"the command comes from parameter `{piece.name}`, and a call passes "
+                    f"{text!r}, which {why}",
+                    command,
+                )
+                return None
+        split = cst.Call(
+            cst.Attribute(cst.Name("shlex"), cst.Name("split")), [cst.Arg(piece.value)]
+        )
+        argv = Argv((ArgvItem(split, starred=True),), frozenset({"shlex"}))
+        return Emitted(argv, (), None, argv.imports, False, (), False)
 
     def _convert_first_arg(
         self, node: cst.Call, streams: Streams, *, keywords: bool = True
@@ -608,7 +655,10 @@ class CommandPlanner(Planner):
         if emitted.keywords or (not helper and self._needs_subprocess(node)):
             adds = (("subprocess", None, None), *adds)
         adds = (*adds, *((module, None, None) for module in sorted(emitted.imports)))
-        if emitted.script is None:
+        if command.traced.literals:
+            intro = "Runs the program directly instead of through /bin/sh."
+            notes.append(_MISSING_PROGRAM)
+        elif emitted.script is None:
             intro = _intro(emitted.argv)
             if helper != "getstatusoutput":
                 notes.append(_MISSING_PROGRAM)
@@ -617,7 +667,9 @@ class CommandPlanner(Planner):
                 "Runs the command line without /bin/sh: harden_runtime starts each program "
                 "directly, so no value can add shell syntax."
             )
-        has_values = any(isinstance(p, Placeholder) for p in command.traced.pieces)
+        has_values = not command.traced.literals and any(
+            isinstance(p, Placeholder) for p in command.traced.pieces
+        )
         self.plans.append(
             Proposal(
                 node=node,
@@ -742,7 +794,7 @@ class _Command:
         """Emitted again with the nested rewrites inside its values, so that its quoting
         choices (which quote an f-string takes, whether a value fits in one) see the final
         code."""
-        if not replaced:
+        if not replaced or self.traced.literals:  # a parameter holds no nested rewrite
             return self.emitted
         pieces = [_substituted_piece(piece, replaced) for piece in self.traced.pieces]
         return self.options.emit(parse(pieces))
@@ -753,6 +805,8 @@ class _Command:
         if final.script is not None:
             return final.script
         assert final.argv is not None
+        if self.traced.literals:
+            return final.argv.items[0].value  # shlex.split makes a new list already
         return final.argv.as_list()
 
     def value(self, replaced: Replacements) -> cst.BaseExpression:
@@ -801,6 +855,45 @@ def _remove(_replaced: Replacements) -> cst.RemovalSentinel:
 _MISSING_PROGRAM = (
     "A missing program now raises FileNotFoundError where sh reported exit status 127."
 )
+
+
+def _not_split_alike(text: str, options: _EmitOptions) -> str:
+    """Why `shlex.split(text)` may not give the program and arguments sh ran ("" if it does):
+    harden's sh model must read `text` as one program whose words are all plain text."""
+    try:
+        emitted = options.emit(parse([text]))
+    except NeedsShell as needs:
+        detail = f" ({needs.detail})" if needs.detail else ""
+        return f"needs a shell: {needs.feature}{detail}"
+    argv = emitted.argv
+    if emitted.script is not None or emitted.keywords or argv is None or argv.imports:
+        return "is more than one program with plain words"
+    words = [
+        item.value.evaluated_value
+        if isinstance(item.value, cst.SimpleString) and not item.starred
+        else None
+        for item in argv.items
+    ]
+    try:
+        split = shlex.split(text)
+    except ValueError:
+        split = None
+    if not split:
+        return "runs no program"  # sh's status 0; subprocess raises for an empty argv
+    if words != split:
+        return "sh splits into other words than shlex.split"
+    return ""
+
+
+def _literals_note(traced: Traced) -> str:
+    (piece,) = traced.pieces
+    assert isinstance(piece, Placeholder)
+    shown = ", ".join(f"`{text}`" for text in dict.fromkeys(traced.literals))
+    return (
+        f"`{piece.name}` is split with shlex.split, as sh split it for every call in this "
+        f"module ({shown}, each checked). A caller elsewhere passing shell syntax (a pipe, "
+        "`$VAR`, `>`) would now have it passed to the program as text."
+    )
 
 
 def _intro(argv: Argv | None) -> str:

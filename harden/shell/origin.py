@@ -19,6 +19,13 @@ only, each given by the call (no default used, no `*`/`**`), and side-effect-fre
 arguments then stand where the returned command reads the parameters (a literal argument as its
 text), evaluated at the call, possibly more or less often than once, in another order.
 
+A command that is a parameter of the function running it, `_run(cmd)`, is followed to the
+callers when that function is private (`_run`, not a dunder), bound the same way (one
+undecorated `def` at the top level), its name appears nowhere else in the module (not as a
+string, so not in `__all__`) and is only ever called, never passed or aliased, and every call
+passes that parameter a string literal, by position or keyword: the trace then gives those
+literals, for the codemod to check that `shlex.split` at run time makes each one's words.
+
 Only the whole module shows every binding of a name, so a tracer given part of it
 (`whole_module=False`) raises NeedsWholeModule when a command reads a module-level name.
 
@@ -89,6 +96,7 @@ class _ModuleFacts:
     declared_global: frozenset[str]
     deleted: frozenset[str]
     star_import: bool
+    texts: frozenset[str]  # string literals: `__all__`, `globals()["..."]`, getattr(...)
 
 
 @dataclass(slots=True)
@@ -98,6 +106,8 @@ class Traced:
     pieces: list[Piece]
     definitions: list[cst.SimpleStatementLine] = field(default_factory=list)
     variable: str = ""
+    # For a command that is a parameter: what each call in the module passes for it.
+    literals: tuple[str, ...] = ()
 
 
 class OriginTracer:
@@ -109,6 +119,11 @@ class OriginTracer:
         self._facts: _ModuleFacts | None = None
 
     def trace(self, expr: cst.BaseExpression) -> Traced:
+        param = self._parameter(expr) if isinstance(expr, cst.Name) else None
+        if param is not None:
+            assert isinstance(expr, cst.Name)
+            placeholder = Placeholder(expr, name=expr.value, is_str=True, splitting=Splitting.WORDS)
+            return Traced([placeholder], literals=self._passed_literals(expr, param))
         if isinstance(expr, cst.Name):
             pieces, definitions = self._variable(expr, expr, depth=0)
             return Traced(pieces, definitions, expr.value)
@@ -551,6 +566,71 @@ class OriginTracer:
             raise Untraceable(f"the call of `{key}` leaves a parameter to its default")
         return given
 
+    def _passed_literals(self, name: cst.Name, param: cst.Param) -> tuple[str, ...]:
+        """The string literal every call of the function passes for `param`, which `name`
+        reads (see the module docstring)."""
+        refused = f"the command comes from parameter `{name.value}`"
+        scope = self._scope(name)
+        definition = scope.node if isinstance(scope, FunctionScope) else None
+        if not isinstance(definition, cst.FunctionDef) or param not in (
+            *definition.params.posonly_params,
+            *definition.params.params,
+        ):
+            raise Untraceable(refused)  # a lambda's, `*args`, keyword-only, or a closure's
+        key = definition.name.value
+        if not key.startswith("_") or key.startswith("__"):
+            # Any code may call it (an MCP client, for a tool) with any string.
+            raise Untraceable(refused)
+        if not self._whole_module:
+            raise NeedsWholeModule(name.value)
+        module, top = self._top_level(definition)
+        outer = self._scope(definition)
+        assignments = list(outer.assignments[key]) if isinstance(outer, GlobalScope) else []
+        facts = self._module_facts(module)
+        if (
+            top is not definition
+            or definition.decorators
+            or len(assignments) != 1
+            or key in facts.declared_global | facts.deleted | facts.texts
+            or facts.star_import
+        ):
+            raise Untraceable(
+                f"{refused}, and harden cannot see every use of `{key}`: it is not one "
+                "undecorated `def` at the top level, or its name is also bound or written as text"
+            )
+        calls = []
+        for access in assignments[0].references:
+            call = self._parent(access.node)
+            if not isinstance(call, cst.Call) or call.func is not access.node:
+                raise Untraceable(f"{refused}, and `{key}` is used other than by calling it")
+            calls.append(call)
+        if not calls:
+            raise Untraceable(f"{refused}, and `{key}` is never called in this module")
+        positional = [*definition.params.posonly_params, *definition.params.params]
+        index = positional.index(param)
+        keyword = param.name.value if param in definition.params.params else None
+        literals: list[str] = []
+        for call in sorted(calls, key=self._start):
+            given = None
+            for position, arg in enumerate(call.args):
+                if arg.star:
+                    raise Untraceable(f"{refused}, and `{key}` is called with `*` or `**`")
+                if (arg.keyword is None and position == index) or (
+                    arg.keyword is not None and arg.keyword.value == keyword
+                ):
+                    given = arg.value
+            if given is None:
+                raise Untraceable(f"{refused}, and a call of `{key}` leaves it to its default")
+            text = (
+                given.evaluated_value
+                if isinstance(given, cst.SimpleString | cst.ConcatenatedString)
+                else None
+            )
+            if not isinstance(text, str):
+                raise Untraceable(f"{refused}, and `{key}` is called with `{_code(given)}`")
+            literals.append(text)
+        return tuple(literals)
+
     def _binding(self, name: cst.Name, depth: int) -> cst.CSTNode:
         """What binds module-level `name`, checked to be its only binding in the module."""
         if not self._whole_module:
@@ -598,6 +678,7 @@ class OriginTracer:
         if self._facts is None:
             declared: set[str] = set()
             deleted: set[str] = set()
+            texts: set[str] = set()
             star = False
 
             class Collector(cst.CSTVisitor):
@@ -618,8 +699,15 @@ class OriginTracer:
                     nonlocal star
                     star = True
 
+                def visit_SimpleString(self, node: cst.SimpleString) -> None:
+                    value = node.evaluated_value
+                    if isinstance(value, str):
+                        texts.add(value)
+
             module.visit(Collector())
-            self._facts = _ModuleFacts(frozenset(declared), frozenset(deleted), star)
+            self._facts = _ModuleFacts(
+                frozenset(declared), frozenset(deleted), star, frozenset(texts)
+            )
         return self._facts
 
     def _simple_statement(self, target: cst.Name) -> cst.SimpleStatementLine | None:

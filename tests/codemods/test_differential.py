@@ -410,6 +410,61 @@ def test_injection_works_before_and_not_after(harness: Harness, case: Case, payl
         assert not files
 
 
+# A private runner whose every caller passes a literal: its parameter is split with shlex.split
+# at run time, so each caller must see what sh gave it.
+LITERAL_CALLERS = r"""import os
+import subprocess
+
+
+def _output(cmd, timeout=5):
+    return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=timeout)
+
+
+def _status(command):
+    return os.system(command)
+
+
+def quoted():
+    r = _output("showargs a 'b  c' \"d \\\"e\\\"\" f\\ g ''")
+    return r.returncode, r.stdout
+
+
+def keyword():
+    r = _output(timeout=3, cmd="ls -a")
+    return r.returncode, r.stdout
+
+
+def failing():
+    return _status("ls -d no-such-file")
+
+
+def plain():
+    return _status("showargs x   y")
+"""
+
+
+def test_parameter_from_literal_callers_behaves_the_same(
+    apply: Apply, bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: Any
+) -> None:
+    rewritten, run = apply(LITERAL_CALLERS)
+    assert not run.unfixed, [u.reason for u in run.unfixed]
+    assert "shell=True" not in rewritten and "os.system(" not in rewritten
+    for version, code in (("original", LITERAL_CALLERS), ("rewritten", rewritten)):
+        (tmp_path / f"{version}.py").write_text(code)
+    modules = [_load(tmp_path / f"{v}.py", f"callers_{v}") for v in ("original", "rewritten")]
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.chdir(tmp_path)
+    for caller in ("quoted", "keyword", "failing", "plain"):
+        observed = []
+        for module in modules:
+            capfd.readouterr()
+            result = getattr(module, caller)()
+            output = capfd.readouterr()
+            observed.append((result, output.out, output.err))
+        assert observed[0] == observed[1], caller
+        assert observed[0][0] or observed[0][1], "nothing to compare"
+
+
 def test_every_source_and_api_is_covered() -> None:
     ids = {case.id for case in CASES}
     assert {f"{name}-run" for name in SOURCES} <= ids

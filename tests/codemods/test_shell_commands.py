@@ -233,6 +233,54 @@ UNTRACEABLE = {
         "from shlex import join\n\n\ndef f(x):\n    os.system(join(x))\n",
         "the command comes from `join(x)`, whose text harden cannot see",
     ),
+    # A private function's parameter is followed to its callers only if all pass literals
+    # sh splits as shlex.split does, and nothing else can reach the function.
+    "parameter-given-a-variable": (
+        'def _run(cmd):\n    os.system(cmd)\n\n\ndef f(x):\n    _run("ls")\n    _run(x)\n',
+        "the command comes from parameter `cmd`, and `_run` is called with `x`",
+    ),
+    "parameter-given-a-pipe": (
+        'def _run(cmd):\n    os.system(cmd)\n\n\ndef f():\n    _run("ls")\n    _run("ls | wc")\n',
+        "the command comes from parameter `cmd`, and a call passes 'ls | wc', which is more "
+        "than one program with plain words",
+    ),
+    "parameter-given-a-variable-reference": (
+        "def _run(cmd):\n    os.system(cmd)\n\n\ndef f():\n    _run('ls $HOME')\n",
+        "the command comes from parameter `cmd`, and a call passes 'ls $HOME', which is more "
+        "than one program with plain words",
+    ),
+    "parameter-split-unlike-shlex": (
+        "def _run(cmd):\n    os.system(cmd)\n\n\ndef f():\n    _run('ls \"a\\\\$\"')\n",
+        "the command comes from parameter `cmd`, and a call passes 'ls \"a\\\\$\"', which sh "
+        "splits into other words than shlex.split",
+    ),
+    "parameter-function-passed": (
+        'def _run(cmd):\n    os.system(cmd)\n\n\ndef f(pool):\n    _run("ls")\n'
+        "    pool.submit(_run, 'ls')\n",
+        "the command comes from parameter `cmd`, and `_run` is used other than by calling it",
+    ),
+    "parameter-default-used": (
+        'def _run(cmd="ls"):\n    os.system(cmd)\n\n\ndef f():\n    _run()\n',
+        "the command comes from parameter `cmd`, and a call of `_run` leaves it to its default",
+    ),
+    "parameter-exported": (
+        '__all__ = ["_run"]\n\n\ndef _run(cmd):\n    os.system(cmd)\n\n\n'
+        'def f():\n    _run("ls")\n',
+        "the command comes from parameter `cmd`, and harden cannot see every use of `_run`: it "
+        "is not one undecorated `def` at the top level, or its name is also bound or written "
+        "as text",
+    ),
+    "parameter-never-called": (
+        "def _run(cmd):\n    os.system(cmd)\n",
+        "the command comes from parameter `cmd`, and `_run` is never called in this module",
+    ),
+    "parameter-of-a-method": (
+        "class C:\n    def _run(self, cmd):\n        os.system(cmd)\n\n"
+        '    def f(self):\n        self._run("ls")\n',
+        "the command comes from parameter `cmd`, and harden cannot see every use of `_run`: it "
+        "is not one undecorated `def` at the top level, or its name is also bound or written "
+        "as text",
+    ),
     "closure-variable": (
         'def f():\n    cmd = "ls"\n\n    def g():\n        os.system(cmd)\n',
         "`cmd` is not assigned in this function",
@@ -558,6 +606,36 @@ def test_helper_returning_the_command_is_followed(apply: Apply, call: str, argv:
     assert not run.unfixed
     assert f"subprocess.run({argv})" in new
     assert helper in new
+
+
+@pytest.mark.parametrize(
+    ("runner", "rewritten"),
+    [
+        (
+            "subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout",
+            "subprocess.run(shlex.split(cmd), capture_output=True, text=True).stdout",
+        ),
+        ("os.system(cmd)", "subprocess.call(shlex.split(cmd)) << 8"),
+        (
+            "subprocess.getoutput(cmd)",
+            "subprocess.run(shlex.split(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, "
+            'text=True).stdout.removesuffix("\\n")',
+        ),
+    ],
+)
+def test_parameter_every_caller_gives_a_literal_is_split_at_run_time(
+    apply: Apply, runner: str, rewritten: str
+) -> None:
+    callers = (
+        "def disk():\n    return _run('df -h')\n\n\n"
+        "def grep(x):\n    return _run(x, cmd='grep -r \"a  b\" .')\n"
+    )
+    new, run = apply(f"{HEADER}def _run(cmd, timeout=1):\n    return {runner}\n\n\n{callers}")
+    assert not run.unfixed, [u.reason for u in run.unfixed]
+    assert f"    return {rewritten}\n" in new
+    assert new.endswith(callers) and "import shlex\n" in new
+    assert '(`df -h`, `grep -r "a  b" .`, each checked)' in run.accepted[0].note
+    assert run.accepted[0].fixes[0].severity is Severity.LOW
 
 
 def test_variable_used_elsewhere_is_kept(apply: Apply) -> None:
