@@ -23,7 +23,7 @@ from libcst.metadata import MetadataWrapper
 from harden.ast_names import parse as parse_ast
 from harden.changes import ChangeSet, FileChange, Rewrite, Skipped, Unfixed, Verdict
 from harden.codemods import BY_ID
-from harden.codemods.base import FileRun, PlannedCodemod
+from harden.codemods.base import FileRun
 from harden.codemods.call_sites import call_lines
 from harden.codemods.focus import FocusText, focus_text
 from harden.findings.model import Finding
@@ -186,7 +186,10 @@ def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True)
     hits: set[int] = set()
     if calls is not None:
         lines = {c: call_lines(calls, c.INFO.sinks) for c in codemods if c.INFO.sinks}
-        codemods = [c for c in codemods if lines.get(c, True) and _passes_gate(c, calls)]
+        # Codemods share gates (the handler codemods all ask harden.mcp's): each runs once.
+        shared = {c.INFO.gate for c in codemods}
+        gates = {gate: gate(calls) for gate in shared if gate is not None}
+        codemods = [c for c in codemods if lines.get(c, True) and gates.get(c.INFO.gate, True)]
         hits = {line for found in lines.values() for line in found}
     if not codemods:
         return result
@@ -242,11 +245,6 @@ def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True)
         result.change = FileChange(task.path, task.text, task.text)
         result.uses_runtime = False
     return result
-
-
-def _passes_gate(codemod: type[PlannedCodemod], module: ast.Module) -> bool:
-    gate = codemod.INFO.gate
-    return gate is None or gate(module)
 
 
 def _parse(whole: str, excerpt: FocusText | None) -> tuple[cst.Module, FocusText | None]:
