@@ -29,6 +29,9 @@ class Phase:
     title: str
     codemod_ids: tuple[str, ...]
     enforce: str  # how enforcement is switched on later, for the docs and review notes
+    # How long the phase's warn-only logs should run before its switch is flipped: long enough
+    # to see every legitimate caller's weekly rhythm (batch jobs, reports) at least once.
+    watch_first: str
     parts: tuple[Part, ...] = ()
 
     @property
@@ -56,9 +59,21 @@ class Phase:
 PHASES: dict[int, Phase] = {
     phase.number: phase
     for phase in (
-        Phase(1, "observe", "observe every tool call", ("observe",), "nothing to enforce"),
         Phase(
-            2, "validate", "warn-only input validation", ("validate",), "ENFORCE_VALIDATION=true"
+            1,
+            "observe",
+            "observe every tool call",
+            ("observe",),
+            "nothing to enforce",
+            watch_first="none: observing is the phase",
+        ),
+        Phase(
+            2,
+            "validate",
+            "warn-only input validation",
+            ("validate",),
+            "ENFORCE_VALIDATION=true",
+            watch_first="7 days of VALIDATION_WOULD_REJECT lines",
         ),
         Phase(
             3,
@@ -66,14 +81,23 @@ PHASES: dict[int, Phase] = {
             "soft rate limits",
             ("rate-limit",),
             "ENFORCE_RATE_LIMITS=true, RATE_LIMIT_RPM",
+            watch_first="7 days of RATE_LIMIT_WOULD_THROTTLE lines",
         ),
-        Phase(4, "shadow-auth", "shadow authentication", (), "AUTH_MODE=shadow|soft|enforce"),
+        Phase(
+            4,
+            "shadow-auth",
+            "shadow authentication",
+            (),
+            "AUTH_MODE=shadow|soft|enforce",
+            watch_first="7 days of AUTH_WOULD_REJECT lines",
+        ),
         Phase(
             5,
             "commands",  # the branch name from before the errors half existed
             "commands without a shell, errors without their detail",
             ("shell-commands", "error-messages", "mask-errors"),
             "safe at once",
+            watch_first="none: safe at once",
             parts=(
                 Part("commands", "commands without a shell", ("shell-commands",)),
                 Part(
@@ -83,7 +107,14 @@ PHASES: dict[int, Phase] = {
                 ),
             ),
         ),
-        Phase(6, "permissions", "permission scoping", (), "per tool"),
+        Phase(
+            6,
+            "permissions",
+            "permission scoping",
+            (),
+            "per tool",
+            watch_first="the permissions observed over 14 days",
+        ),
     )
 }
 

@@ -17,33 +17,15 @@ import git
 import typer
 from rich.table import Table
 
-from harden import engine
 from harden.cli.common import (
     ExcludeOption,
     IncludeOption,
-    jobs_default,
     out,
-    progress_bar,
-    project_config,
-    resolve_target,
-    selected,
 )
-from harden.cli.scan import ScanFormat
+from harden.cli.scan import ScanFormat, scan_working_tree
 from harden.codemods import ALL
 from harden.git import DEFAULT_BRANCH_PREFIX, phase_branch_name
 from harden.phases import PHASES, Phase
-from harden.sources import working_tree
-
-# How long the phase's warn-only logs should run before its switch is flipped: long enough to
-# see every legitimate caller's weekly rhythm (batch jobs, reports) at least once.
-OBSERVATION_WINDOW = {
-    1: "none: observing is the phase",
-    2: "7 days of VALIDATION_WOULD_REJECT lines",
-    3: "7 days of RATE_LIMIT_WOULD_THROTTLE lines",
-    4: "7 days of AUTH_WOULD_REJECT lines",
-    5: "none: safe at once",
-    6: "the permissions observed over 14 days",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +50,7 @@ def plan(
     exclude: ExcludeOption = None,
 ) -> None:
     """Show the six phases for this repository: what each would change, and the next step."""
-    target = resolve_target(path)
-    tree = working_tree(target.path, target.repo)
-    tree = selected(tree, project_config(tree, include=include, exclude=exclude))
-    with progress_bar("planning") as progress:
-        codemods = [c.INFO.id for c in ALL]
-        result = engine.scan(tree.files, codemods, jobs=jobs_default(), progress=progress)
+    target, result = scan_working_tree(path, include, exclude, 0, "planning")
     codemod_of_rule = {c.INFO.rule: c.INFO.id for c in ALL}
     plans = []
     for phase in PHASES.values():
@@ -127,7 +104,7 @@ def _as_dict(item: PhasePlan) -> dict[str, object]:
         "branch": item.branch,
         "branch_state": item.branch_state,
         "enforce": item.phase.enforce,
-        "observe_before_enforcing": OBSERVATION_WINDOW[item.phase.number],
+        "observe_before_enforcing": item.phase.watch_first,
     }
 
 
@@ -148,7 +125,7 @@ def _table(plans: list[PhasePlan], step: str) -> None:
             change,
             f"{item.branch}\n[dim]{item.branch_state}[/]",
             item.phase.enforce,
-            OBSERVATION_WINDOW[item.phase.number],
+            item.phase.watch_first,
         )
     out.print(table)
     out.print(f"next step: [bold]{step}[/]")

@@ -19,6 +19,7 @@ from harden import __version__, engine
 from harden.cli.common import (
     ExcludeOption,
     IncludeOption,
+    Target,
     err,
     jobs_default,
     out,
@@ -62,13 +63,7 @@ def scan(
     exclude: ExcludeOption = None,
 ) -> None:
     """Find shell commands and other problems harden's phases fix, and what they cannot fix."""
-    target = resolve_target(path)
-    tree = working_tree(target.path, target.repo)
-    tree = selected(tree, project_config(tree, include=include, exclude=exclude))
-    with progress_bar("scanning") as progress:
-        codemods = [c.INFO.id for c in ALL]
-        result = engine.scan(tree.files, codemods, jobs=jobs or jobs_default(), progress=progress)
-    result.skipped[:0] = tree.skipped
+    _, result = scan_working_tree(path, include, exclude, jobs, "scanning")
     phase_of = {c.INFO.rule: c.INFO.phase for c in ALL}
     if output_format is ScanFormat.json:
         report = scan_report(result.findings, result.skipped, __version__)
@@ -86,6 +81,21 @@ def scan(
         threshold = Severity[fail_on.name.upper()]
         if any(f.severity >= threshold for f in result.findings):
             raise typer.Exit(1)
+
+
+def scan_working_tree(
+    path: Path, include: list[str] | None, exclude: list[str] | None, jobs: int, doing: str
+) -> tuple[Target, engine.ScanResult]:
+    """Where `path` is, and every codemod's findings in the files there that the project's
+    configuration (or --include / --exclude) selects, as they are on disk."""
+    target = resolve_target(path)
+    tree = working_tree(target.path, target.repo)
+    tree = selected(tree, project_config(tree, include=include, exclude=exclude))
+    with progress_bar(doing) as progress:
+        codemods = [c.INFO.id for c in ALL]
+        result = engine.scan(tree.files, codemods, jobs=jobs or jobs_default(), progress=progress)
+    result.skipped[:0] = tree.skipped
+    return target, result
 
 
 def _with_fix(finding: Finding, result: engine.ScanResult, phase_of: dict[str, int]) -> dict:
