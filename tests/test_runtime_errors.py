@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,13 +24,7 @@ from harden import runtime
 SECRET = "password=hunter2 at /srv/app/db.py"
 
 
-@pytest.fixture(autouse=True)
-def fresh_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in runtime._ENV_KEYS:
-        monkeypatch.delenv(name, raising=False)
-    runtime.reset()
-    yield
-    runtime.reset()
+pytestmark = pytest.mark.usefixtures("fresh_runtime")
 
 
 def details(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:

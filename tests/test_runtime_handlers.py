@@ -15,7 +15,7 @@ import json
 import sys
 import threading
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any
@@ -33,13 +33,7 @@ from harden import runtime
 SECRET = "s3cr3t-value"
 
 
-@pytest.fixture(autouse=True)
-def fresh_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in runtime._ENV_KEYS:
-        monkeypatch.delenv(name, raising=False)
-    runtime.reset()
-    yield
-    runtime.reset()
+pytestmark = pytest.mark.usefixtures("fresh_runtime")
 
 
 class Clock:
