@@ -13,7 +13,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -23,7 +23,7 @@ from libcst.metadata import MetadataWrapper
 from harden.ast_names import parse as parse_ast
 from harden.changes import ChangeSet, FileChange, Rewrite, Skipped, Unfixed, Verdict
 from harden.codemods import BY_ID
-from harden.codemods.base import FileRun
+from harden.codemods.base import FileRun, PlannedCodemod
 from harden.codemods.call_sites import call_lines
 from harden.codemods.focus import FocusText, focus_text
 from harden.findings.model import Finding
@@ -136,6 +136,9 @@ def _candidates(
 ) -> tuple[list[_Task], set[str]]:
     """The files worth parsing, and the paths of all files read."""
     infos = [BY_ID[i].INFO for i in codemod_ids]
+    # Codemods of one family share a prefilter (the handler codemods all use harden.mcp's):
+    # each distinct one is searched once per file.
+    prefilters = {info.prefilter: info for info in infos}
     by_path: dict[str, list[Finding]] = {}
     for finding in requested or ():
         by_path.setdefault(finding.path, []).append(finding)
@@ -148,7 +151,8 @@ def _candidates(
             continue  # harden's own vendored code holds nothing to harden
         if requested is not None and path not in by_path:
             continue
-        interested = tuple(info.id for info in infos if info.wants(text))
+        wanted_by = {key for key, info in prefilters.items() if info.wants(text)}
+        interested = tuple(info.id for info in infos if info.prefilter in wanted_by)
         if interested:
             wanted = tuple(by_path.get(path, ())) if requested is not None else None
             in_package = str(PurePosixPath(path).parent) in packages
@@ -163,34 +167,57 @@ def _run(
     if decide is not None or workers == 1 or len(tasks) < _POOL_THRESHOLD:
         return _collect((_process(task, decide) for task in tasks), len(tasks), progress)
     with ProcessPoolExecutor(max_workers=workers) as pool:
+        # Most candidates are ruled out by the cheap checks; the rest cost libcst's time, up to
+        # seconds for one big file. Knowing which is which first lets the costliest start
+        # first, one file at a time, so that no worker is left with a long tail.
         chunk = max(1, len(tasks) // (workers * 4))
-        return _collect(pool.map(_process, tasks, chunksize=chunk), len(tasks), progress)
+        narrowed = list(pool.map(_narrowed, tasks, chunksize=chunk))
+        parsing = [task for task in narrowed if task.codemod_ids]
+        parsing.sort(key=lambda task: len(task.text), reverse=True)
+        ruled_out = len(tasks) - len(parsing)
+        done = _collect(pool.map(_process, parsing), len(tasks), progress, ruled_out)
+    by_path = {result.change.path: result for result in done}
+    return [by_path.get(t.path) or _Result(FileChange(t.path, t.text, t.text)) for t in tasks]
 
 
-def _collect(done: Iterable[_Result], total: int, progress: Progress | None) -> list[_Result]:
+def _collect(
+    done: Iterable[_Result], total: int, progress: Progress | None, finished: int = 0
+) -> list[_Result]:
+    """The results, reporting progress after each; `finished` files were done before."""
     results: list[_Result] = []
     for result in done:
         results.append(result)
         if progress is not None:
-            progress(len(results), total)
+            progress(finished + len(results), total)
     return results
+
+
+def _narrowed(task: _Task) -> _Task:
+    """The task with only the codemods the cheap checks cannot rule out for its file."""
+    codemods, _ = _gated(task, parse_ast(task.text))
+    return replace(task, codemod_ids=tuple(c.INFO.id for c in codemods))
+
+
+def _gated(task: _Task, calls: ast.Module | None) -> tuple[list[type[PlannedCodemod]], set[int]]:
+    """Where ast can tell (a tenth of libcst's cost), drop the codemods whose sinks the file
+    never calls, or whose gate rules the file out; libcst parses only for what is left. Also
+    the lines of the sink calls found."""
+    codemods = [BY_ID[i] for i in task.codemod_ids]
+    if calls is None:
+        return codemods, set()
+    lines = {c: call_lines(calls, c.INFO.sinks) for c in codemods if c.INFO.sinks}
+    # Codemods share gates (the handler codemods all ask harden.mcp's): each runs once.
+    shared = {c.INFO.gate for c in codemods}
+    gates = {gate: gate(calls) for gate in shared if gate is not None}
+    codemods = [c for c in codemods if lines.get(c, True) and gates.get(c.INFO.gate, True)]
+    return codemods, {line for c in codemods for line in lines.get(c, ())}
 
 
 def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True) -> _Result:
     """One file's run; `excerpt=False`: parse it whole even for a scan."""
     result = _Result(FileChange(task.path, task.text, task.text))
-    codemods = [BY_ID[i] for i in task.codemod_ids]
-    # Where ast can tell (a tenth of libcst's cost), drop the codemods whose sinks the file
-    # never calls, or whose gate rules the file out; libcst parses only what is left.
     calls = parse_ast(task.text)
-    hits: set[int] = set()
-    if calls is not None:
-        lines = {c: call_lines(calls, c.INFO.sinks) for c in codemods if c.INFO.sinks}
-        # Codemods share gates (the handler codemods all ask harden.mcp's): each runs once.
-        shared = {c.INFO.gate for c in codemods}
-        gates = {gate: gate(calls) for gate in shared if gate is not None}
-        codemods = [c for c in codemods if lines.get(c, True) and gates.get(c.INFO.gate, True)]
-        hits = {line for found in lines.values() for line in found}
+    codemods, hits = _gated(task, calls)
     if not codemods:
         return result
     result.parsed = True

@@ -115,3 +115,21 @@ def test_progress_reports_every_parsed_file() -> None:
     seen: list[tuple[int, int]] = []
     engine.scan(files, ["shell-commands"], jobs=1, progress=lambda *done: seen.append(done))
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_the_process_pool_finds_what_one_process_finds() -> None:
+    # Enough candidates for the pool: some call a shell, some only mention one (the ast gate
+    # rules them out before libcst), one does not parse; results keep the files' order.
+    files = [(f"run{i}.py", f"import os\nos.system('ls {i}')\n") for i in range(6)]
+    files += [(f"note{i}.py", "# pass shell=True here\nx = 1\n") for i in range(6)]
+    files.insert(3, ("broken.py", "import os\nos.system('ls'\n"))
+    alone = engine.scan(files, ["shell-commands"], jobs=1)
+    seen: list[tuple[int, int]] = []
+    pooled = engine.scan(files, ["shell-commands"], jobs=2, progress=lambda *d: seen.append(d))
+    assert pooled.findings == alone.findings
+    assert [f.path for f in pooled.findings] == [f"run{i}.py" for i in range(6)]
+    assert pooled.skipped == alone.skipped and [s.path for s in pooled.skipped] == ["broken.py"]
+    assert (pooled.files, pooled.candidates) == (alone.files, alone.candidates) == (13, 7)
+    assert seen[-1] == (13, 13) and seen == sorted(seen)
+    changes = engine.apply(files, ["shell-commands"], phase=5, jobs=2)
+    assert [c.path for c in changes.files][:6] == [f"run{i}.py" for i in range(6)]

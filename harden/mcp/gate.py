@@ -14,11 +14,28 @@ from __future__ import annotations
 
 import ast
 
-from harden.mcp.frameworks import CONSTRUCTOR_KEYWORDS, REGISTRARS
+from harden.mcp.frameworks import CONSTRUCTOR_KEYWORDS, REGISTRARS, SERVER_CLASSES
+
+# The last part of every known server class's qualified name: FastMCP, MCPServer, Server.
+_SERVER_CLASS_NAMES = frozenset(name.rpartition(".")[2] for name in SERVER_CLASSES)
 
 
 def may_register_handlers(module: ast.Module) -> bool:
-    return any(_registration_shaped(node) for node in ast.walk(module))
+    constructed: list[ast.expr] = []  # callees of calls with a handler constructor keyword
+    for node in ast.walk(module):
+        if _registration_shaped(node):
+            return True
+        if isinstance(node, ast.Call) and any(
+            keyword.arg in CONSTRUCTOR_KEYWORDS for keyword in node.keywords
+        ):
+            constructed.append(node.func)
+    if not constructed:
+        return False
+    # `tools=` is a common keyword (`ListToolsResult(tools=...)`): it registers handlers only
+    # when the callee is a server class, which the finder knows by its qualified name (an
+    # import of a known class) or as a class of this module deriving from one.
+    classes = _server_class_spellings(module)
+    return any(_callee_name(func) in classes for func in constructed)
 
 
 def _registration_shaped(node: ast.AST) -> bool:
@@ -29,8 +46,6 @@ def _registration_shaped(node: ast.AST) -> bool:
         )
     if not isinstance(node, ast.Call):
         return False
-    if any(keyword.arg in CONSTRUCTOR_KEYWORDS for keyword in node.keywords):
-        return True
     if isinstance(node.func, ast.Call) and _registrar(node.func.func) is not None:
         return True  # x.tool(...)(fn)
     # x.add_tool(fn), x.tool(fn): not a client's session.call_tool(...), which registers nothing
@@ -42,4 +57,28 @@ def _registrar(expression: ast.expr) -> str | None:
     """The registrar method an expression `x.<method>` names, if it is one."""
     if isinstance(expression, ast.Attribute) and expression.attr in REGISTRARS:
         return expression.attr
+    return None
+
+
+def _server_class_spellings(module: ast.Module) -> set[str]:
+    """Every name by which this module may call a server class: the classes' own names, what
+    an import renames one to, and the classes the module defines (which may derive from one)."""
+    names = set(_SERVER_CLASS_NAMES)
+    for node in ast.walk(module):
+        if isinstance(node, ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(
+                alias.asname
+                for alias in node.names
+                if alias.asname and alias.name in _SERVER_CLASS_NAMES
+            )
+    return names
+
+
+def _callee_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
     return None
