@@ -21,7 +21,9 @@ from harden.cli.common import (
     ExcludeOption,
     HardenError,
     IncludeOption,
+    OnlyOption,
     Target,
+    chosen_phase,
     err,
     jobs_default,
     progress_bar,
@@ -32,7 +34,7 @@ from harden.cli.common import (
 )
 from harden.codemods import BY_ID
 from harden.git import DEFAULT_BRANCH_PREFIX, GitError, commit_to_branch, phase_branch_name
-from harden.phases import PHASES, PhaseError, get_phase
+from harden.phases import PHASES
 from harden.review import Review, has_terminal, read_key
 from harden.sources import Tree, at_commit, working_tree, write_in_place
 
@@ -71,21 +73,10 @@ def apply(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Parallel workers (default: one per core).")
     ] = 0,
-    only: Annotated[
-        str | None,
-        typer.Option(
-            help="Apply one part of the phase, on a branch of its own "
-            "(phase 5: commands or errors; default: both)."
-        ),
-    ] = None,
+    only: OnlyOption = None,
 ) -> None:
     """Apply a hardening phase: a new branch with one commit, a dry-run diff, or in-place edits."""
-    try:
-        phase = get_phase(phase_number)
-        if only is not None:
-            phase = phase.only(only)
-    except PhaseError as error:
-        raise HardenError(str(error)) from None
+    phase = chosen_phase(phase_number, only)
     if interactive and not has_terminal():
         raise HardenError(
             "--interactive needs a terminal to ask on; without one, review the --dry-run diff "

@@ -24,11 +24,27 @@ from harden.config import Config, ConfigError, load_config
 from harden.findings.load import FindingsError, load_findings
 from harden.findings.model import Finding
 from harden.git import GitError, find_repo
+from harden.phases import Phase, PhaseError, get_phase
 from harden.sources import Tree
 
 
 class HardenError(Exception):
     """A failure the user can act on; main() prints it as one line and exits with 2."""
+
+
+OnlyOption = Annotated[
+    str | None,
+    typer.Option(help="One part of the phase (phase 5: commands or errors; default: both)."),
+]
+
+
+def chosen_phase(number: int, only: str | None) -> Phase:
+    """The phase `--phase` names, narrowed to the part `--only` names."""
+    try:
+        phase = get_phase(number)
+        return phase.only(only) if only is not None else phase
+    except PhaseError as error:
+        raise HardenError(str(error)) from None
 
 
 # Piped output (CI logs, files) has no terminal width; rich would assume 80 columns.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -18,8 +19,11 @@ from rich.table import Table
 from harden import __version__, engine
 from harden.cli.common import (
     ExcludeOption,
+    HardenError,
     IncludeOption,
+    OnlyOption,
     Target,
+    chosen_phase,
     err,
     jobs_default,
     out,
@@ -29,6 +33,7 @@ from harden.cli.common import (
     selected,
 )
 from harden.codemods import ALL
+from harden.codemods.base import PlannedCodemod
 from harden.findings.harden_json import finding_to_dict, scan_report
 from harden.findings.model import Finding, Severity
 from harden.findings.sarif_writer import to_sarif
@@ -61,9 +66,16 @@ def scan(
     ] = 0,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
+    phase_number: Annotated[
+        int | None, typer.Option("--phase", "-p", help="Only what this phase fixes (1-6).")
+    ] = None,
+    only: OnlyOption = None,
 ) -> None:
     """Find shell commands and other problems harden's phases fix, and what they cannot fix."""
-    _, result = scan_working_tree(path, include, exclude, jobs, "scanning")
+    if only is not None and phase_number is None:
+        raise HardenError("--only picks a part of a phase: give --phase too")
+    codemods = chosen_phase(phase_number, only).codemods if phase_number is not None else ALL
+    _, result = scan_working_tree(path, include, exclude, jobs, "scanning", codemods)
     phase_of = {c.INFO.rule: c.INFO.phase for c in ALL}
     if output_format is ScanFormat.json:
         report = scan_report(result.findings, result.skipped, __version__)
@@ -84,16 +96,21 @@ def scan(
 
 
 def scan_working_tree(
-    path: Path, include: list[str] | None, exclude: list[str] | None, jobs: int, doing: str
+    path: Path,
+    include: list[str] | None,
+    exclude: list[str] | None,
+    jobs: int,
+    doing: str,
+    codemods: Sequence[type[PlannedCodemod]] = ALL,
 ) -> tuple[Target, engine.ScanResult]:
-    """Where `path` is, and every codemod's findings in the files there that the project's
+    """Where `path` is, and the codemods' findings in the files there that the project's
     configuration (or --include / --exclude) selects, as they are on disk."""
     target = resolve_target(path)
     tree = working_tree(target.path, target.repo)
     tree = selected(tree, project_config(tree, include=include, exclude=exclude))
     with progress_bar(doing) as progress:
-        codemods = [c.INFO.id for c in ALL]
-        result = engine.scan(tree.files, codemods, jobs=jobs or jobs_default(), progress=progress)
+        ids = [c.INFO.id for c in codemods]
+        result = engine.scan(tree.files, ids, jobs=jobs or jobs_default(), progress=progress)
     result.skipped[:0] = tree.skipped
     return target, result
 
