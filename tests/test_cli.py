@@ -69,6 +69,20 @@ def test_scan_reports_findings_and_fails_on_high(project, capsys, monkeypatch) -
     assert code == 1
 
 
+@pytest.mark.parametrize(
+    ("args", "rules"),
+    [
+        (["--phase", "1"], {"mcp-handler-unobserved"}),
+        (["--phase", "5"], {"shell-command", "mcp-tool-error-unmasked"}),
+        (["--phase", "5", "--only", "commands"], {"shell-command"}),
+    ],
+)
+def test_scan_of_one_phase_reports_what_it_fixes(project, capsys, monkeypatch, args, rules) -> None:
+    code, out, _ = harden(["scan", "-f", "json", *args], project, capsys, monkeypatch)
+    assert code == 0
+    assert {f["rule_id"] for f in json.loads(out)["findings"]} == rules
+
+
 def test_scan_sarif_is_sarif_2_1_0(project, capsys, monkeypatch) -> None:
     code, out, _ = harden(["scan", "--format", "sarif"], project, capsys, monkeypatch)
     log = json.loads(out)
@@ -215,6 +229,8 @@ def test_findings_limit_the_rewrite_to_named_places(project, capsys, monkeypatch
         (["apply", "-p", "5", "--base", "nope"], "unknown revision"),
         (["apply", "-p", "5", "--only", "shell"], "phase 5 has no part 'shell'; its parts are"),
         (["apply", "-p", "1", "--only", "errors"], "phase 1 (observe) has no parts to pick"),
+        (["scan", "--phase", "4"], "phase 4 (shadow-auth) is not available yet"),
+        (["scan", "--only", "commands"], "--only picks a part of a phase: give --phase too"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(project, capsys, monkeypatch, args, message) -> None:
