@@ -13,7 +13,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -41,7 +41,7 @@ _POOL_THRESHOLD = 8
 class _Task:
     path: str
     text: str
-    codemod_ids: tuple[str, ...]  # the codemods whose prefilter this file passed
+    codemod_ids: tuple[str, ...]  # the codemods to run on the file
     requested: tuple[Finding, ...] | None
     accept: bool
     in_package: bool
@@ -75,7 +75,7 @@ def scan(
     progress: Progress | None = None,
 ) -> ScanResult:
     """Every place the codemods would rewrite or refuse, as harden's own findings."""
-    tasks, paths = _candidates(files, codemod_ids, requested=None, accept=False)
+    tasks, paths = _tasks(files, codemod_ids, requested=None, accept=False)
     results = _run(tasks, jobs, None, progress)
     findings = sorted((f for r in results for f in r.detected), key=Finding.sort_key)
     reasons = {u.finding: u.reason for r in results for u in r.unfixed}
@@ -102,7 +102,7 @@ def apply(
     if requested is not None:
         relevant = [f for f in requested if codemod_for(f) in wanted]
         changes.ignored = [f for f in requested if codemod_for(f) not in wanted]
-    tasks, paths = _candidates(files, codemod_ids, requested=relevant, accept=True)
+    tasks, paths = _tasks(files, codemod_ids, requested=relevant, accept=True)
     results = _run(tasks, jobs, decide, progress)
     runtimes = {path: text for path, text in files if is_runtime(path)}
     matched: set[Finding] = set()
@@ -127,18 +127,15 @@ def apply(
     return changes
 
 
-def _candidates(
+def _tasks(
     files: Sequence[tuple[str, str]],
     codemod_ids: Sequence[str],
     *,
     requested: Sequence[Finding] | None,
     accept: bool,
 ) -> tuple[list[_Task], set[str]]:
-    """The files worth parsing, and the paths of all files read."""
-    infos = [BY_ID[i].INFO for i in codemod_ids]
-    # Codemods of one family share a prefilter (the handler codemods all use harden.mcp's):
-    # each distinct one is searched once per file.
-    prefilters = {info.prefilter: info for info in infos}
+    """A task per file to look at (not harden's own runtime; with `requested`, only the files
+    it names), and the paths of all files read."""
     by_path: dict[str, list[Finding]] = {}
     for finding in requested or ():
         by_path.setdefault(finding.path, []).append(finding)
@@ -151,12 +148,9 @@ def _candidates(
             continue  # harden's own vendored code holds nothing to harden
         if requested is not None and path not in by_path:
             continue
-        wanted_by = {key for key, info in prefilters.items() if info.wants(text)}
-        interested = tuple(info.id for info in infos if info.prefilter in wanted_by)
-        if interested:
-            wanted = tuple(by_path.get(path, ())) if requested is not None else None
-            in_package = str(PurePosixPath(path).parent) in packages
-            tasks.append(_Task(path, text, interested, wanted, accept, in_package))
+        wanted = tuple(by_path.get(path, ())) if requested is not None else None
+        in_package = str(PurePosixPath(path).parent) in packages
+        tasks.append(_Task(path, text, tuple(codemod_ids), wanted, accept, in_package))
     return tasks, paths
 
 
@@ -167,16 +161,16 @@ def _run(
     if decide is not None or workers == 1 or len(tasks) < _POOL_THRESHOLD:
         return _collect((_process(task, decide) for task in tasks), len(tasks), progress)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        # Most candidates are ruled out by the cheap checks; the rest cost libcst's time, up to
-        # seconds for one big file. Knowing which is which first lets the costliest start
-        # first, one file at a time, so that no worker is left with a long tail.
-        chunk = max(1, len(tasks) // (workers * 4))
-        narrowed = list(pool.map(_narrowed, tasks, chunksize=chunk))
-        parsing = [task for task in narrowed if task.codemod_ids]
-        parsing.sort(key=lambda task: len(task.text), reverse=True)
-        ruled_out = len(tasks) - len(parsing)
-        done = _collect(pool.map(_process, parsing), len(tasks), progress, ruled_out)
-    by_path = {result.change.path: result for result in done}
+        # First the cheap checks on every file, spread over the workers. They rule out nearly
+        # all files; each of the rest costs libcst's time, up to seconds for a big one. Those
+        # then go one at a time, costliest first, so that no worker is left with a long tail.
+        chunk = max(1, len(tasks) // (workers * 8))
+        looked = pool.map(_narrowed, tasks, chunksize=chunk)
+        parsing = [(cost, task) for task, cost in zip(tasks, looked, strict=True) if cost]
+        parsing.sort(key=lambda pair: pair[0], reverse=True)
+        done = pool.map(_process, [task for _, task in parsing])
+        results = _collect(done, len(tasks), progress, finished=len(tasks) - len(parsing))
+    by_path = {result.change.path: result for result in results}
     return [by_path.get(t.path) or _Result(FileChange(t.path, t.text, t.text)) for t in tasks]
 
 
@@ -192,41 +186,71 @@ def _collect(
     return results
 
 
-def _narrowed(task: _Task) -> _Task:
-    """The task with only the codemods the cheap checks cannot rule out for its file."""
-    codemods, _ = _gated(task, parse_ast(task.text))
-    return replace(task, codemod_ids=tuple(c.INFO.id for c in codemods))
+def _narrowed(task: _Task) -> int:
+    """How many lines of the file libcst would have to parse (0: the cheap checks rule it
+    out), a measure of its cost."""
+    codemods, calls, hits = _cheap_checks(task)
+    if not codemods:
+        return 0
+    excerpt = _excerpt(task, codemods, calls, hits, scanning=not task.accept)
+    return len(excerpt.lines) if excerpt else task.text.count("\n") + 1
 
 
-def _gated(task: _Task, calls: ast.Module | None) -> tuple[list[type[PlannedCodemod]], set[int]]:
-    """Where ast can tell (a tenth of libcst's cost), drop the codemods whose sinks the file
-    never calls, or whose gate rules the file out; libcst parses only for what is left. Also
-    the lines of the sink calls found."""
-    codemods = [BY_ID[i] for i in task.codemod_ids]
+def _cheap_checks(
+    task: _Task,
+) -> tuple[list[type[PlannedCodemod]], ast.Module | None, list[int]]:
+    """The codemods the cheap checks cannot rule out for the file, its ast (None if ast cannot
+    parse it), and the lines of their sinks' calls.
+
+    First each codemod's text prefilter; then, where ast can tell (a tenth of libcst's cost),
+    whether the file calls the codemod's sinks, or passes its gate.
+    """
+    # Codemods share prefilters and gates (the handler codemods all use harden.mcp's): each
+    # distinct one runs once.
+    found: dict[object, bool] = {}
+    codemods = []
+    for codemod in (BY_ID[i] for i in task.codemod_ids):
+        info = codemod.INFO
+        if info.prefilter not in found:
+            found[info.prefilter] = info.wants(task.text)
+        if found[info.prefilter]:
+            codemods.append(codemod)
+    calls = parse_ast(task.text) if codemods else None
     if calls is None:
-        return codemods, set()
+        return codemods, None, []
     lines = {c: call_lines(calls, c.INFO.sinks) for c in codemods if c.INFO.sinks}
-    # Codemods share gates (the handler codemods all ask harden.mcp's): each runs once.
-    shared = {c.INFO.gate for c in codemods}
-    gates = {gate: gate(calls) for gate in shared if gate is not None}
-    codemods = [c for c in codemods if lines.get(c, True) and gates.get(c.INFO.gate, True)]
-    return codemods, {line for c in codemods for line in lines.get(c, ())}
+    gates = {c.INFO.gate for c in codemods if c.INFO.gate is not None}
+    passed = {gate: gate(calls) for gate in gates}
+    codemods = [c for c in codemods if lines.get(c, True) and passed.get(c.INFO.gate, True)]
+    return codemods, calls, sorted({line for c in codemods for line in lines.get(c, ())})
+
+
+def _excerpt(
+    task: _Task,
+    codemods: Sequence[type[PlannedCodemod]],
+    calls: ast.Module | None,
+    hits: list[int],
+    *,
+    scanning: bool,
+) -> FocusText | None:
+    """The lines worth parsing when nothing will be rewritten (a scan): those around the
+    sinks' calls. None: the whole file, for a rewrite or for a codemod that looks at more
+    than calls."""
+    if not scanning or calls is None or any(not c.INFO.sinks for c in codemods):
+        return None
+    return focus_text(task.text, calls, hits)
 
 
 def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True) -> _Result:
     """One file's run; `excerpt=False`: parse it whole even for a scan."""
     result = _Result(FileChange(task.path, task.text, task.text))
-    calls = parse_ast(task.text)
-    codemods, hits = _gated(task, calls)
+    codemods, calls, hits = _cheap_checks(task)
     if not codemods:
         return result
     result.parsed = True
     # A scan rewrites nothing, so it parses only the lines around those calls.
-    scanning = decide is None and not task.accept
-    whole = calls is None or any(not c.INFO.sinks for c in codemods)
-    partial = (
-        None if whole or not scanning or not excerpt else focus_text(task.text, calls, sorted(hits))
-    )
+    scanning = decide is None and not task.accept and excerpt
+    partial = _excerpt(task, codemods, calls, hits, scanning=scanning)
     try:
         module, partial = _parse(task.text, partial)
     except (cst.ParserSyntaxError, RecursionError) as error:
