@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -207,8 +208,8 @@ def _cheap_checks(
     """
     # Codemods share prefilters and gates (the handler codemods all use harden.mcp's): each
     # distinct one runs once.
-    found: dict[object, bool] = {}
-    codemods = []
+    found: dict[tuple[re.Pattern[str], ...], bool] = {}
+    codemods: list[type[PlannedCodemod]] = []
     for codemod in (BY_ID[i] for i in task.codemod_ids):
         info = codemod.INFO
         if info.prefilter not in found:
