@@ -169,8 +169,11 @@ def _run(
         looked = pool.map(_narrowed, tasks, chunksize=chunk)
         parsing = [(cost, task) for task, cost in zip(tasks, looked, strict=True) if cost]
         parsing.sort(key=lambda pair: pair[0], reverse=True)
+        ruled_out = len(tasks) - len(parsing)
+        if progress is not None:
+            progress(ruled_out, len(tasks))
         done = pool.map(_process, [task for _, task in parsing])
-        results = _collect(done, len(tasks), progress, finished=len(tasks) - len(parsing))
+        results = _collect(done, len(tasks), progress, finished=ruled_out)
     by_path = {result.change.path: result for result in results}
     return [by_path.get(t.path) or _Result(FileChange(t.path, t.text, t.text)) for t in tasks]
 

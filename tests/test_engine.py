@@ -133,3 +133,10 @@ def test_the_process_pool_finds_what_one_process_finds() -> None:
     assert seen[-1] == (13, 13) and seen == sorted(seen)
     changes = engine.apply(files, ["shell-commands"], phase=5, jobs=2)
     assert [c.path for c in changes.files][:6] == [f"run{i}.py" for i in range(6)]
+
+
+def test_the_pool_reports_progress_when_the_cheap_checks_rule_out_every_file() -> None:
+    files = [(f"m{i}.py", "# shell=True in a comment\nx = 1\n") for i in range(10)]
+    seen: list[tuple[int, int]] = []
+    engine.scan(files, ["shell-commands"], jobs=2, progress=lambda *done: seen.append(done))
+    assert seen == [(10, 10)]

@@ -34,7 +34,10 @@ class HardenError(Exception):
 
 OnlyOption = Annotated[
     str | None,
-    typer.Option(help="One part of the phase (phase 5: commands or errors; default: both)."),
+    typer.Option(
+        help="One part of the phase (phase 5: commands or errors; default: both); "
+        "apply lands it on a branch of its own."
+    ),
 ]
 
 

@@ -67,16 +67,20 @@ def _server_class_spellings(module: ast.Module) -> set[str]:
     for node in ast.walk(module):
         if isinstance(node, ast.ClassDef):
             names.add(node.name)
-        elif isinstance(node, ast.ImportFrom):
+        elif isinstance(node, ast.Import | ast.ImportFrom):
             names.update(
                 alias.asname
                 for alias in node.names
-                if alias.asname and alias.name in _SERVER_CLASS_NAMES
+                if alias.asname and alias.name.rpartition(".")[2] in _SERVER_CLASS_NAMES
             )
     return names
 
 
 def _callee_name(func: ast.expr) -> str | None:
+    """The last name of a callee as qualified names see it: through a subscript (a generic
+    class, `FastMCP[Any]`) and a call, to what they are applied to."""
+    while isinstance(func, ast.Subscript | ast.Call):
+        func = func.value if isinstance(func, ast.Subscript) else func.func
     if isinstance(func, ast.Name):
         return func.id
     if isinstance(func, ast.Attribute):

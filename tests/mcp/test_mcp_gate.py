@@ -27,6 +27,11 @@ def gate(source: str) -> bool:
         "import fastmcp\nmcp = fastmcp.FastMCP('x', tools=[search])\n",
         "from mcp.server import Server\nserver = Server('x', on_call_tool=handle)\n",
         "from mcp.server import Server as Low\nserver = Low('x', on_call_tool=handle)\n",
+        # both servers are generic classes
+        "from typing import Any\nfrom fastmcp import FastMCP\nmcp = FastMCP[Any](tools=[f])\n",
+        "import fastmcp\nmcp = fastmcp.FastMCP[None]('x', tools=[f])\n",
+        "from mcp.server import Server\nserver = Server[Any]('x', on_call_tool=handle)\n",
+        "import fastmcp.FastMCP as S\nmcp = S(tools=[f])\n",
         # a class of the module may derive from a server class the finder can trace
         "from .base import Base\nclass App(Base): ...\napp = App(tools=[search])\n",
         "@mcp.tool()\ndef search(q: str) -> str: ...\n",
