@@ -34,7 +34,8 @@ from harden.vendoring import is_runtime, runtime_changes
 Decide = Callable[[Rewrite], bool | Verdict]
 Progress = Callable[[int, int], None]  # (files done, files to do), after each file
 
-# Below this many candidate files a process pool costs more than it saves.
+# Below this many files a process pool costs more than it saves. It counts every file, as
+# the pool's first stage (text prefilter, ast checks) runs on every file.
 _POOL_THRESHOLD = 8
 
 
