@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -29,6 +29,9 @@ from harden.codemods.call_sites import call_lines
 from harden.codemods.focus import FocusText, focus_text
 from harden.findings.model import Finding
 from harden.findings.rules import codemod_for
+from harden.mcp import PREFILTER, HandlerProvider, may_hold_handlers
+from harden.mcp.facts import NO_FACTS, ModuleFacts
+from harden.mcp.project import index_project
 from harden.vendoring import is_runtime, runtime_changes
 
 Decide = Callable[[Rewrite], bool | Verdict]
@@ -47,6 +50,7 @@ class _Task:
     requested: tuple[Finding, ...] | None
     accept: bool
     in_package: bool
+    facts: ModuleFacts = NO_FACTS  # what the project index knows of the module
 
 
 @dataclass(slots=True)
@@ -78,7 +82,7 @@ def scan(
 ) -> ScanResult:
     """Every place the codemods would rewrite or refuse, as harden's own findings."""
     tasks, paths = _tasks(files, codemod_ids, requested=None, accept=False)
-    results = _run(tasks, jobs, None, progress)
+    results = _run(tasks, files, jobs, None, progress)
     findings = sorted((f for r in results for f in r.detected), key=Finding.sort_key)
     reasons = {u.finding: u.reason for r in results for u in r.unfixed}
     skipped = [r.skipped for r in results if r.skipped]
@@ -105,7 +109,7 @@ def apply(
         relevant = [f for f in requested if codemod_for(f) in wanted]
         changes.ignored = [f for f in requested if codemod_for(f) not in wanted]
     tasks, paths = _tasks(files, codemod_ids, requested=relevant, accept=True)
-    results = _run(tasks, jobs, decide, progress)
+    results = _run(tasks, files, jobs, decide, progress)
     runtimes = {path: text for path, text in files if is_runtime(path)}
     matched: set[Finding] = set()
     for result in results:
@@ -157,18 +161,40 @@ def _tasks(
 
 
 def _run(
-    tasks: list[_Task], jobs: int, decide: Decide | None, progress: Progress | None
+    tasks: list[_Task],
+    files: Sequence[tuple[str, str]],
+    jobs: int,
+    decide: Decide | None,
+    progress: Progress | None,
 ) -> list[_Result]:
     workers = jobs or os.cpu_count() or 1
+    handlers = bool(tasks) and any(BY_ID[i].INFO.on_handlers for i in tasks[0].codemod_ids)
     if decide is not None or workers == 1 or len(tasks) < _POOL_THRESHOLD:
+        if handlers:
+            tasks = _with_facts(tasks, files, seeds=None)
         return _collect((_process(task, decide) for task in tasks), len(tasks), progress)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         # First the cheap checks on every file, spread over the workers. They rule out nearly
         # all files; each of the rest costs libcst's time, up to seconds for a big one. Those
         # then go one at a time, costliest first, so that no worker is left with a long tail.
         chunk = max(1, len(tasks) // (workers * 8))
-        looked = pool.map(_narrowed, tasks, chunksize=chunk)
-        parsing = [(cost, task) for task, cost in zip(tasks, looked, strict=True) if cost]
+        looked = list(pool.map(_narrowed, tasks, chunksize=chunk))
+        if handlers:
+            # The files that may hold handlers, as the workers' prefilter found them, are
+            # where the project index starts.
+            tasked = {task.path for task in tasks}
+            seeds = [task.path for task, (_, seed) in zip(tasks, looked, strict=True) if seed]
+            seeds += [
+                path
+                for path, text in files
+                if path not in tasked and not is_runtime(path) and may_hold_handlers(text)
+            ]
+            tasks = _with_facts(tasks, files, seeds)
+        costs = [
+            cost or (task.text.count("\n") + 1 if task.facts.elsewhere else 0)
+            for task, (cost, _) in zip(tasks, looked, strict=True)
+        ]
+        parsing = [(cost, task) for task, cost in zip(tasks, costs, strict=True) if cost]
         parsing.sort(key=lambda pair: pair[0], reverse=True)
         ruled_out = len(tasks) - len(parsing)
         if progress is not None:
@@ -177,6 +203,14 @@ def _run(
         results = _collect(done, len(tasks), progress, finished=ruled_out)
     by_path = {result.change.path: result for result in results}
     return [by_path.get(t.path) or _Result(FileChange(t.path, t.text, t.text)) for t in tasks]
+
+
+def _with_facts(
+    tasks: list[_Task], files: Sequence[tuple[str, str]], seeds: Iterable[str] | None
+) -> list[_Task]:
+    """The tasks, each with what the project index knows of its module."""
+    facts = index_project([(p, t) for p, t in files if not is_runtime(p)], seeds)
+    return [replace(task, facts=facts.get(task.path, NO_FACTS)) for task in tasks]
 
 
 def _collect(
@@ -191,43 +225,50 @@ def _collect(
     return results
 
 
-def _narrowed(task: _Task) -> int:
+def _narrowed(task: _Task) -> tuple[int, bool]:
     """How many lines of the file libcst would have to parse (0: the cheap checks rule it
-    out), a measure of its cost."""
-    codemods, calls, hits = _cheap_checks(task)
+    out), a measure of its cost; and whether its text may hold MCP handlers."""
+    codemods, calls, hits, seed = _cheap_checks(task)
     if not codemods:
-        return 0
+        return 0, seed
     excerpt = _excerpt(task, codemods, calls, hits, scanning=not task.accept)
-    return len(excerpt.lines) if excerpt else task.text.count("\n") + 1
+    return len(excerpt.lines) if excerpt else task.text.count("\n") + 1, seed
 
 
 def _cheap_checks(
     task: _Task,
-) -> tuple[list[type[PlannedCodemod]], ast.Module | None, list[int]]:
+) -> tuple[list[type[PlannedCodemod]], ast.Module | None, list[int], bool]:
     """The codemods the cheap checks cannot rule out for the file, its ast (None if ast cannot
-    parse it), and the lines of their sinks' calls.
+    parse it), the lines of their sinks' calls, and whether harden.mcp's prefilter passed.
 
     First each codemod's text prefilter; then, where ast can tell (a tenth of libcst's cost),
-    whether the file calls the codemod's sinks, or passes its gate.
+    whether the file calls the codemod's sinks, or passes its gate. A handler codemod always
+    runs on a module whose functions another module registers.
     """
     # Codemods share prefilters and gates (the handler codemods all use harden.mcp's): each
     # distinct one runs once.
     found: dict[tuple[re.Pattern[str], ...], bool] = {}
     codemods: list[type[PlannedCodemod]] = []
+    forced = task.facts.elsewhere
     for codemod in (BY_ID[i] for i in task.codemod_ids):
         info = codemod.INFO
         if info.prefilter not in found:
             found[info.prefilter] = info.wants(task.text)
-        if found[info.prefilter]:
+        if found[info.prefilter] or (forced and info.on_handlers):
             codemods.append(codemod)
+    seed = found.get(PREFILTER, False)
     calls = parse_ast(task.text) if codemods else None
     if calls is None:
-        return codemods, None, []
+        return codemods, None, [], seed
     lines = {c: call_lines(calls, c.INFO.sinks) for c in codemods if c.INFO.sinks}
     gates = {c.INFO.gate for c in codemods if c.INFO.gate is not None}
     passed = {gate: gate(calls) for gate in gates}
-    codemods = [c for c in codemods if lines.get(c, True) and passed.get(c.INFO.gate, True)]
-    return codemods, calls, sorted({line for c in codemods for line in lines.get(c, ())})
+    codemods = [
+        c
+        for c in codemods
+        if lines.get(c, True) and (passed.get(c.INFO.gate, True) or (forced and c.INFO.on_handlers))
+    ]
+    return codemods, calls, sorted({line for c in codemods for line in lines.get(c, ())}), seed
 
 
 def _excerpt(
@@ -249,7 +290,7 @@ def _excerpt(
 def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True) -> _Result:
     """One file's run; `excerpt=False`: parse it whole even for a scan."""
     result = _Result(FileChange(task.path, task.text, task.text))
-    codemods, calls, hits = _cheap_checks(task)
+    codemods, calls, hits, _ = _cheap_checks(task)
     if not codemods:
         return result
     result.parsed = True
@@ -273,6 +314,7 @@ def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True)
             in_package=task.in_package,
             line_map=partial.lines if partial else None,
             wrappers=wrappers,
+            metadata_cache={HandlerProvider: task.facts},
         )
         try:
             module = codemod(run).transform_module(module)

@@ -31,6 +31,10 @@ the decorator that registers it; outermost first:
   traceback as `TOOL_ERROR_DETAIL` with the same ref. `error_ref(e)` gives the same text for a
   message built in the handler.
 
+Only a client's call counts: while the framework serves a client's request. A decorated
+handler called by another one (a tool calling a tool), by the project's tests or by a helper
+runs exactly as if undecorated: no log line, no validation, no rate-limit count, no masking.
+
 Each takes `tool="name"` when the registered name differs from the function's, and
 `lowlevel=True` for a low-level server's single call_tool handler. A rejected call reaches the
 client as an error result with a generic message. Stacked decorators become one wrapper; the
@@ -66,6 +70,7 @@ import sys
 import threading
 import time
 import traceback
+import types
 import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -956,6 +961,8 @@ def _wrapper(handler: _Handler) -> Callable[..., Any]:
 
         @functools.wraps(fn)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not _serving():
+                return await fn(*args, **kwargs)
             call = _Call(handler, args, kwargs)
             token = _current_call.set(call)
             try:
@@ -976,6 +983,8 @@ def _wrapper(handler: _Handler) -> Callable[..., Any]:
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not _serving():
+                return fn(*args, **kwargs)
             call = _Call(handler, args, kwargs)
             token = _current_call.set(call)
             try:
@@ -1111,6 +1120,55 @@ def _identify_caller(call: _Call) -> str:
         return "local"
 
 
+def _serving() -> bool:
+    """Whether the decorated call starting now is the framework serving a client's request.
+
+    Not when a decorated call is already in progress (one handler calling another), in this
+    copy of the runtime or in another one of the process. Otherwise: where the framework
+    publishes the request it serves (mcp 1.x, fastmcp), when it publishes one now; where it
+    publishes none (mcp 2.x), when the handler is called from the framework's own code.
+    """
+    if _current_call.get() is not None:
+        return False
+    published = False
+    for module_name, name in _REQUEST_CONTEXT_VARS:
+        variable = getattr(sys.modules.get(module_name), name, None)
+        if variable is not None:
+            if variable.get(None) is not None:
+                return True
+            published = True
+    return not published and _called_by_framework()
+
+
+# What calls a handler on the framework's behalf without being the framework: the event loops,
+# worker threads and helpers between its code and the handler (mcp 2.x validates a resource
+# function's arguments with pydantic's validate_call).
+_PLUMBING = (
+    *("asyncio", "anyio", "sniffio", "concurrent", "threading", "contextlib", "functools"),
+    "pydantic",
+)
+_FRAMEWORKS = ("mcp", "fastmcp")
+
+
+def _called_by_framework() -> bool:
+    """Whether the nearest caller of the handler, past this module and the plumbing, is an MCP
+    framework's code. A sync handler that the framework runs in a worker thread has only
+    plumbing above it (anyio's worker): that counts too; a coroutine a test runs with
+    `asyncio.run` has nothing above it, and does not."""
+    frame: types.FrameType | None = sys._getframe(1)
+    through_anyio = False
+    while frame is not None:
+        if frame.f_code.co_filename != __file__:
+            module = str(frame.f_globals.get("__name__", "")).partition(".")[0]
+            if module in _FRAMEWORKS:
+                return True
+            if module not in _PLUMBING:
+                return False
+            through_anyio |= module == "anyio"
+        frame = frame.f_back
+    return through_anyio
+
+
 def _request_context() -> Any:
     """The request context the framework publishes while it serves a client's request; None
     outside one (a direct call), and always on mcp 2.x, which publishes none."""
@@ -1208,10 +1266,23 @@ def _check_arguments(call: _Call, settings: _Settings) -> object | None:
 # --- errors (phase 5): a reference for the client, the detail for the server log ------------
 
 ERROR_DETAIL_EVENT = "TOOL_ERROR_DETAIL"
+
+
+def _shared_call_variable() -> contextvars.ContextVar[Any]:
+    """The context variable holding the decorated handler call in progress, one for the whole
+    process: a project holds a copy of this module in each folder of hardened modules, and a
+    handler of one folder called by a handler of another is still a call within a call."""
+    holder = sys.modules.get(_SHARED_STATE)
+    if holder is None:
+        fresh = types.ModuleType(_SHARED_STATE, "State shared by harden_runtime copies.")
+        fresh.current_call = contextvars.ContextVar("harden_runtime_call", default=None)  # type: ignore[attr-defined]
+        holder = sys.modules.setdefault(_SHARED_STATE, fresh)
+    return cast(contextvars.ContextVar[Any], holder.current_call)
+
+
+_SHARED_STATE = "_harden_runtime_shared"
 # The decorated handler call in progress, so that error_ref() can name its tool and caller.
-_current_call: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
-    "harden_runtime_call", default=None
-)
+_current_call: contextvars.ContextVar[_Call | None] = _shared_call_variable()
 # What a handler raises on purpose, for the client to read; the frameworks send these as they
 # are (fastmcp passes its own FastMCPError subclasses through even with mask_error_details).
 _DELIBERATE_ERRORS = (

@@ -10,18 +10,23 @@ string annotations, as many servers' do.
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib.util
 import inspect
 import json
 import sys
 import threading
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 import mcp.types as mcp_types
 import pytest
+from client_calls import client_request, from_framework, from_framework_async, no_request
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from mcp.server.lowlevel import Server
@@ -33,7 +38,21 @@ from harden import runtime
 SECRET = "s3cr3t-value"
 
 
-pytestmark = pytest.mark.usefixtures("fresh_runtime")
+@pytest.fixture
+def served() -> Iterator[None]:
+    """Every call in the test is a client's, as mcp 1.x serves it over stdio (unless a test
+    says otherwise): the runtime acts only on those."""
+    with client_request():
+        yield
+
+
+@pytest.fixture
+def mcp2_style(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runtime in a process whose framework publishes no request context (mcp 2.x)."""
+    monkeypatch.setattr(runtime, "_REQUEST_CONTEXT_VARS", ())
+
+
+pytestmark = pytest.mark.usefixtures("fresh_runtime", "served")
 
 
 class Clock:
@@ -319,17 +338,163 @@ def test_observe_applied_twice_logs_once(capsys: pytest.CaptureFixture[str]) -> 
         (None, "local"),
     ],
 )
-def test_the_caller_comes_from_the_context_argument(
+def test_the_caller_comes_from_the_published_request(
+    capsys: pytest.CaptureFixture[str], request_: object, caller: str
+) -> None:
+    @runtime.observe
+    def whoami(name: str) -> str:
+        return name
+
+    with client_request(request_):
+        whoami(name="x")
+    [line] = log_lines(capsys)
+    assert (line["caller"], line["params"]) == (caller, {"name": "str"})
+
+
+@pytest.mark.parametrize(
+    ("request_", "caller"),
+    [
+        (http_request(session="abc123"), "session:abc123"),
+        (http_request(host="10.1.2.3"), "addr:10.1.2.3"),
+        (None, "local"),
+    ],
+)
+@pytest.mark.usefixtures("mcp2_style")
+def test_without_a_published_request_the_caller_comes_from_the_context_argument(
     capsys: pytest.CaptureFixture[str], request_: object, caller: str
 ) -> None:
     @runtime.observe
     def whoami(ctx: FakeContext, name: str) -> str:
         return name
 
-    whoami(FakeContext(request_), name="x")
+    from_framework(whoami, FakeContext(request_), name="x")
     [line] = log_lines(capsys)
     assert line["caller"] == caller
     assert line["params"] == {"name": "str"}, "the injected Context is not a parameter"
+
+
+# -- only a client's call counts ----------------------------------------------------------------
+
+
+def every_control(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return runtime.observe(runtime.rate_limit(runtime.validate(runtime.mask_errors(fn))))
+
+
+@pytest.fixture
+def enforced(fresh_runtime: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENFORCE_VALIDATION", "true")
+    monkeypatch.setenv("ENFORCE_RATE_LIMITS", "true")
+    monkeypatch.setenv("RATE_LIMIT_RPM", "1")
+
+
+@pytest.mark.usefixtures("enforced")
+def test_a_direct_call_runs_as_if_undecorated(capsys: pytest.CaptureFixture[str]) -> None:
+    failure = RuntimeError(f"no such table at {SECRET}")
+
+    @every_control
+    def read(path: str) -> str:
+        if path == "fail":
+            raise failure
+        return f"read {path}"
+
+    with no_request():
+        assert [read("../../etc/passwd") for _ in range(3)] == ["read ../../etc/passwd"] * 3
+        with pytest.raises(RuntimeError) as raised:
+            read("fail")
+    assert raised.value is failure, "not masked, not wrapped"
+    assert log_lines(capsys) == []
+    with client_request(), pytest.raises(runtime.Rejected):
+        read("../../etc/passwd")  # the same call from a client is refused
+
+
+@pytest.mark.usefixtures("enforced")
+def test_a_tool_called_by_another_tool_is_not_a_second_client_call(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Notes:
+        def __init__(self) -> None:
+            self.notes = ["a", "b"]
+
+        @every_control
+        def list_notes(self) -> list[str]:
+            return list(self.notes)
+
+        @every_control
+        async def note_count(self) -> int:
+            await asyncio.sleep(0)
+            return len(self.list_notes())
+
+    notes = Notes()
+    assert notes.list_notes() == ["a", "b"]
+    assert asyncio.run(notes.note_count()) == 2, "the inner call is not counted against it"
+    assert [line["tool"] for line in events(log_lines(capsys), "tool_call")] == [
+        "list_notes",
+        "note_count",
+    ]
+
+
+@pytest.mark.usefixtures("enforced")
+def test_a_call_within_a_call_is_seen_across_vendored_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A project gets a copy beside each folder of hardened modules: tools/ and server/ here.
+    copies = []
+    for folder in ("tools", "server"):
+        (tmp_path / folder).mkdir()
+        path = tmp_path / folder / "harden_runtime.py"
+        path.write_text(Path(runtime.__file__).read_text())
+        spec = importlib.util.spec_from_file_location(f"{folder}.harden_runtime", path)
+        assert spec is not None and spec.loader is not None
+        copy = importlib.util.module_from_spec(spec)
+        monkeypatch.setitem(sys.modules, spec.name, copy)
+        spec.loader.exec_module(copy)
+        copies.append(copy)
+    tools_runtime, server_runtime = copies
+
+    @tools_runtime.observe
+    @tools_runtime.rate_limit
+    def lookup(key: str) -> str:
+        return key.upper()
+
+    @server_runtime.observe
+    @server_runtime.rate_limit
+    def lookup_twice(key: str) -> str:
+        return lookup(key) + lookup(key)
+
+    assert lookup_twice("k") == "KK"
+    assert [line["tool"] for line in events(log_lines(capsys), "tool_call")] == ["lookup_twice"]
+
+
+@pytest.mark.usefixtures("mcp2_style")
+def test_without_a_published_request_only_the_frameworks_calls_count(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ENFORCE_VALIDATION", "true")
+
+    @every_control
+    def stat(path: str) -> str:
+        return path
+
+    @every_control
+    async def fetch(url: str) -> str:
+        await asyncio.sleep(0)
+        return url
+
+    # A test calling the functions itself, a coroutine run by asyncio.run included.
+    assert stat("../x") == "../x"
+    assert asyncio.run(fetch("http://127.0.0.1/")) == "http://127.0.0.1/"
+    assert log_lines(capsys) == []
+    # The framework: an async tool awaited from its code, a sync one run in its worker thread.
+    with pytest.raises(runtime.Rejected):
+        asyncio.run(from_framework_async(fetch, "http://127.0.0.1/"))
+    assert anyio.run(anyio.to_thread.run_sync, functools.partial(from_framework, stat, "a")) == "a"
+    assert anyio.run(anyio.to_thread.run_sync, functools.partial(stat, "b")) == "b"
+    logged = log_lines(capsys)
+    assert [(line["tool"], line["isError"]) for line in events(logged, "tool_call")] == [
+        ("fetch", True),
+        ("stat", False),
+        ("stat", False),
+    ]
 
 
 # -- validate -------------------------------------------------------------------------------------
@@ -723,17 +888,20 @@ def test_limits_are_per_caller_and_tool(clock: Clock, monkeypatch: pytest.Monkey
     monkeypatch.setenv("ENFORCE_RATE_LIMITS", "yes")
 
     @runtime.rate_limit
-    def first(ctx: FakeContext) -> str:
+    def first() -> str:
         return "1"
 
     @runtime.rate_limit
-    def second(ctx: FakeContext) -> str:
+    def second() -> str:
         return "2"
 
-    alice, bob = FakeContext(http_request("alice")), FakeContext(http_request("bob"))
-    assert (first(alice), second(alice), first(bob)) == ("1", "2", "1")
-    with pytest.raises(runtime.Rejected):
-        first(ctx=alice)
+    alice, bob = http_request("alice"), http_request("bob")
+    with client_request(alice):
+        assert (first(), second()) == ("1", "2")
+    with client_request(bob):
+        assert first() == "1"
+    with client_request(alice), pytest.raises(runtime.Rejected):
+        first()
 
 
 def test_zero_rpm_means_no_limit(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -751,15 +919,18 @@ def test_memory_stays_bounded_forgetting_the_least_recent_callers(
     runtime.configure(clock=clock, rate_limit_rpm=1, enforce_rate_limits=True)
 
     @runtime.rate_limit
-    def tool(ctx: FakeContext) -> str:
+    def tool() -> str:
         return "ok"
 
-    callers = [FakeContext(http_request(f"caller-{index}")) for index in range(60)]
-    assert all(tool(caller) == "ok" for caller in callers)
+    def call_as(index: int) -> str:
+        with client_request(http_request(f"caller-{index}")):
+            return tool()
+
+    assert all(call_as(index) == "ok" for index in range(60))
     assert len(runtime._state.windows._calls) == 50
-    assert tool(callers[0]) == "ok", "forgotten, so it starts a fresh window"
+    assert call_as(0) == "ok", "forgotten, so it starts a fresh window"
     with pytest.raises(runtime.Rejected):
-        tool(callers[59])
+        call_as(59)
 
 
 def test_threads_share_one_window_without_losing_counts_or_log_lines(
@@ -778,7 +949,8 @@ def test_threads_share_one_window_without_losing_counts_or_log_lines(
     def worker() -> None:
         for n in range(200):
             try:
-                ping(n)
+                with client_request():  # a thread starts with a context of its own
+                    ping(n)
                 outcome = "ok"
             except runtime.Rejected:
                 outcome = "rejected"
@@ -851,6 +1023,7 @@ def test_lowlevel_mcp1_call_shape(
     assert SECRET not in refused.content[0].text
 
 
+@pytest.mark.usefixtures("mcp2_style")
 def test_lowlevel_mcp2_call_shape(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -860,7 +1033,7 @@ def test_lowlevel_mcp2_call_shape(
 
     ctx = SimpleNamespace(request=http_request("sess-2"), session=object())
     params = SimpleNamespace(name="run", arguments={"cmd": "ls; id"})
-    assert asyncio.run(on_call_tool(ctx, params)) == "done"
+    assert asyncio.run(from_framework_async(on_call_tool, ctx, params)) == "done"
     rejected, call = log_lines(capsys)
     assert (rejected["rule"], rejected["param"], rejected["caller"]) == (
         "shell_metachar",
@@ -874,14 +1047,14 @@ def test_lowlevel_mcp2_call_shape(
     )
 
     empty = SimpleNamespace(name="noargs", arguments=None)
-    assert asyncio.run(on_call_tool(ctx, empty)) == "done"
+    assert asyncio.run(from_framework_async(on_call_tool, ctx, empty)) == "done"
 
     monkeypatch.setenv("ENFORCE_VALIDATION", "true")
-    refused = asyncio.run(on_call_tool(ctx, params))
+    refused = asyncio.run(from_framework_async(on_call_tool, ctx, params))
     assert isinstance(refused, mcp_types.CallToolResult) and refused.isError
     monkeypatch.delitem(sys.modules, "mcp.types")
     with pytest.raises(runtime.Rejected):
-        asyncio.run(on_call_tool(ctx, params))
+        asyncio.run(from_framework_async(on_call_tool, ctx, params))
 
 
 # -- on a real mcp 1.x server, in memory -------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import ClassVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+from libcst.metadata.base_provider import ProviderT
 
 from harden.changes import Rewrite, Span, Unfixed, Verdict
 from harden.codemods.call_sites import Sink
@@ -60,6 +61,9 @@ class CodemodInfo:
     # For a codemod without sinks: a cheap check on the file's ast (False: nothing here for
     # it), so that libcst parses only files that may matter. It must never say False wrongly.
     gate: Callable[[ast.Module], bool] | None = None
+    # Acts on MCP handlers: also runs on a file its prefilter and gate rule out when the project
+    # index says another module registers functions of it (or may).
+    on_handlers: bool = False
     _literals: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -149,6 +153,9 @@ class FileRun:
     # Metadata already resolved on a module, shared by the codemods run on the same file: while
     # none of them changes the module (a scan), each provider is resolved once, not per codemod.
     wrappers: dict[cst.Module, MetadataWrapper] = field(default_factory=dict)
+    # What metadata providers are given as their cache (the project index's facts for handler
+    # discovery), for every wrapper made for this file.
+    metadata_cache: Mapping[ProviderT, object] = field(default_factory=dict)
     uses_runtime: bool = False  # an accepted rewrite needs the vendored runtime
     # A planner needed the whole file and was given an excerpt (`line_map`): this run's
     # results are incomplete, and the file must be run again parsed whole.
@@ -212,7 +219,9 @@ class PlannedCodemod:
         target = self.focus.module if self.focus else tree
         if target not in self.run.wrappers:
             # libcst's default deep-copies the module for metadata; ours is fresh, so skip that.
-            self.run.wrappers[target] = MetadataWrapper(target, unsafe_skip_copy=True)
+            self.run.wrappers[target] = MetadataWrapper(
+                target, unsafe_skip_copy=True, cache=self.run.metadata_cache
+            )
         self.wrapper = self.run.wrappers[target]
         planner = self.PLANNER()
         planner.whole_module = self.focus is None and self.run.line_map is None

@@ -103,6 +103,7 @@ INFO = CodemodInfo(
     ),
     prefilter=PREFILTER,
     gate=may_register_handlers,
+    on_handlers=True,
     examples=(
         Example(
             before=(
@@ -416,11 +417,7 @@ class ErrorMessagePlanner(Planner):
             for call in body.calls:
                 self._record_sites(call)
         handled = self._reachable(discovery.by_function)
-        unproven = {
-            u.function: u.reason
-            for u in discovery.unresolved
-            if u.function is not None and u.function not in handled
-        }
+        unproven = {f: reason for f, reason in discovery.unproven.items() if f not in handled}
         suspects = {
             function: unproven.get(function, "")
             for function in self._reachable(unproven)

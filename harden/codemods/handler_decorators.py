@@ -9,9 +9,11 @@ run. The runtime decorators keep one order, outermost first: observe, rate_limit
 mask_errors (phase 5); a handler that already carries some of them gets the new one in its
 place among them.
 
-A registration it cannot prove (a server imported from another module, a function it cannot
-find) is reported with the reason, never guessed at. It never changes anything but decorator
-lists, and never adds a decorator a handler already has (applying a phase twice is a no-op).
+A function registered by another module (the project index tells) gets the decorator where it
+is defined, at the bottom of its decorators. A registration it cannot prove (a server from a
+call it cannot follow, a function it cannot find) is reported with the reason, never guessed
+at. It never changes anything but decorator lists, and never adds a decorator a handler already
+has (applying a phase twice is a no-op).
 """
 
 from __future__ import annotations
@@ -91,6 +93,12 @@ class HandlerDecoratorPlanner(Planner):
         decorator, notes = _decorator(hardening.decorator, function, handlers)
         frameworks = frozenset().union(*(h.frameworks for h in handlers))
         notes += [note for framework, note in hardening.framework_notes if framework in frameworks]
+        elsewhere = sorted({h.elsewhere for h in handlers if h.elsewhere})
+        if elsewhere:
+            notes.append(
+                f"Registered in {', '.join(elsewhere)}; decorated here, where it is defined, so "
+                "that every registration and every direct caller sees the same function."
+            )
         what = _describe(function, handlers)
 
         def build(replaced: Replacements) -> cst.CSTNode:

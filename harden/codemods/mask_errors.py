@@ -63,6 +63,7 @@ INFO = CodemodInfo(
     ),
     prefilter=PREFILTER,
     gate=may_register_handlers,
+    on_handlers=True,
     examples=(
         Example(
             before=(

@@ -37,6 +37,7 @@ INFO = CodemodInfo(
     ),
     prefilter=PREFILTER,
     gate=may_register_handlers,
+    on_handlers=True,
     examples=(
         Example(
             before=(

@@ -4,41 +4,44 @@
 the scope and qualified-name providers it depends on), it attaches a `Discovery` to the Module
 node: every handler registration it can prove, and every registration-like place it cannot.
 A codemod's planner declares it in METADATA_DEPENDENCIES and reads it in `visit_Module`;
-anything else calls `find_handlers(wrapper)`.
+anything else calls `find_handlers(wrapper)`. What the receiver of a registration is comes from
+receivers.py; what only other modules show (a server imported, a function of this module that
+another module registers) from the project index's facts, given as the provider's cache.
 
 Servers and functions are traced through libcst's scopes and qualified names, never by
 spelling, and never guessed: a registration whose server cannot be traced to a known server
-class (frameworks.SERVER_CLASSES), or whose function to a function defined in this module, is
-reported as `Unresolved` with the reason and is never returned as a handler. It never changes
-the module.
+class (frameworks.SERVER_CLASSES), or whose function to a function of the project, is reported
+as `Unresolved` with the reason and is never returned as a handler. It never changes the module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import (
     Assignment,
-    BaseAssignment,
     BatchableMetadataProvider,
-    ImportAssignment,
     MetadataWrapper,
     QualifiedNameProvider,
     ScopeProvider,
 )
 
+from harden.mcp.facts import NO_FACTS, ModuleFacts, Remote
 from harden.mcp.frameworks import (
     CONSTRUCTOR_KEYWORDS,
     REGISTRARS,
-    SERVER_CLASSES,
     STANDALONE_TOOL_DECORATORS,
     TOOL_CLASSES,
     Framework,
     HandlerKind,
     Registrar,
 )
+from harden.mcp.project import index_project
+from harden.mcp.receivers import Binding, ReceiverResolution, Verdict, code
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +50,10 @@ class Handler:
 
     `decorator_index` is the index in `function.decorators` of the registering decorator, the one
     hardening decorators go directly below. None means the function is registered by a call
-    elsewhere (`s.tool()(fn)`, `s.add_tool(fn)`, `Server(on_call_tool=fn)`, a loop over methods),
-    which registers whatever `function`'s name is bound to: hardening decorators then go at the
-    bottom of the list, directly above `def`.
+    elsewhere (`s.tool()(fn)`, `s.add_tool(fn)`, `Server(on_call_tool=fn)`, a loop over methods,
+    another module), which registers whatever `function`'s name is bound to: hardening
+    decorators then go at the bottom of the list, directly above `def`, so that every
+    registration and every direct caller sees the same function.
     """
 
     function: cst.FunctionDef
@@ -58,8 +62,11 @@ class Handler:
     # the function's name. None when given by a non-literal, and for low-level call_tool handlers.
     name: str | None
     frameworks: frozenset[Framework]  # those whose registration rules this registration obeys
-    registration: cst.CSTNode  # the Decorator, the registering Call, or the constructor's Arg
+    # the Decorator, the registering Call, or the constructor's Arg; None when another module
+    # registers it (`elsewhere` then says where: `pkg/server.py:14`)
+    registration: cst.CSTNode | None
     decorator_index: int | None
+    elsewhere: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,9 @@ class Discovery:
     handlers: tuple[Handler, ...]  # in source order of their functions
     unresolved: tuple[Unresolved, ...]  # decorators, then calls, then keywords; each in order
     by_function: Mapping[cst.FunctionDef, tuple[Handler, ...]] = field(repr=False)
+    # Functions registered at a place harden cannot prove is a registration (here, or in
+    # another module), with the reason: what they return may still reach a client.
+    unproven: Mapping[cst.FunctionDef, str] = field(default_factory=dict, repr=False)
 
     def insertion_index(self, function: cst.FunctionDef) -> int:
         """Where in `function.decorators` hardening decorators go: directly below the lowest
@@ -90,26 +100,6 @@ class Discovery:
 def find_handlers(wrapper: MetadataWrapper) -> Discovery:
     """The handlers of the wrapper's module (resolving the metadata it needs, if not yet)."""
     return wrapper.resolve(HandlerProvider)[wrapper.module]
-
-
-@dataclass(frozen=True, slots=True)
-class _Verdict:
-    """What an expression is: a server of `frameworks`, unknown (`reason`), or neither: known
-    not to be a server."""
-
-    frameworks: frozenset[Framework] = frozenset()
-    reason: str = ""
-
-
-_NOT_SERVER = _Verdict()
-
-
-@dataclass(frozen=True, slots=True)
-class _Binding:
-    """What an assignment binds: its value (None for a bare annotation) and annotation."""
-
-    value: cst.BaseExpression | None
-    annotation: cst.BaseExpression | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +124,9 @@ class _Registering:
     arguments: Sequence[cst.Arg]  # those that may name the handler
 
 
-class HandlerProvider(BatchableMetadataProvider[Discovery]):
-    """Sets a `Discovery` on the Module node.
+class HandlerProvider(ReceiverResolution, BatchableMetadataProvider[Discovery]):
+    """Sets a `Discovery` on the Module node. Its cache is the module's `ModuleFacts` from the
+    project index (none: the module is looked at alone).
 
     The pass only records what resolution needs (registration-shaped decorators and calls,
     assignments, loop targets, methods); everything is resolved when the module is left, so a
@@ -145,23 +136,37 @@ class HandlerProvider(BatchableMetadataProvider[Discovery]):
 
     METADATA_DEPENDENCIES = (ScopeProvider, QualifiedNameProvider)
 
+    @classmethod
+    def gen_cache(
+        cls, root_path: Path, paths: list[str], timeout: int | None = None, **kwargs: Any
+    ) -> Mapping[str, object]:
+        """The facts of `paths` (relative to `root_path`), for libcst's FullRepoManager: the
+        project index over those files. The engine builds the index itself from the files it
+        read and gives each wrapper its module's facts."""
+        files = [(path, (root_path / path).read_text(encoding="utf-8")) for path in paths]
+        facts = index_project(files)
+        return {path: facts.get(path, NO_FACTS) for path in paths}
+
     def __init__(self, cache: object = None) -> None:
-        super().__init__(cache)
+        # Without a cache (a module looked at alone) there are no facts from other modules.
+        super().__init__(NO_FACTS if cache is None else cache)
+        self.facts = cache if isinstance(cache, ModuleFacts) else NO_FACTS
+        self._top_functions: dict[str, list[cst.FunctionDef]] = {}
         self._owners: list[cst.ClassDef | cst.FunctionDef] = []
         self._order: dict[cst.FunctionDef, int] = {}
         self._decorated: list[_Decorated] = []
         self._registering: list[_Registering] = []
         self._constructed: list[tuple[cst.Call, cst.Arg]] = []
         self._factories: set[cst.Call] = set()  # calls whose result is a decorator
-        self._bindings: dict[cst.Name, _Binding] = {}  # assignment target -> what it binds
+        self._bindings: dict[cst.Name, Binding] = {}  # assignment target -> what it binds
         self._loops: dict[cst.Name, cst.BaseExpression] = {}  # loop variable -> iterable
         self._params: dict[cst.Param, cst.FunctionDef] = {}
         self._self_params: dict[cst.Param, cst.ClassDef] = {}  # a method's first parameter
         self._methods: dict[tuple[cst.ClassDef, str], list[cst.FunctionDef]] = {}
-        self._class_body: dict[tuple[cst.ClassDef, str], list[_Binding]] = {}
-        self._attribute_targets: list[tuple[cst.Attribute, _Binding]] = []
-        self._instance_attributes: dict[tuple[cst.ClassDef, str], list[_Binding]] | None = None
-        self._verdicts: dict[cst.CSTNode, _Verdict] = {}
+        self._class_body: dict[tuple[cst.ClassDef, str], list[Binding]] = {}
+        self._attribute_targets: list[tuple[cst.Attribute, Binding]] = []
+        self._instance_attributes: dict[tuple[cst.ClassDef, str], list[Binding]] | None = None
+        self._verdicts: dict[cst.CSTNode, Verdict] = {}
 
     # -- the pass: record ----------------------------------------------------------------------
 
@@ -177,6 +182,8 @@ class HandlerProvider(BatchableMetadataProvider[Discovery]):
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             self._params[param] = node
         owner = self._owners[-1] if self._owners else None
+        if owner is None:
+            self._top_functions.setdefault(node.name.value, []).append(node)
         if isinstance(owner, cst.ClassDef):
             self._methods.setdefault((owner, node.name.value), []).append(node)
             positional = (*params.posonly_params, *params.params)
@@ -191,10 +198,10 @@ class HandlerProvider(BatchableMetadataProvider[Discovery]):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
-            self._record_target(target.target, _Binding(node.value, None))
+            self._record_target(target.target, Binding(node.value, None))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._record_target(node.target, _Binding(node.value, node.annotation.annotation))
+        self._record_target(node.target, Binding(node.value, node.annotation.annotation))
 
     def visit_For(self, node: cst.For) -> None:
         if isinstance(node.target, cst.Name):
@@ -247,7 +254,7 @@ class HandlerProvider(BatchableMetadataProvider[Discovery]):
             _Decorated(function, index, decorator, attribute.value, attribute.attr.value, call)
         )
 
-    def _record_target(self, target: cst.BaseExpression, binding: _Binding) -> None:
+    def _record_target(self, target: cst.BaseExpression, binding: Binding) -> None:
         if isinstance(target, cst.Name):
             self._bindings[target] = binding
             owner = self._owners[-1] if self._owners else None
@@ -278,19 +285,36 @@ class HandlerProvider(BatchableMetadataProvider[Discovery]):
             self._resolve_call(registering, found, unresolved)
         for call, arg in self._constructed:
             self._resolve_keyword(call, arg, found, unresolved)
+        for name, remotes in self.facts.registered.items():
+            for function in self._top_functions.get(name, ())[-1:]:  # the last `def` wins
+                found += [(self._order[function], self._remote(function, r)) for r in remotes]
         # Stable: a function's registrations keep the order in which they were found.
         handlers = tuple(h for _, h in sorted(found, key=lambda pair: pair[0]))
         by_function: dict[cst.FunctionDef, tuple[Handler, ...]] = {}
         for handler in handlers:
             by_function[handler.function] = (*by_function.get(handler.function, ()), handler)
-        self.set_metadata(original_node, Discovery(handlers, tuple(unresolved), by_function))
+        unproven = {u.function: u.reason for u in unresolved if u.function is not None}
+        for name, reason in self.facts.unproven.items():
+            for function in self._top_functions.get(name, ())[-1:]:
+                unproven.setdefault(function, reason)
+        discovery = Discovery(handlers, tuple(unresolved), by_function, unproven)
+        self.set_metadata(original_node, discovery)
+
+    def _remote(self, function: cst.FunctionDef, remote: Remote) -> Handler:
+        """The handler another module's registration makes of `function`."""
+        name = remote.name
+        if not remote.named and remote.kind is not HandlerKind.LOWLEVEL_CALL_TOOL:
+            name = self._standalone_name(function) or function.name.value
+        return Handler(
+            function, remote.kind, name, remote.frameworks, None, None, elsewhere=remote.where
+        )
 
     def _resolve_decorator(self, d: _Decorated) -> tuple[Handler | None, Unresolved | None]:
         registrar = REGISTRARS[d.method]
         forms = registrar.factory if d.call is not None else registrar.direct
         if not forms:
             return None, None
-        verdict = self._server(d.receiver, frozenset())
+        verdict = self.server(d.receiver, frozenset())
         if verdict.reason:
             return None, Unresolved(d.decorator, verdict.reason, d.function)
         frameworks = verdict.frameworks & forms
@@ -305,7 +329,7 @@ class HandlerProvider(BatchableMetadataProvider[Discovery]):
     ) -> None:
         registrar = REGISTRARS[r.method]
         forms = registrar.factory if r.factory else registrar.direct
-        verdict = self._server(r.receiver, frozenset())
+        verdict = self.server(r.receiver, frozenset())
         if verdict.reason:
             # `s.tool(x)` may be a factory call with a name in a variable: report only a call
             # whose form is certain.
@@ -342,7 +366,7 @@ class HandlerProvider(BatchableMetadataProvider[Discovery]):
     ) -> None:
         assert arg.keyword is not None
         keyword = CONSTRUCTOR_KEYWORDS[arg.keyword.value]
-        frameworks = self._class(call.func, frozenset()).frameworks & keyword.frameworks
+        frameworks = self.server_class(call.func, frozenset()).frameworks & keyword.frameworks
         if not frameworks:
             return
         for function in self._functions(arg.value):
@@ -358,187 +382,6 @@ class HandlerProvider(BatchableMetadataProvider[Discovery]):
                     Handler(function, keyword.kind, name, frameworks, arg, None),
                 )
             )
-
-    # -- what a receiver is --------------------------------------------------------------------
-
-    def _server(self, expression: cst.BaseExpression, seen: frozenset[cst.CSTNode]) -> _Verdict:
-        if isinstance(expression, cst.Call):
-            verdict = self._class(expression.func, seen)
-            if verdict.reason:
-                callee = _code(expression.func)
-                return _Verdict(
-                    reason=f"the server comes from `{callee}(...)`, "
-                    "which is not a known MCP server class"
-                )
-            return verdict
-        if isinstance(expression, cst.Name):
-            return self._named(expression, seen)
-        if isinstance(expression, cst.Attribute):
-            return self._attribute(expression, seen)
-        return _Verdict(reason=f"`{_code(expression)}` is not a name harden can follow")
-
-    def _named(self, name: cst.Name, seen: frozenset[cst.CSTNode]) -> _Verdict:
-        assignments = self._assignments(name)
-        if not assignments:
-            return _Verdict(reason=f"`{name.value}` is not defined in this module")
-        verdicts = [self._assigned(a, name.value, seen) for a in assignments]
-        return _combine(name.value, [v for v in verdicts if v is not None])
-
-    def _assigned(
-        self, assignment: BaseAssignment, name: str, seen: frozenset[cst.CSTNode]
-    ) -> _Verdict | None:
-        """What `assignment` binds `name` to; None for a literal None, which no registration
-        can be made on."""
-        if isinstance(assignment, ImportAssignment):
-            return _Verdict(
-                reason=f"`{name}` is imported from `{_import_source(assignment.node)}`; "
-                "its class is not visible in this module"
-            )
-        if not isinstance(assignment, Assignment):
-            return _Verdict(reason=f"`{name}` is a builtin")
-        node = assignment.node
-        if node in self._verdicts:
-            return self._verdicts[node]
-        if node in seen:
-            return _Verdict(reason=f"`{name}` is defined in terms of itself")
-        if isinstance(node, cst.Name) and node in self._bindings:
-            binding = self._bindings[node]
-            if _is_none(binding.value):
-                return None
-            verdict = self._bound(binding, name, seen | {node})
-        elif isinstance(node, cst.Name) and node in self._loops:
-            verdict = _Verdict(reason=f"`{name}` is a loop variable")
-        elif isinstance(node, cst.Param):
-            verdict = self._parameter(node, name, seen)
-        elif isinstance(node, cst.FunctionDef | cst.ClassDef):
-            verdict = _NOT_SERVER
-        else:
-            verdict = _Verdict(reason=f"`{name}` is bound in a way harden does not follow")
-        self._verdicts[node] = verdict
-        return verdict
-
-    def _bound(self, binding: _Binding, name: str, seen: frozenset[cst.CSTNode]) -> _Verdict:
-        declared = self._declared(binding.annotation, seen)
-        if declared:
-            return _Verdict(declared)
-        if binding.value is None:
-            return _Verdict(reason=f"`{name}` is declared but not assigned here")
-        return self._server(binding.value, seen)
-
-    def _parameter(self, param: cst.Param, name: str, seen: frozenset[cst.CSTNode]) -> _Verdict:
-        annotation = param.annotation
-        declared = self._declared(annotation.annotation if annotation else None, seen)
-        if declared:
-            return _Verdict(declared)
-        function = self._params.get(param)
-        where = f" of `{function.name.value}()`" if function is not None else ""
-        return _Verdict(
-            reason=f"`{name}` is a parameter{where} not annotated with a known MCP server class"
-        )
-
-    def _declared(
-        self, annotation: cst.BaseExpression | None, seen: frozenset[cst.CSTNode]
-    ) -> frozenset[Framework]:
-        """The frameworks of a server class an annotation names: `FastMCP`, `FastMCP[Any]`,
-        `FastMCP | None`."""
-        if isinstance(annotation, cst.Subscript):
-            return self._declared(annotation.value, seen)
-        if isinstance(annotation, cst.BinaryOperation) and isinstance(
-            annotation.operator, cst.BitOr
-        ):
-            return self._declared(annotation.left, seen) | self._declared(annotation.right, seen)
-        if annotation is None or _is_none(annotation):
-            return frozenset()
-        return self._class(annotation, seen).frameworks
-
-    def _attribute(self, attribute: cst.Attribute, seen: frozenset[cst.CSTNode]) -> _Verdict:
-        """`self.mcp` (set in any method of the class, or in its body) or `Class.mcp`."""
-        shown = _code(attribute)
-        owner = attribute.value
-        classes = self._classes_of(owner) if isinstance(owner, cst.Name) else None
-        if classes is None:
-            return _Verdict(reason=f"`{shown}` is an attribute harden cannot follow")
-        bindings = [
-            binding
-            for cls in classes
-            for binding in (
-                *self._class_body.get((cls, attribute.attr.value), ()),
-                *self._instance_bindings().get((cls, attribute.attr.value), ()),
-            )
-        ]
-        if not bindings:
-            return _Verdict(reason=f"`{shown}` is not assigned in its class")
-        verdicts: list[_Verdict] = []
-        for binding in bindings:
-            value = binding.value
-            if value is None:
-                verdicts.append(self._bound(binding, shown, seen))
-            elif value in seen:
-                verdicts.append(_Verdict(reason=f"`{shown}` is defined in terms of itself"))
-            elif not _is_none(value):
-                if value not in self._verdicts:
-                    self._verdicts[value] = self._bound(binding, shown, seen | {value})
-                verdicts.append(self._verdicts[value])
-        return _combine(shown, verdicts)
-
-    def _class(self, expression: cst.BaseExpression, seen: frozenset[cst.CSTNode]) -> _Verdict:
-        """Whether `expression` names a server class: a known one (any of its qualified names
-        matches, as for an import guarded by try/except ImportError), or a class of this module
-        deriving from one."""
-        names = {q.name for q in self.get_metadata(QualifiedNameProvider, expression, set())}
-        frameworks = frozenset().union(*(SERVER_CLASSES.get(n, ()) for n in names))
-        if frameworks:
-            return _Verdict(frameworks)
-        if isinstance(expression, cst.Name):
-            assignments = self._assignments(expression)
-            classes = [
-                a.node
-                for a in assignments
-                if isinstance(a, Assignment) and isinstance(a.node, cst.ClassDef)
-            ]
-            if classes and len(classes) == len(assignments):
-                return _combine(expression.value, [self._local_class(c, seen) for c in classes])
-        if names and all(n.startswith("builtins.") for n in names):
-            return _NOT_SERVER
-        return _Verdict(reason=f"`{_code(expression)}` is not a known MCP server class")
-
-    def _local_class(self, cls: cst.ClassDef, seen: frozenset[cst.CSTNode]) -> _Verdict:
-        if cls in self._verdicts:
-            return self._verdicts[cls]
-        if cls in seen:
-            return _NOT_SERVER
-        bases = [self._class(base.value, seen | {cls}) for base in cls.bases]
-        servers = frozenset().union(*(b.frameworks for b in bases))
-        unknown = [b for b in bases if b.reason]
-        verdict = _Verdict(servers) if servers else (unknown[0] if unknown else _NOT_SERVER)
-        self._verdicts[cls] = verdict
-        return verdict
-
-    def _classes_of(self, owner: cst.Name) -> list[cst.ClassDef] | None:
-        """The class `owner` stands for: a method's first parameter (`self`), or a class of
-        this module named directly."""
-        classes: list[cst.ClassDef] = []
-        for assignment in self._assignments(owner):
-            if not isinstance(assignment, Assignment):
-                return None
-            if isinstance(assignment.node, cst.Param) and assignment.node in self._self_params:
-                classes.append(self._self_params[assignment.node])
-            elif isinstance(assignment.node, cst.ClassDef):
-                classes.append(assignment.node)
-            else:
-                return None
-        return classes or None
-
-    def _instance_bindings(self) -> Mapping[tuple[cst.ClassDef, str], list[_Binding]]:
-        """`self.x = ...` in any method, by class and attribute (built on first need)."""
-        if self._instance_attributes is None:
-            self._instance_attributes = {}
-            for target, binding in self._attribute_targets:
-                assert isinstance(target.value, cst.Name)
-                for cls in self._classes_of(target.value) or ():
-                    key = (cls, target.attr.value)
-                    self._instance_attributes.setdefault(key, []).append(binding)
-        return self._instance_attributes
 
     # -- which functions a registration names --------------------------------------------------
 
@@ -572,41 +415,61 @@ class HandlerProvider(BatchableMetadataProvider[Discovery]):
 
     def _functions(self, expression: cst.BaseExpression) -> Iterable[cst.FunctionDef | str]:
         """The functions defined in this module that `expression` refers to (a name, `self.m`,
-        a literal list of them, or a loop variable over one); a reason for each it cannot."""
+        a literal list of them, a loop variable over one or over a name bound once to one); a
+        reason for each it cannot. A function another module defines is hardened there, when
+        the project index proved this registration (nothing is yielded for it)."""
         if isinstance(expression, cst.List | cst.Tuple | cst.Set):
             for element in expression.elements:
                 if isinstance(element, cst.StarredElement):
-                    yield f"`{_code(element)}` is not a function defined in this module"
+                    yield f"`{code(element)}` is not a function defined in this module"
                 else:
                     yield from self._functions(element.value)
             return
+        elsewhere = self.facts.registers.get(code(expression))
+        if elsewhere is not None and self.imported(expression) is not None:
+            if elsewhere:
+                yield f"`{code(expression)}` is defined in another module, and {elsewhere}"
+            return
         if isinstance(expression, cst.Name):
-            assignments = self._assignments(expression)
-            if len(assignments) == 1:
-                (assignment,) = assignments
-                node = assignment.node if isinstance(assignment, Assignment) else None
-                if isinstance(node, cst.FunctionDef):
-                    yield node
-                    return
-                if isinstance(node, cst.Name) and node in self._loops:
-                    iterable = self._loops[node]
-                    if isinstance(iterable, cst.List | cst.Tuple | cst.Set):
-                        yield from self._functions(iterable)
-                        return
+            listed = self._listed(expression)
+            if isinstance(listed, cst.FunctionDef):
+                yield listed
+                return
+            if listed is not None:
+                yield from self._functions(listed)
+                return
         elif isinstance(expression, cst.Attribute) and isinstance(expression.value, cst.Name):
             methods = [
                 method
-                for cls in self._classes_of(expression.value) or ()
+                for cls in self.classes_of(expression.value) or ()
                 for method in self._methods.get((cls, expression.attr.value), ())
             ]
             if len(methods) == 1:
                 yield methods[0]
                 return
-        yield f"`{_code(expression)}` is not a function defined in this module"
+        yield f"`{code(expression)}` is not a function defined in this module"
 
-    def _assignments(self, name: cst.Name) -> Collection[BaseAssignment]:
-        scope = self.get_metadata(ScopeProvider, name, None)
-        return scope[name.value] if scope is not None else ()
+    def _listed(self, name: cst.Name) -> cst.FunctionDef | cst.List | cst.Tuple | cst.Set | None:
+        """What a name bound once stands for among registered things: a function of this
+        module, or the literal list a loop variable goes over (directly, or through a name
+        bound once to one: `for fn in TOOLS`)."""
+        node = self._assigned_once(name)
+        if isinstance(node, cst.FunctionDef):
+            return node
+        if not (isinstance(node, cst.Name) and node in self._loops):
+            return None
+        iterable: cst.BaseExpression | None = self._loops[node]
+        if isinstance(iterable, cst.Name):
+            held = self._assigned_once(iterable)
+            binding = self._bindings.get(held) if isinstance(held, cst.Name) else None
+            iterable = binding.value if binding is not None else None
+        return iterable if isinstance(iterable, cst.List | cst.Tuple | cst.Set) else None
+
+    def _assigned_once(self, name: cst.Name) -> cst.CSTNode | None:
+        assignments = list(self.assignments(name))
+        if len(assignments) == 1 and isinstance(assignments[0], Assignment):
+            return assignments[0].node
+        return None
 
 
 def _factory(expression: cst.BaseExpression) -> cst.Attribute | None:
@@ -616,10 +479,6 @@ def _factory(expression: cst.BaseExpression) -> cst.Attribute | None:
         if registrar is not None and registrar.factory:
             return expression.func
     return None
-
-
-def _is_none(expression: cst.BaseExpression | None) -> bool:
-    return isinstance(expression, cst.Name) and expression.value == "None"
 
 
 def _registered_name(
@@ -640,33 +499,8 @@ def _names_it(arguments: Sequence[cst.Arg]) -> bool:
     return any(arg.keyword is not None and arg.keyword.value == "name" for arg in arguments)
 
 
-def _combine(name: str, verdicts: Sequence[_Verdict]) -> _Verdict:
-    if not verdicts:
-        return _Verdict(reason=f"`{name}` is only ever None")
-    unknown = [v for v in verdicts if v.reason]
-    if unknown:
-        return unknown[0]
-    servers = [v for v in verdicts if v.frameworks]
-    if not servers:
-        return _NOT_SERVER
-    if len(servers) < len(verdicts):
-        return _Verdict(reason=f"`{name}` is bound both to a server and to something else")
-    return _Verdict(frozenset().union(*(v.frameworks for v in servers)))
-
-
 def _literal(expression: cst.BaseExpression) -> str | None:
     if isinstance(expression, cst.SimpleString | cst.ConcatenatedString):
         value = expression.evaluated_value
         return value if isinstance(value, str) else None
     return None
-
-
-def _import_source(node: cst.CSTNode) -> str:
-    if isinstance(node, cst.ImportFrom):
-        module = _code(node.module) if node.module is not None else ""
-        return "." * len(node.relative) + module
-    return _code(node)
-
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
