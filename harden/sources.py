@@ -82,7 +82,12 @@ def write_in_place(root: Path, changes: list[FileChange]) -> None:
 
 
 def _own_root(target: Path) -> Path:
-    return target if target.is_dir() else target.parent
+    """Outside a repository: the folder Python would import the target from, above every
+    package folder holding it, so that paths name modules as imports do (`pkg/app.py`)."""
+    folder = target if target.is_dir() else target.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        folder = folder.parent
+    return folder
 
 
 def _listed(target: Path, root: Path, repo: git.Repo | None) -> Iterator[Path]:

@@ -415,9 +415,9 @@ class HandlerProvider(ReceiverResolution, BatchableMetadataProvider[Discovery]):
 
     def _functions(self, expression: cst.BaseExpression) -> Iterable[cst.FunctionDef | str]:
         """The functions defined in this module that `expression` refers to (a name, `self.m`,
-        a literal list of them, a loop variable over one or over a name bound once to one); a
-        reason for each it cannot. A function another module defines is hardened there, when
-        the project index proved this registration (nothing is yielded for it)."""
+        a literal list of them, or a loop variable over one); a reason for each it cannot. A
+        function another module defines is hardened there, when the project index proved this
+        registration (nothing is yielded for it)."""
         if isinstance(expression, cst.List | cst.Tuple | cst.Set):
             for element in expression.elements:
                 if isinstance(element, cst.StarredElement):
@@ -451,25 +451,16 @@ class HandlerProvider(ReceiverResolution, BatchableMetadataProvider[Discovery]):
 
     def _listed(self, name: cst.Name) -> cst.FunctionDef | cst.List | cst.Tuple | cst.Set | None:
         """What a name bound once stands for among registered things: a function of this
-        module, or the literal list a loop variable goes over (directly, or through a name
-        bound once to one: `for fn in TOOLS`)."""
-        node = self._assigned_once(name)
+        module, or the literal list a loop variable goes over (`for fn in [a, b]`; a list
+        held in a variable may be filled at run time)."""
+        assignments = list(self.assignments(name))
+        if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
+            return None
+        node = assignments[0].node
         if isinstance(node, cst.FunctionDef):
             return node
-        if not (isinstance(node, cst.Name) and node in self._loops):
-            return None
-        iterable: cst.BaseExpression | None = self._loops[node]
-        if isinstance(iterable, cst.Name):
-            held = self._assigned_once(iterable)
-            binding = self._bindings.get(held) if isinstance(held, cst.Name) else None
-            iterable = binding.value if binding is not None else None
+        iterable = self._loops.get(node) if isinstance(node, cst.Name) else None
         return iterable if isinstance(iterable, cst.List | cst.Tuple | cst.Set) else None
-
-    def _assigned_once(self, name: cst.Name) -> cst.CSTNode | None:
-        assignments = list(self.assignments(name))
-        if len(assignments) == 1 and isinstance(assignments[0], Assignment):
-            return assignments[0].node
-        return None
 
 
 def _factory(expression: cst.BaseExpression) -> cst.Attribute | None:

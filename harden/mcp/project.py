@@ -511,8 +511,8 @@ class ProjectIndex:
         self, registration: _Registration
     ) -> Iterator[tuple[str, Symbol, tuple[ast.expr | ast.keyword, ...]]]:
         """(the expression as written, what it is, the arguments naming it) for each function
-        the registration passes: a name, a literal list, a loop variable over one, a module
-        constant holding one, `Tool.from_function(fn, name=...)`."""
+        the registration passes: a name, a literal list, a loop variable over one,
+        `Tool.from_function(fn, name=...)`."""
         module, scope = registration.module, registration.scope
         pending: list[tuple[ast.expr, tuple[ast.expr | ast.keyword, ...]]] = [
             (registration.functions, registration.naming)
@@ -640,19 +640,13 @@ def _bindings_seen_from(scope: Scope, name: str) -> list[object]:
 
 
 def _literal_list(scope: Scope, name: str) -> list[ast.expr] | None:
-    """The elements of the literal list `name` iterates over or holds: a loop variable over a
-    literal (`for fn in [a, b]`), or a name bound once to one (`TOOLS = [a, b]`)."""
+    """The elements of the literal list a loop variable goes over (`for fn in [a, b]`; a list
+    held in a variable may be filled at run time)."""
     bindings = _bindings_seen_from(scope, name)
-    if len(bindings) != 1:
-        return None
-    (binding,) = bindings
-    held = binding.iterable if isinstance(binding, Loop) else None
-    if isinstance(binding, Value):
-        held = binding.value
-    if isinstance(held, ast.Name) and isinstance(binding, Loop):
-        return _literal_list(scope, held.id)
-    if isinstance(held, ast.List | ast.Tuple | ast.Set):
-        return list(held.elts)
+    if len(bindings) == 1 and isinstance(bindings[0], Loop):
+        iterable = bindings[0].iterable
+        if isinstance(iterable, ast.List | ast.Tuple | ast.Set):
+            return list(iterable.elts)
     return None
 
 

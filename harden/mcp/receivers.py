@@ -12,6 +12,7 @@ guesses: what it cannot follow gets a reason, which discovery reports.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -261,8 +262,8 @@ class ReceiverResolution(cst.MetadataDependent):
             ]
             if classes and len(classes) == len(assignments):
                 return combine(expression.value, [self._local_class(c, seen) for c in classes])
-        if names and all(n.startswith("builtins.") for n in names):
-            return NOT_SERVER
+        if names and all(_builtin_type(n) for n in names):
+            return NOT_SERVER  # dict(), str(): never a server (getattr() may be anything)
         return Verdict(reason=f"`{code(expression)}` is not a known MCP server class")
 
     def _factory_of(self, callee: cst.BaseExpression) -> frozenset[Framework]:
@@ -322,6 +323,11 @@ class ReceiverResolution(cst.MetadataDependent):
     def assignments(self, name: cst.Name) -> Collection[BaseAssignment]:
         scope = self.get_metadata(ScopeProvider, name, None)
         return scope[name.value] if scope is not None else ()
+
+
+def _builtin_type(qualified: str) -> bool:
+    module, _, name = qualified.partition(".")
+    return module == "builtins" and isinstance(getattr(builtins, name, None), type)
 
 
 def _verdict(symbol: Symbol) -> Verdict:
