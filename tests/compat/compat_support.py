@@ -11,12 +11,13 @@ It only reads: it never hardens, copies or changes anything (conftest.py does th
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -181,6 +182,85 @@ RESOURCES = ("config://version", "notes://hardening")
 PROMPT = ("review", {"code": "print('hi')", "language": "python"})
 # Names the observe decorator logs for them (the registered names).
 RESOURCE_AND_PROMPT_EVENTS = ("version", "note", "review")
+
+
+# --- servers laid out over a package -------------------------------------------------------------
+
+# The packages of fixtures/compat/<family>, whose servers span modules (phase 5 runs on them too).
+PACKAGES: tuple[str, ...] = ("notebook",) if FAMILY == "fastmcp" else ("notebook", "desk")
+DESK_SERVER = {"mcp1": "desk.handlers:server", "mcp2": "desk.app:server"}.get(FAMILY)
+PACKAGE_SERVERS: tuple[str, ...] = (
+    "notebook.server:mcp",
+    "notebook.server:lite",
+    *((DESK_SERVER,) if DESK_SERVER else ()),
+)
+
+
+@dataclass(frozen=True)
+class PackageCall:
+    server: str
+    tool: str
+    arguments: JSON
+    # The tool name its log line carries (None: harden could not prove the registration, so the
+    # tool is left as it was and logs nothing).
+    logged_as: str | None
+
+
+def _package_call(
+    server: str, tool: str, arguments: JSON, logged_as: str | None = ""
+) -> PackageCall:
+    return PackageCall(server, tool, arguments, tool if logged_as == "" else logged_as)
+
+
+PACKAGE_CALLS: tuple[PackageCall, ...] = tuple(
+    call
+    for call in (
+        _package_call("notebook.server:mcp", "read_note", {"name": "todo"}),
+        _package_call("notebook.server:mcp", "first_line", {"name": "groceries"}),
+        _package_call("notebook.server:mcp", "list_notes", {}),
+        _package_call("notebook.server:mcp", "note_count", {}),
+        _package_call("notebook.server:mcp", "search", {"query": "milk"}),
+        _package_call("notebook.server:mcp", "word_count", {"text": "one two three"}),
+        _package_call("notebook.server:mcp", "tail_note", {"name": "todo", "lines": 1}),
+        _package_call("notebook.server:mcp", "shout", {"text": "quiet please"}),
+        _package_call("notebook.server:mcp", "whisper", {"text": "LOUD"}),
+        # Registered under a name built at run time: logged under its function's name.
+        _package_call("notebook.server:mcp", "admin_stats", {}, "stats"),
+        # A plugin whose server comes from getattr(...): reported, left alone.
+        _package_call("notebook.server:mcp", "plugin_hello", {}, None),
+        _package_call("notebook.server:lite", "ping", {}),
+        _package_call("notebook.server:lite", "lite_echo", {"text": "echo"}),
+        _package_call(DESK_SERVER or "", "open_tickets", {}),
+        _package_call(DESK_SERVER or "", "ticket", {"ticket": "T-1"}),
+    )
+    if call.server in PACKAGE_SERVERS
+)
+# Calls whose answer carries an exception's text, and the text's telling part.
+LEAKS: tuple[tuple[PackageCall, str], ...] = tuple(
+    (call, secret)
+    for call, secret in (
+        (_package_call("notebook.server:mcp", "read_note", {"name": "nope"}), "n0tes"),
+        (_package_call("notebook.server:mcp", "vacuum", {}), "/srv/notebook"),
+        (_package_call(DESK_SERVER or "", "ticket", {"ticket": "T-9"}), "tk-9f8e7d"),
+    )
+    if call.server in PACKAGE_SERVERS
+)
+
+
+@contextmanager
+def package_imported(root: Path, server: str) -> Iterator[object]:
+    """The server `server` ("package.module:attribute") names, imported from `root`; the
+    package is forgotten afterwards. An original and a hardened copy of a package share module
+    names, so the tests import them in turn, never side by side."""
+    module_name = server.partition(":")[0]
+    top = module_name.partition(".")[0]
+    sys.path.insert(0, str(root))
+    try:
+        yield server_of(importlib.import_module(module_name), server)
+    finally:
+        sys.path.remove(str(root))
+        for name in [n for n in sys.modules if n == top or n.startswith(f"{top}.")]:
+            del sys.modules[name]
 
 
 # --- loading a server module --------------------------------------------------------------------

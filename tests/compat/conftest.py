@@ -1,10 +1,11 @@
 """Fixtures of the compatibility matrix: this SDK's servers, as written and hardened.
 
-`tree` copies the example servers of this environment's SDK (fixtures/compat/<family>) and
-the project's fixture servers that belong to it (fixtures/servers/<dir>) into a temporary
-directory, twice: `original/` stays as written, `hardened/` goes through the installed
-`harden apply --phase N --in-place` for phases 1, 2 and 3 (and 5 for the fixture servers), as
-a user would run it. Nothing in the repository is written but the cache below.
+`tree` copies the example servers of this environment's SDK (fixtures/compat/<family>, with its
+packages) and the project's fixture servers that belong to it (fixtures/servers/<dir>) into a
+temporary directory, twice: `original/` stays as written, `hardened/` goes through the
+installed `harden apply --phase N --in-place` for phases 1, 2 and 3 (and 5 for the fixture
+servers and the packages), as a user would run it. Nothing in the repository is written but
+the cache below.
 
 What harden makes of the servers depends only on its own sources and the servers', not on the
 SDK installed: the result is kept in .venv/compat-cache under a digest of those inputs, so the
@@ -40,6 +41,7 @@ from compat_support import (
     FAMILY,
     FIXTURE_SERVERS,
     FIXTURES,
+    PACKAGES,
     ROOT,
     load_module,
     server_of,
@@ -82,9 +84,12 @@ def harden_apply(phase: int, path: Path, *options: str) -> str:
 
 
 def apply_phases(root: Path, *options: str) -> str:
-    """Phases 1-3 on the whole tree, then 5 on the fixture servers: their combined output."""
+    """Phases 1-3 on the whole tree, then 5 on the fixture servers and the compat packages:
+    their combined output."""
     outputs = [harden_apply(phase, root, *options) for phase in HARDENING_PHASES]
-    outputs += [harden_apply(phase, root / "fixtures", *options) for phase in FIXTURE_PHASES]
+    for phase in FIXTURE_PHASES:
+        outputs.append(harden_apply(phase, root / "fixtures", *options))
+        outputs += [harden_apply(phase, root / "compat" / name, *options) for name in PACKAGES]
     return "".join(outputs)
 
 
