@@ -129,8 +129,7 @@ class ProjectIndex:
         if seeds is None:
             seeds = [path for path, text in self._texts.items() if may_hold_handlers(text)]
         modules = [m for m in (self.module(path) for path in seeds) if m is not None]
-        modules += self._callers_of_server_params(modules)
-        self._settle_server_params(modules)
+        modules += self._settle_server_params(modules)
         remote: dict[str, dict[str, list[Remote]]] = {}
         unproven: dict[str, dict[str, str]] = {}
         registers: dict[str, dict[str, str]] = {}
@@ -377,64 +376,62 @@ class ProjectIndex:
                 if receiver is not None:
                     receivers.append((receiver, scope))
             for receiver, scope in receivers:
-                if not isinstance(receiver, ast.Name):
-                    continue
-                for binding in _bindings_seen_from(scope, receiver.id):
-                    if not isinstance(binding, Param):
-                        continue
-                    owner = module.scopes.functions.get(binding.function)
-                    if owner is not None and _is_top_level(owner):
-                        wanted.add((module.path, binding.function.name))
+                wanted |= _parameter_of(module, scope, receiver)
         return wanted
 
-    def _callers_of_server_params(self, modules: list[_Module]) -> list[_Module]:
-        """Modules not yet indexed that call a function whose parameter may be a server."""
-        names = {name for _, name in self._server_param_uses(modules)}
-        known = {m.path for m in modules}
-        found = []
-        for path, text in self._texts.items():
-            if path in known or not any(f"{name}(" in text for name in names):
-                continue
-            module = self.module(path)
-            if module is not None:
-                found.append(module)
-        return found
-
-    def _settle_server_params(self, modules: list[_Module]) -> None:
+    def _settle_server_params(self, modules: list[_Module]) -> list[_Module]:
+        """Find the parameters of top-level functions that every call in the project passes a
+        server: those used as registration receivers, and those passed on to one (a server
+        handed down). Returns the modules it read to find their callers."""
         wanted = self._server_param_uses(modules)
-        if not wanted:
-            return
-        calling = re.compile("|".join(rf"\b{re.escape(name)}\s*\(" for _, name in wanted))
-        sites = [
-            (module, call, scope)
-            for module in modules
-            for call, scope in module.scopes.calls_on(module.lines_matching(calling))
-        ]
+        callers: list[_Module] = []
+        sites: list[tuple[_Module, ast.Call, Scope]] = []
+        searched: set[str] = set()
         for _ in range(_ROUNDS):
+            names = {name for _, name in wanted} - searched
+            if names:
+                searched |= names
+                found = self._modules_calling(names, {m.path for m in (*modules, *callers)})
+                callers += found
+                calling = re.compile("|".join(rf"\b{re.escape(name)}\s*\(" for name in names))
+                for module in (*modules, *callers):
+                    lines = module.lines_matching(calling)
+                    sites += [(module, c, scope) for c, scope in module.scopes.calls_on(lines)]
             passed: dict[tuple[str, str, str], list[Symbol]] = {}
             for module, call, scope in sites:
                 callee = self.value(module, call.func, scope)
-                target = (callee.path, callee.name)
-                if callee.kind is not Kind.FUNCTION or target not in wanted:
+                if callee.kind is not Kind.FUNCTION or (callee.path, callee.name) not in wanted:
                     continue
                 defined = self.module(callee.path)
                 assert defined is not None
                 for param, argument in _arguments(defined, callee.name, call):
                     key = (callee.path, callee.name, param)
-                    found = self.value(module, argument, scope) if argument else _OTHER
-                    passed.setdefault(key, []).append(found)
+                    found_value = self.value(module, argument, scope) if argument else _OTHER
+                    passed.setdefault(key, []).append(found_value)
+                    wanted |= _parameter_of(module, scope, argument)  # handed down
             settled = {
                 key: frozenset().union(*(s.frameworks for s in symbols))
                 for key, symbols in passed.items()
                 if all(s.kind is Kind.SERVER for s in symbols)
             }
-            if settled == self._server_params:
-                return
+            if settled == self._server_params and not ({name for _, name in wanted} - searched):
+                break
             self._server_params = settled
             # What was derived from the old answers may change with the new ones.
             self._symbols.clear()
             self._factories.clear()
             self._touched.clear()
+        return callers
+
+    def _modules_calling(self, names: set[str], known: set[str]) -> list[_Module]:
+        """Modules not yet read whose text calls one of `names` (they need not mention MCP)."""
+        found = []
+        for path, text in self._texts.items():
+            if path not in known and any(f"{name}(" in text for name in names):
+                module = self.module(path)
+                if module is not None:
+                    found.append(module)
+        return found
 
     # -- registrations of functions defined in other modules ------------------------------------
 
@@ -648,6 +645,22 @@ def _literal_list(scope: Scope, name: str) -> list[ast.expr] | None:
         if isinstance(iterable, ast.List | ast.Tuple | ast.Set):
             return list(iterable.elts)
     return None
+
+
+def _parameter_of(
+    module: _Module, scope: Scope, expression: ast.expr | None
+) -> set[tuple[str, str]]:
+    """{(module path, top-level function)} when `expression` is a parameter of that function,
+    whose callers then decide what it is; else nothing."""
+    if not isinstance(expression, ast.Name):
+        return set()
+    found: set[tuple[str, str]] = set()
+    for binding in _bindings_seen_from(scope, expression.id):
+        if isinstance(binding, Param):
+            owner = module.scopes.functions.get(binding.function)
+            if owner is not None and _is_top_level(owner):
+                found.add((module.path, binding.function.name))
+    return found
 
 
 def _arguments(
