@@ -521,7 +521,7 @@ def test_the_index_reads_only_what_mentions_mcp_and_what_that_imports() -> None:
 
 
 def files_parsed(index: ProjectIndex) -> set[str]:
-    return {path for path, module in index._modules.items() if module is not None}
+    return {path for path, module in index.symbols.modules.items() if module is not None}
 
 
 def test_layout_names_modules_as_python_imports_them() -> None:
