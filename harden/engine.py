@@ -9,6 +9,7 @@ would not parse is dropped and reported, never written.
 from __future__ import annotations
 
 import ast
+import difflib
 import os
 import re
 import warnings
@@ -304,20 +305,22 @@ def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True)
         return result
     choose = decide or (lambda _rewrite: task.accept)
     wrappers: dict[cst.Module, MetadataWrapper] = {}
+    line_map = partial.lines if partial else None
     for codemod in codemods:
         run = FileRun(
             task.path,
             choose,
             task.requested,
             text=task.text,
-            focus_metadata=partial is None,
+            focus_metadata=line_map is None,
             in_package=task.in_package,
-            line_map=partial.lines if partial else None,
+            line_map=line_map,
+            excerpt=partial is not None,
             wrappers=wrappers,
             metadata_cache={HandlerProvider: task.facts},
         )
         try:
-            module = codemod(run).transform_module(module)
+            rewritten = codemod(run).transform_module(module)
         except Exception as error:
             reason = f"{codemod.INFO.id} failed here: {_one_line(error)}"
             return _Result(
@@ -329,6 +332,11 @@ def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True)
             # The excerpt lacks what a planner must see (every binding of a module-level
             # name). Only a scan parses one, deciding nothing, so starting over is safe.
             return _process(task, decide, excerpt=False)
+        if rewritten is not module:
+            # The codemods after this one plan on the rewritten module; what they report must
+            # still name the lines of the file as read (and as scanners saw it).
+            line_map = _lines_as_read(task.text, rewritten.code)
+            module = rewritten
         result.change.rewrites.extend(run.accepted)
         result.detected.extend(run.detected())
         result.unfixed.extend(run.unfixed)
@@ -343,6 +351,23 @@ def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True)
         result.change = FileChange(task.path, task.text, task.text)
         result.uses_runtime = False
     return result
+
+
+def _lines_as_read(original: str, rewritten: str) -> list[int]:
+    """For each line of `rewritten`, the line of `original` it is (or, for a line a rewrite
+    added or changed, the original line it stands in for or above)."""
+    before, after = original.splitlines(), rewritten.splitlines()
+    lines: list[int] = []
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            lines += range(i1 + 1, i2 + 1)
+        else:
+            # A changed line stands for the original line in its place, an added one for the
+            # original line below it (or the last, at the end).
+            last = max(i2 - 1, i1)
+            lines += [min(min(i1 + k, last) + 1, len(before)) or 1 for k in range(j2 - j1)]
+    return lines
 
 
 def _parse(whole: str, excerpt: FocusText | None) -> tuple[cst.Module, FocusText | None]:

@@ -140,3 +140,65 @@ def test_the_pool_reports_progress_when_the_cheap_checks_rule_out_every_file() -
     seen: list[tuple[int, int]] = []
     engine.scan(files, ["shell-commands"], jobs=2, progress=lambda *done: seen.append(done))
     assert seen == [(10, 10)]
+
+
+# Phase 5's codemods run one after another on a file: the error rewrite adds lines (the runtime
+# import) above the handlers that mask_errors then plans on.
+CHAINED = """\
+from mcp.server.fastmcp import FastMCP
+mcp = FastMCP("x")
+
+@mcp.tool()
+def a() -> str:
+    try:
+        return "ok"
+    except Exception as e:
+        return f"Error: {{e}}"
+
+@mcp.tool()
+def b() -> str:{mark}
+    return "b"
+"""
+PHASE_5_ERRORS = ["error-messages", "mask-errors"]
+
+
+def _rewritten_lines(changes: engine.ChangeSet) -> list[tuple[str, int]]:
+    return sorted((r.codemod, r.span.line) for f in changes.files for r in f.rewrites)
+
+
+def test_codemods_after_a_rewrite_report_the_lines_of_the_file_as_read() -> None:
+    files = [("pkg/server.py", CHAINED.format(mark=""))]
+    changes = engine.apply(files, PHASE_5_ERRORS, phase=5)
+    assert changes.skipped == [] and changes.unfixed == []
+    assert _rewritten_lines(changes) == [
+        ("error-messages", 9),
+        ("mask-errors", 5),
+        ("mask-errors", 12),
+    ]
+    scanned = engine.scan(files, PHASE_5_ERRORS)
+    assert sorted((f.rule_id, f.line) for f in scanned.findings) == [
+        ("error-text-leak", 9),
+        ("mcp-tool-error-unmasked", 5),
+        ("mcp-tool-error-unmasked", 12),
+    ]
+
+
+def test_a_suppression_comment_counts_on_its_own_line_after_an_earlier_rewrite() -> None:
+    files = [("pkg/server.py", CHAINED.format(mark="  # harden: ignore[mask-errors]"))]
+    changes = engine.apply(files, PHASE_5_ERRORS, phase=5)
+    assert _rewritten_lines(changes) == [("error-messages", 9), ("mask-errors", 5)]
+    assert [f.line for f in engine.scan(files, PHASE_5_ERRORS).findings] == [5, 9]
+
+
+def test_hardens_own_scan_fed_back_is_rewritten_in_full() -> None:
+    files = [("pkg/server.py", CHAINED.format(mark=""))]
+    found = engine.scan(files, PHASE_5_ERRORS).findings
+    changes = engine.apply(files, PHASE_5_ERRORS, phase=5, requested=found)
+    assert changes.unfixed == [] and changes.ignored == []
+    # Each finding is rewritten once, by the codemod for its rule.
+    rewritten = [(w.codemod, f) for r in changes.files for w in r.rewrites for f in w.fixes]
+    assert sorted(rewritten, key=lambda pair: pair[1].sort_key()) == [
+        ("mask-errors", found[0]),
+        ("error-messages", found[1]),
+        ("mask-errors", found[2]),
+    ]

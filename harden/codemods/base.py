@@ -31,6 +31,7 @@ from harden.codemods.call_sites import Sink
 from harden.codemods.focus import Focus, focus
 from harden.codemods.runtime_import import add_runtime_import
 from harden.findings.model import Finding, Severity
+from harden.findings.rules import codemod_for
 from harden.suppressions import suppression
 
 
@@ -148,8 +149,10 @@ class FileRun:
     # off when the module given is already an excerpt of the file.
     focus_metadata: bool = True
     in_package: bool = False  # the file's folder is a package (holds __init__.py)
-    # When only some of the file's lines were parsed: the file's line number of each.
+    # The file's line number (as read) of each line of the module given, when they differ: the
+    # lines of an excerpt, or of a module an earlier codemod of the run rewrote.
     line_map: Sequence[int] | None = None
+    excerpt: bool = False  # only some of the file's lines were parsed (a scan)
     # Metadata already resolved on a module, shared by the codemods run on the same file: while
     # none of them changes the module (a scan), each provider is resolved once, not per codemod.
     wrappers: dict[cst.Module, MetadataWrapper] = field(default_factory=dict)
@@ -157,8 +160,8 @@ class FileRun:
     # discovery), for every wrapper made for this file.
     metadata_cache: Mapping[ProviderT, object] = field(default_factory=dict)
     uses_runtime: bool = False  # an accepted rewrite needs the vendored runtime
-    # A planner needed the whole file and was given an excerpt (`line_map`): this run's
-    # results are incomplete, and the file must be run again parsed whole.
+    # A planner needed the whole file and was given an excerpt: this run's results are
+    # incomplete, and the file must be run again parsed whole.
     needs_whole_module: bool = False
     accepted: list[Rewrite] = field(default_factory=list)
     proposed: list[Rewrite] = field(default_factory=list)
@@ -202,7 +205,7 @@ class PlannedCodemod:
         self.focus = focus(tree, self.run.text, self.INFO.sinks) if focusing else None
         planner = self._plan(tree)
         if planner.needs_whole_module:
-            if self.run.line_map is not None:
+            if self.run.excerpt:
                 self.run.needs_whole_module = True
                 return tree
             self.focus = None
@@ -224,7 +227,7 @@ class PlannedCodemod:
             )
         self.wrapper = self.run.wrappers[target]
         planner = self.PLANNER()
-        planner.whole_module = self.focus is None and self.run.line_map is None
+        planner.whole_module = self.focus is None and not self.run.excerpt
         self.wrapper.visit(planner)
         return planner
 
@@ -334,13 +337,15 @@ class PlannedCodemod:
         """Which plans to act on, with the input findings each resolves.
 
         Without input findings every plan is acted on (an empty tuple: harden's own finding).
-        With them, each finding goes to the innermost plan covering it; unclaimed plans are
-        left out.
+        With them, each finding of a rule this codemod fixes goes to the innermost plan covering
+        it; unclaimed plans are left out.
         """
         if self.run.requested is None:
             return {plan.node: () for plan in plans}
         claims: dict[cst.CSTNode, list[Finding]] = {}
         for finding in self.run.requested:
+            if codemod_for(finding) != self.INFO.id:
+                continue  # another codemod's, though its place may lie inside one of ours
             covering = [p for p in plans if spans[p.node].covers(finding)]
             if covering:
                 inner = min(covering, key=lambda p: spans[p.node].size)
