@@ -16,7 +16,6 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import PurePosixPath
 from typing import Any
 
 import libcst as cst
@@ -50,7 +49,7 @@ class _Task:
     codemod_ids: tuple[str, ...]  # the codemods to run on the file
     requested: tuple[Finding, ...] | None
     accept: bool
-    in_package: bool
+    below_root: bool  # the module lies in a folder below the tree's root
     facts: ModuleFacts = NO_FACTS  # what the project index knows of the module
 
 
@@ -146,7 +145,6 @@ def _tasks(
     by_path: dict[str, list[Finding]] = {}
     for finding in requested or ():
         by_path.setdefault(finding.path, []).append(finding)
-    packages = {str(PurePosixPath(p).parent) for p, _ in files if p.endswith("__init__.py")}
     tasks: list[_Task] = []
     paths: set[str] = set()
     for path, text in files:
@@ -156,8 +154,8 @@ def _tasks(
         if requested is not None and path not in by_path:
             continue
         wanted = tuple(by_path.get(path, ())) if requested is not None else None
-        in_package = str(PurePosixPath(path).parent) in packages
-        tasks.append(_Task(path, text, tuple(codemod_ids), wanted, accept, in_package))
+        below_root = "/" in path
+        tasks.append(_Task(path, text, tuple(codemod_ids), wanted, accept, below_root))
     return tasks, paths
 
 
@@ -313,7 +311,7 @@ def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True)
             task.requested,
             text=task.text,
             focus_metadata=line_map is None,
-            in_package=task.in_package,
+            below_root=task.below_root,
             line_map=line_map,
             excerpt=partial is not None,
             wrappers=wrappers,

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harden import engine
 from harden.sources import working_tree
 from harden.vendoring import RUNTIME_FILENAME, runtime_source
@@ -115,3 +117,83 @@ def test_applying_again_changes_nothing_and_updates_an_old_copy(tmp_path: Path) 
     assert _apply_in_place(root) == ["pkg/harden_runtime.py", "pkg/tools.py"]
     assert (root / "pkg" / RUNTIME_FILENAME).read_text() == runtime_source()
     shutil.rmtree(root / "pkg" / "__pycache__", ignore_errors=True)
+
+
+NAMESPACE_SERVER = """from mcp.server.fastmcp import FastMCP
+
+mcp = FastMCP("notes")
+
+
+@mcp.tool()
+def lookup(name: str) -> str:
+    try:
+        return {"a": "alpha"}[name]
+    except Exception as e:
+        return f"Error: {e}"
+"""
+
+# Started the way an installed server is: imported from site-packages, never from the project.
+START = """import asyncio, sys
+from mcp.shared.memory import create_connected_server_and_client_session
+from {module} import mcp
+
+
+async def main():
+    async with create_connected_server_and_client_session(mcp._mcp_server) as client:
+        result = await client.call_tool("lookup", {{"name": "a"}})
+        print(result.content[0].text)
+
+
+asyncio.run(main())
+"""
+
+
+def _installed_start(project: Path, site: Path, module: str) -> str:
+    """Install `project` (a real wheel build, no network) into `site` and start `module`'s
+    server from there, in a fresh interpreter run outside the project."""
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation"),
+            *("--no-deps", "--no-index", "--target", str(site), str(project)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", START.format(module=module)],
+        cwd=site.parent,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+    )
+    assert started.returncode == 0, started.stderr
+    return started.stdout
+
+
+PYPROJECTS = {
+    # setuptools finds namespace packages (folders without __init__.py) by default here.
+    "pkg/server.py": '[project]\nname = "notes"\nversion = "1"\n',
+    "src/notes/tools/server.py": (
+        '[project]\nname = "notes"\nversion = "1"\n\n'
+        '[tool.setuptools.packages.find]\nwhere = ["src"]\nnamespaces = true\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("server", sorted(PYPROJECTS))
+def test_a_namespace_package_server_starts_once_installed(tmp_path: Path, server: str) -> None:
+    project = tmp_path / "project"
+    (project / server).parent.mkdir(parents=True)
+    (project / server).write_text(NAMESPACE_SERVER)
+    (project / "pyproject.toml").write_text(PYPROJECTS[server])
+    hardened = subprocess.run(
+        [sys.executable, "-m", "harden", "-q", "apply", "--phase", "5", "--in-place", "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert hardened.returncode == 0, hardened.stderr
+    code = (project / server).read_text()
+    assert "from . import harden_runtime" in code and "@harden_runtime.mask_errors" in code
+    module = server.removesuffix(".py").replace("/", ".").removeprefix("src.")
+    assert _installed_start(project, tmp_path / "site", module) == "alpha\n"

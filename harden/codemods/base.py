@@ -148,7 +148,7 @@ class FileRun:
     # Resolve metadata only on the statements holding the codemod's sinks (see focus.py);
     # off when the module given is already an excerpt of the file.
     focus_metadata: bool = True
-    in_package: bool = False  # the file's folder is a package (holds __init__.py)
+    below_root: bool = False  # the file lies in a folder below the tree's root
     # The file's line number (as read) of each line of the module given, when they differ: the
     # lines of an excerpt, or of a module an earlier codemod of the run rewrote.
     line_map: Sequence[int] | None = None
@@ -214,7 +214,7 @@ class PlannedCodemod:
         if self.add_imports or self.drop_imports:
             new = _fix_imports(new, self.run.path, self.add_imports, self.drop_imports)
         if self.run.uses_runtime:
-            new = add_runtime_import(new, in_package=self.run.in_package)
+            new = add_runtime_import(new, below_root=self.run.below_root)
         return new
 
     def _plan(self, tree: cst.Module) -> Planner:

@@ -1,9 +1,12 @@
 """Import the vendored runtime (`harden_runtime`) into a module that a rewrite made use it.
 
-A module at the top level imports it plainly: the runtime is copied next to it, and the
-module's own folder is on sys.path when it runs as a script or is imported from there. A module
-inside a package imports it relatively, falling back to the plain import when the module is run
-as a script (then there is no parent package). Adding it twice is never needed: a module that
+The runtime is copied next to the module. A module at the tree's root imports it plainly: its
+own folder is on sys.path when it runs as a script or is imported from there. A module in any
+folder below imports it relatively, falling back to the plain import when there is no parent
+package (the module is run as a script). The relative import works for a regular package, a
+namespace package (a folder without `__init__.py`, which setuptools' `find_namespace:`, hatch
+and poetry install as such) and a `src/` layout alike, so which of them the folder is need not
+be guessed from the project's packaging. Adding it twice is never needed: a module that
 already imports it is left as it is. `runtime_function` tells which runtime function a
 qualified name stands for, so codemods recognise their own earlier rewrites.
 """
@@ -28,12 +31,12 @@ def runtime_function(qualified_names: Iterable[str]) -> str | None:
     return None
 
 
-def add_runtime_import(module: cst.Module, *, in_package: bool) -> cst.Module:
+def add_runtime_import(module: cst.Module, *, below_root: bool) -> cst.Module:
     if _imports_runtime(module):
         return module
     plain = cst.parse_statement(f"import {RUNTIME_MODULE}\n")
     statement = plain
-    if in_package:
+    if below_root:
         statement = cst.parse_statement(
             f"try:\n    from . import {RUNTIME_MODULE}\n"
             "except ImportError:  # run as a script: no parent package\n"

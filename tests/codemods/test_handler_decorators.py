@@ -140,7 +140,7 @@ def test_a_function_registered_under_two_names_is_logged_by_its_own(apply: Apply
 
 
 def test_a_package_module_imports_the_runtime_relatively() -> None:
-    run = FileRun(path="pkg/server.py", decide=lambda rewrite: True, in_package=True)
+    run = FileRun(path="pkg/server.py", decide=lambda rewrite: True, below_root=True)
     new = Observe(run).transform_module(cst.parse_module(SERVER)).code
     assert "from . import harden_runtime" in new
     assert "except ImportError:" in new

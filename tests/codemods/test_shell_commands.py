@@ -330,7 +330,7 @@ def test_results_stdlib_cannot_give_without_a_shell_use_the_runtime(
 def test_the_runtime_import_inside_a_package_falls_back_for_scripts() -> None:
     source = '"""Doc."""\nfrom __future__ import annotations\nimport os\n\n\ndef f(x):\n'
     source += "    return os.popen(f'ls {x}')\n"
-    run = FileRun(path="pkg/module.py", decide=lambda rewrite: True, in_package=True)
+    run = FileRun(path="pkg/module.py", decide=lambda rewrite: True, below_root=True)
     new = ShellCommands(run).transform_module(cst.parse_module(source)).code
     assert new.startswith(
         '"""Doc."""\nfrom __future__ import annotations\n'
