@@ -73,7 +73,7 @@ import traceback
 import types
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import IO, Any, TypeVar, cast, overload
 from urllib.parse import unquote, urlsplit
@@ -964,20 +964,11 @@ def _wrapper(handler: _Handler) -> Callable[..., Any]:
             if not _serving():
                 return await fn(*args, **kwargs)
             call = _Call(handler, args, kwargs)
-            token = _current_call.set(call)
-            try:
-                refusal = call.admit()
-                result = await fn(*args, **kwargs) if refusal is None else refusal
-            except BaseException as error:
-                call.finish(None, error)
-                masked = _masked(call, error)
-                if masked is None:
-                    raise
-                raise masked from error
-            finally:
-                _current_call.reset(token)
-            call.finish(result, None)
-            return result
+            result = _started(call, args, kwargs)
+            if call.refused:
+                call.finish(result, None)
+                return result
+            return await _awaited(call, result)
 
     else:
 
@@ -986,18 +977,11 @@ def _wrapper(handler: _Handler) -> Callable[..., Any]:
             if not _serving():
                 return fn(*args, **kwargs)
             call = _Call(handler, args, kwargs)
-            token = _current_call.set(call)
-            try:
-                refusal = call.admit()
-                result = fn(*args, **kwargs) if refusal is None else refusal
-            except BaseException as error:
-                call.finish(None, error)
-                masked = _masked(call, error)
-                if masked is None:
-                    raise
-                raise masked from error
-            finally:
-                _current_call.reset(token)
+            result = _started(call, args, kwargs)
+            if not call.refused and inspect.isawaitable(result):
+                # A plain function handing back a coroutine, which the framework awaits: the
+                # call ends, or fails, only then.
+                return _awaited(call, result)
             call.finish(result, None)
             return result
 
@@ -1009,16 +993,58 @@ def _wrapper(handler: _Handler) -> Callable[..., Any]:
     return wrapper
 
 
+def _started(call: _Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Admit the call and call the handler: its result (for an async handler, the coroutine
+    still to await), or what a refused low-level call returns instead (`call.refused`)."""
+    token = _current_call.set(call)
+    try:
+        refusal = call.admit()
+        if refusal is not None:
+            call.refused = True
+            return refusal
+        return call.handler.fn(*args, **kwargs)
+    except BaseException as error:
+        masked = _failed(call, error)
+        if masked is None:
+            raise
+        raise masked from error
+    finally:
+        _current_call.reset(token)
+
+
+async def _awaited(call: _Call, awaitable: Awaitable[Any]) -> Any:
+    """The handler's awaited result, the call finished (logged) only once it is there."""
+    token = _current_call.set(call)  # a tool it calls while awaited is part of this call
+    try:
+        result = await awaitable
+    except BaseException as error:
+        masked = _failed(call, error)
+        if masked is None:
+            raise
+        raise masked from error
+    finally:
+        _current_call.reset(token)
+    call.finish(result, None)
+    return result
+
+
+def _failed(call: _Call, error: BaseException) -> Exception | None:
+    """Log the failed call; what to raise instead of `error` (None: raise it as it is)."""
+    call.finish(None, error)
+    return _masked(call, error)
+
+
 class _Call:
     """One call of a decorated handler: what the checks and the log lines share."""
 
-    __slots__ = ("_caller", "arguments", "context", "handler", "started", "tool")
+    __slots__ = ("_caller", "arguments", "context", "handler", "refused", "started", "tool")
 
     def __init__(self, handler: _Handler, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.handler = handler
         self.started = time.perf_counter()
         self._caller: str | None = None
         self.context: object | None = None
+        self.refused = False  # admit() answered for the handler, which did not run
         self.arguments: Mapping[str, Any]
         if handler.lowlevel:
             tool, self.arguments, self.context = _lowlevel_call(args, kwargs)

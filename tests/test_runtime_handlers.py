@@ -267,6 +267,34 @@ def test_observe_async_and_registered_name(capsys: pytest.CaptureFixture[str]) -
     assert (line["tool"], line["response_size"], line["isError"]) == ("files.read", 5, False)
 
 
+def test_a_plain_function_handing_back_a_coroutine_is_followed_until_it_ends(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async def lookup(path: str) -> str:
+        await asyncio.sleep(0.05)
+        if path == "missing":
+            raise FileNotFoundError(f"no such file: {SECRET}")
+        return "12345"
+
+    @runtime.observe
+    @runtime.mask_errors
+    def read(path: str) -> Any:
+        return lookup(path)  # awaited by the framework (fastmcp does)
+
+    assert not inspect.iscoroutinefunction(read)
+    assert asyncio.run(read(path="a")) == "12345"
+    with pytest.raises(ToolError) as raised:
+        asyncio.run(read(path="missing"))
+    assert SECRET not in str(raised.value) and "internal error (ref " in str(raised.value)
+    answered, failed = events(log_lines(capsys), "tool_call")
+    assert answered["duration_ms"] >= 50 and answered["response_size"] == 5
+    assert (failed["isError"], failed["error"], failed["response_size"]) == (
+        True,
+        "FileNotFoundError",
+        0,
+    )
+
+
 def test_observe_lets_the_same_exception_through_and_logs_an_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
