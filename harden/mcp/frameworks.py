@@ -132,6 +132,7 @@ PREFILTER: tuple[re.Pattern[str], ...] = tuple(
         r"@[\w.]+\.(?:tool|prompt|resource|call_tool)\b",
         r"\.add_tool\s*\(",
         r"\.(?:tool|prompt|resource|call_tool)\([^()\n]*\)\s*\(",  # s.tool(...)(fn)
+        r"=\s*[\w.]+\.(?:tool|prompt|resource|call_tool)\(",  # t = s.tool(), then @t
     )
 )
 

@@ -4,10 +4,11 @@ The handler finder needs libcst's scope and qualified-name metadata on the whole
 a millisecond per line, and a text prefilter lets through every file that merely mentions
 `FastMCP` or `.tool(`. Every registration the finder resolves or reports has a shape visible
 without any metadata: a registrar decorator (`@x.tool`, `@x.tool(...)`), a factory call
-(`x.tool(...)(fn)`), a direct call of a registrar that takes the function (`x.add_tool(fn)`,
-fastmcp's `x.tool(fn)`) or a handler constructor keyword (`Server(on_call_tool=fn)`). This
-check looks for those shapes with the standard library's `ast`, a tenth of libcst's cost, and
-over-approximates: it decides which files the finder looks at, never what it finds.
+(`x.tool(...)(fn)`, or `t = x.tool(...)` for a later `@t` or `t(fn)`), a direct call of a
+registrar that takes the function (`x.add_tool(fn)`, fastmcp's `x.tool(fn)`) or a handler
+constructor keyword (`Server(on_call_tool=fn)`). This check looks for those shapes with the
+standard library's `ast`, a tenth of libcst's cost, and over-approximates: it decides which
+files the finder looks at, never what it finds.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def _registration_shaped(node: ast.AST) -> bool:
             _registrar(d.func if isinstance(d, ast.Call) else d) is not None
             for d in node.decorator_list
         )
+    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+        factory = _registrar(node.value.func)
+        return factory is not None and bool(REGISTRARS[factory].factory)  # t = x.tool(...)
     if not isinstance(node, ast.Call):
         return False
     if isinstance(node.func, ast.Call) and _registrar(node.func.func) is not None:

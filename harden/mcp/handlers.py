@@ -158,6 +158,10 @@ class HandlerProvider(ReceiverResolution, BatchableMetadataProvider[Discovery]):
         self._registering: list[_Registering] = []
         self._constructed: list[tuple[cst.Call, cst.Arg]] = []
         self._factories: set[cst.Call] = set()  # calls whose result is a decorator
+        # `t = s.tool(...)`, then `@t` or `t(fn)`: names bound to such a call, and their uses.
+        self._decorator_names: set[str] = set()
+        self._named_decorators: list[tuple[cst.FunctionDef, int, cst.Decorator]] = []
+        self._named_calls: list[cst.Call] = []
         self._bindings: dict[cst.Name, Binding] = {}  # assignment target -> what it binds
         self._loops: dict[cst.Name, cst.BaseExpression] = {}  # loop variable -> iterable
         self._params: dict[cst.Param, cst.FunctionDef] = {}
@@ -213,7 +217,7 @@ class HandlerProvider(ReceiverResolution, BatchableMetadataProvider[Discovery]):
         if factory is not None:
             assert isinstance(func, cst.Call)
             self._factories.add(func)
-            if len(node.args) == 1 and node.args[0].keyword is None and not node.args[0].star:
+            if _one_positional(node.args):
                 registering = _Registering(
                     node, factory.value, factory.attr.value, True, node.args[0].value, func.args
                 )
@@ -233,6 +237,8 @@ class HandlerProvider(ReceiverResolution, BatchableMetadataProvider[Discovery]):
                     node, func.value, func.attr.value, False, node.args[0].value, node.args[1:]
                 )
             )
+        elif isinstance(func, cst.Name) and _one_positional(node.args):
+            self._named_calls.append(node)
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value in CONSTRUCTOR_KEYWORDS:
                 self._constructed.append((node, arg))
@@ -249,6 +255,8 @@ class HandlerProvider(ReceiverResolution, BatchableMetadataProvider[Discovery]):
         elif isinstance(expression, cst.Attribute) and expression.attr.value in REGISTRARS:
             attribute, call = expression, None
         else:
+            if isinstance(expression, cst.Name):
+                self._named_decorators.append((function, index, decorator))
             return
         self._decorated.append(
             _Decorated(function, index, decorator, attribute.value, attribute.attr.value, call)
@@ -257,6 +265,8 @@ class HandlerProvider(ReceiverResolution, BatchableMetadataProvider[Discovery]):
     def _record_target(self, target: cst.BaseExpression, binding: Binding) -> None:
         if isinstance(target, cst.Name):
             self._bindings[target] = binding
+            if binding.value is not None and _factory(binding.value) is not None:
+                self._decorator_names.add(target.value)
             owner = self._owners[-1] if self._owners else None
             if isinstance(owner, cst.ClassDef):
                 self._class_body.setdefault((owner, target.value), []).append(binding)
@@ -275,6 +285,7 @@ class HandlerProvider(ReceiverResolution, BatchableMetadataProvider[Discovery]):
     def leave_Module(self, original_node: cst.Module) -> None:
         found: list[tuple[int, Handler]] = []
         unresolved: list[Unresolved] = []
+        self._resolve_named_decorators()
         for decorated in self._decorated:
             handler, problem = self._resolve_decorator(decorated)
             if handler is not None:
@@ -299,6 +310,43 @@ class HandlerProvider(ReceiverResolution, BatchableMetadataProvider[Discovery]):
                 unproven.setdefault(function, reason)
         discovery = Discovery(handlers, tuple(unresolved), by_function, unproven)
         self.set_metadata(original_node, discovery)
+
+    def _resolve_named_decorators(self) -> None:
+        """Add what a decorator held in a variable registers: `t = s.tool()` then `@t`, or
+        `deco = s.tool(name="n")` then `deco(fn)`, as if `s.tool(...)` were written there."""
+        for function, index, decorator in self._named_decorators:
+            assert isinstance(decorator.decorator, cst.Name)
+            bound = self._decorator_bound_to(decorator.decorator)
+            if bound is not None:
+                call, factory = bound
+                self._decorated.append(
+                    _Decorated(function, index, decorator, factory.value, factory.attr.value, call)
+                )
+        for node in self._named_calls:
+            assert isinstance(node.func, cst.Name)
+            bound = self._decorator_bound_to(node.func)
+            if bound is not None:
+                call, factory = bound
+                self._registering.append(
+                    _Registering(
+                        node, factory.value, factory.attr.value, True, node.args[0].value, call.args
+                    )
+                )
+
+    def _decorator_bound_to(self, name: cst.Name) -> tuple[cst.Call, cst.Attribute] | None:
+        """The registrar factory call `s.tool(...)` a name is bound to, once and only there."""
+        if name.value not in self._decorator_names:
+            return None
+        assignments = list(self.assignments(name))
+        if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
+            return None
+        binding = self._bindings.get(assignments[0].node)
+        value = binding.value if binding is not None else None
+        factory = _factory(value) if value is not None else None
+        if factory is None:
+            return None
+        assert isinstance(value, cst.Call)
+        return value, factory
 
     def _remote(self, function: cst.FunctionDef, remote: Remote) -> Handler:
         """The handler another module's registration makes of `function`."""
@@ -470,6 +518,10 @@ def _factory(expression: cst.BaseExpression) -> cst.Attribute | None:
         if registrar is not None and registrar.factory:
             return expression.func
     return None
+
+
+def _one_positional(arguments: Sequence[cst.Arg]) -> bool:
+    return len(arguments) == 1 and arguments[0].keyword is None and not arguments[0].star
 
 
 def _registered_name(

@@ -59,6 +59,9 @@ _SHAPE_LINES = re.compile(
 )
 
 
+_BOUND_DECORATOR_LINES = re.compile(r"=\s*[\w.]+\.(?:tool|prompt|resource|call_tool)\(")
+
+
 @dataclass(frozen=True, slots=True)
 class _Registration:
     """A call that registers functions, found in `module`: the receiver (None for a constructor
@@ -93,10 +96,8 @@ class ProjectIndex:
         for module in modules:
             for registration in self._shapes(module):
                 self._link(registration, remote, unproven, registers)
-            for decorator, scope in module.scopes.decorators():
-                receiver = _registrar_receiver(decorator)
-                if receiver is not None:
-                    self.symbols.value(module, receiver, scope)  # what discovery will ask
+            for receiver, scope in _decorator_receivers(module):
+                self.symbols.value(module, receiver, scope)  # what discovery will ask
         paths = {m.path for m in modules} | set(remote) | set(unproven)
         return {
             path: self._module_facts(
@@ -116,10 +117,7 @@ class ProjectIndex:
             receivers = [
                 (r.receiver, r.scope) for r in self._shapes(module) if r.receiver is not None
             ]
-            for decorator, scope in module.scopes.decorators():
-                receiver = _registrar_receiver(decorator)
-                if receiver is not None:
-                    receivers.append((receiver, scope))
+            receivers += _decorator_receivers(module)
             for receiver, scope in receivers:
                 wanted |= _parameter_of(module, scope, receiver)
         return wanted
@@ -314,6 +312,20 @@ class ProjectIndex:
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+
+def _decorator_receivers(module: Module) -> Iterator[tuple[ast.expr, Scope]]:
+    """The `s` of every registering decorator, `@s.tool` / `@s.tool(...)`, and of every one
+    held in a variable, `t = s.tool(...)` (then `@t` or `t(fn)`)."""
+    for decorator, scope in module.scopes.decorators():
+        receiver = _registrar_receiver(decorator)
+        if receiver is not None:
+            yield receiver, scope
+    for call, scope in module.scopes.calls_on(module.lines_matching(_BOUND_DECORATOR_LINES)):
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in REGISTRARS:
+            if REGISTRARS[func.attr].factory:
+                yield func.value, scope
 
 
 def _registrar_receiver(decorator: ast.expr) -> ast.expr | None:

@@ -460,6 +460,58 @@ def test_fastmcp_forms(discover: Discover) -> None:
     assert discovery.unresolved == ()
 
 
+def test_a_registering_decorator_held_in_a_variable(discover: Discover) -> None:
+    discovery = discover(
+        """\
+        from mcp.server.fastmcp import FastMCP
+
+        app = FastMCP("ops")
+        tool = app.tool()
+        renamed = app.tool(name="git_log")
+        prompt = app.prompt()
+        reused = app.tool()
+        reused = staticmethod
+
+
+        @tool
+        def status() -> str:
+            return "clean"
+
+
+        @prompt
+        def explain(topic: str) -> str:
+            return topic
+
+
+        def log(n: int) -> str:
+            return str(n)
+
+
+        renamed(log)
+
+
+        @reused
+        def not_a_tool() -> str:
+            return ""
+
+
+        def register(server: FastMCP) -> None:
+            deco = server.tool(name="inner_one")
+
+            @deco
+            def inner() -> str:
+                return ""
+        """
+    )
+    assert rows(discovery) == [
+        ("status", TOOL, "status", MCP1, 0),
+        ("explain", PROMPT, "explain", MCP1, 0),
+        ("log", TOOL, "git_log", MCP1, None),
+        ("inner", TOOL, "inner_one", MCP1, 0),
+    ]
+    assert discovery.unresolved == ()
+
+
 def test_try_except_import_gives_both_frameworks(discover: Discover) -> None:
     discovery = discover(
         """\

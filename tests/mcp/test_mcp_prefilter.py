@@ -23,6 +23,7 @@ from harden.mcp import PREFILTER, may_hold_handlers
         "from .app import server\n\n@server.call_tool()\nasync def f(name, args): ...\n",
         "from .app import mcp\nmcp.add_tool(f)\n",
         "from .app import mcp\nmcp.tool(name='x')(f)\n",
+        "from .app import mcp\ntool = mcp.tool()\n\n@tool\ndef f(): ...\n",
     ],
 )
 def test_may_hold_handlers(text: str) -> None:
@@ -47,4 +48,4 @@ def test_every_pattern_starts_with_a_literal() -> None:
     # Python's re searches a pattern with a literal prefix fast; one starting with a class or
     # an alternation is tried at every position.
     for pattern in PREFILTER:
-        assert re.match(r"\\\W|[\w@]", pattern.pattern), pattern.pattern
+        assert re.match(r"\\\W|[\w@=]", pattern.pattern), pattern.pattern

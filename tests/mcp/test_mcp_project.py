@@ -97,6 +97,37 @@ def test_a_server_imported_from_another_module(importing: str, receiver: str) ->
     assert reasons(found["pkg/tools/files.py"]) == []
 
 
+def test_a_decorator_held_in_a_variable_on_an_imported_or_handed_down_server() -> None:
+    found = project(
+        {
+            "app.py": APP,
+            "tools.py": """\
+            from app import mcp
+
+            register = mcp.tool()
+
+
+            @register
+            def lookup(name: str) -> str:
+                return name
+            """,
+            "wiring.py": """\
+            def wire(server):
+                named = server.tool(name="git_log")
+
+                def log(n: int) -> str:
+                    return str(n)
+
+                named(log)
+            """,
+            "main.py": "from app import mcp\nfrom wiring import wire\n\nwire(mcp)\n",
+        }
+    )
+    assert handlers(found["tools.py"]) == [("lookup", "lookup", MCP1, "")]
+    assert handlers(found["wiring.py"]) == [("log", "git_log", MCP1, "")]
+    assert reasons(found["tools.py"]) == reasons(found["wiring.py"]) == []
+
+
 def test_a_server_built_in_init_a_src_layout_and_a_namespace_package() -> None:
     found = project(
         {
