@@ -323,9 +323,10 @@ def _decorator_receivers(module: Module) -> Iterator[tuple[ast.expr, Scope]]:
             yield receiver, scope
     for call, scope in module.scopes.calls_on(module.lines_matching(_BOUND_DECORATOR_LINES)):
         func = call.func
-        if isinstance(func, ast.Attribute) and func.attr in REGISTRARS:
-            if REGISTRARS[func.attr].factory:
-                yield func.value, scope
+        registrar = REGISTRARS.get(func.attr) if isinstance(func, ast.Attribute) else None
+        if registrar is not None and registrar.factory:
+            assert isinstance(func, ast.Attribute)
+            yield func.value, scope
 
 
 def _registrar_receiver(decorator: ast.expr) -> ast.expr | None:
