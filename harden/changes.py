@@ -98,6 +98,9 @@ class ChangeSet:
     ignored: list[Finding] = field(
         default_factory=list
     )  # input findings no codemod of the phase handles
+    # Why files other than Python modules changed (the project's coverage or packaging
+    # settings, for the vendored runtime), one line each, for the review.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rewrites(self) -> list[Rewrite]:

@@ -32,6 +32,7 @@ from harden.findings.rules import codemod_for
 from harden.mcp import PREFILTER, HandlerProvider, may_hold_handlers
 from harden.mcp.facts import NO_FACTS, ModuleFacts
 from harden.mcp.project import index_project
+from harden.project_gates import gate_edits
 from harden.vendoring import is_runtime, runtime_changes
 
 Decide = Callable[[Rewrite], bool | Verdict]
@@ -98,10 +99,13 @@ def apply(
     decide: Decide | None = None,
     jobs: int = 0,
     runtime_settings: Mapping[str, Any] | None = None,
+    project_files: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> ChangeSet:
     """Run the codemods and collect accepted rewrites; with `requested`, act only there.
-    Runtime copies the rewrites need end with `runtime_settings` (see harden.config)."""
+    Runtime copies the rewrites need end with `runtime_settings` (see harden.config); the
+    project's coverage and packaging files (`project_files`, those of
+    project_gates.PROJECT_FILES that exist) are edited to leave them out of its gates."""
     wanted = set(codemod_ids)
     relevant: list[Finding] | None = None
     changes = ChangeSet(phase=phase)
@@ -120,7 +124,10 @@ def apply(
         if result.change.after != result.change.before:
             changes.files.append(result.change)
     users = [r.change.path for r in results if r.uses_runtime]
-    changes.files.extend(runtime_changes(users, runtimes, runtime_settings))
+    copies = runtime_changes(users, runtimes, runtime_settings)
+    gates = gate_edits(project_files or {}, [copy.path for copy in copies])
+    changes.files += [*copies, *gates.changes]
+    changes.notes += gates.notes
     for finding in relevant or ():
         if finding not in matched:
             reason = (

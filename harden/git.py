@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path, PurePosixPath
@@ -93,6 +93,24 @@ def files_at(
         if blob.path.endswith(suffix):
             try:
                 texts[blob.path] = blob.data_stream.read().decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+    return texts
+
+
+def root_files_at(repo: git.Repo, ref: str, names: Iterable[str]) -> dict[str, str]:
+    """The text of those of `names` (files at the repository's root) that commit `ref` holds
+    as regular UTF-8 files."""
+    tree = _commit(repo, ref).tree
+    texts: dict[str, str] = {}
+    for name in names:
+        try:
+            item = tree / name
+        except KeyError:
+            continue
+        if item.type == "blob" and stat.S_ISREG(item.mode):
+            try:
+                texts[name] = item.data_stream.read().decode("utf-8")
             except UnicodeDecodeError:
                 continue
     return texts

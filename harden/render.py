@@ -111,6 +111,7 @@ def json_report(changes: ChangeSet, *, version: str) -> str:
             finding_to_dict(f) for f in sorted(changes.ignored, key=lambda f: f.sort_key())
         ],
         "files": [{"path": f.path, "diff": _file_diff(f)} for f in files],
+        "notes": list(changes.notes),
     }
     return json.dumps(report, indent=2, ensure_ascii=False)
 
@@ -126,6 +127,7 @@ def commit_message(changes: ChangeSet, *, title: str) -> str:
         ],
         COMMIT_LIST_CAP,
     )
+    lines += [f"- {note}" for note in changes.notes]
     for heading, items in (
         ("Not rewritten:", [_unfixed_line(u, str) for u in _sorted_unfixed(changes)]),
         ("Skipped:", [_skipped_line(s, str) for s in _sorted_skipped(changes)]),
@@ -232,13 +234,14 @@ def _markdown_head(changes: ChangeSet, title: str, enforce: str) -> str:
     for r in rewrites:
         if note := r.note.strip():
             places[note].append(_code(f"{r.path}:{r.span.line}"))
-    if places:
+    if places or changes.notes:
         parts.append("\n### Notes for reviewers\n\n")
         for note, where in places.items():
             body = note.replace("\n", "\n  ")
             parts.append(
                 f"- {body}\n\n  Applies to: {', '.join(_capped(where, NOTE_PLACES_CAP))}\n"
             )
+        parts += [f"- {_one_line(note)}\n" for note in changes.notes]
     return "".join(parts)
 
 

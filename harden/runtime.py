@@ -65,7 +65,7 @@ import json
 import os
 import re
 import signal
-import subprocess
+import subprocess  # nosec B404
 import sys
 import threading
 import time
@@ -116,7 +116,7 @@ def popen(script: Sequence[Any], mode: str = "r", buffering: int = -1) -> PipeFi
         raise ValueError("popen() does not support unbuffered streams")
     if script and not isinstance(script[0], list | tuple):
         stream = "stdout" if mode == "r" else "stdin"
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # nosec B603
             script, text=True, bufsize=buffering, **{stream: subprocess.PIPE}
         )
         return PipeFile(getattr(process, stream), process.wait)
@@ -232,7 +232,8 @@ def glob(template: str, *values: str) -> _Deferred:
 
 def concat(*parts: str | _Deferred) -> _Deferred:
     """One word glued from text and `output(...)` parts."""
-    assert all(isinstance(part, str | _Output) for part in parts)
+    if not all(isinstance(part, str | _Output) for part in parts):
+        raise TypeError("concat() glues text and output(...) parts")
     return _Concat(parts)  # type: ignore[arg-type]
 
 
@@ -442,7 +443,7 @@ class _Shell:
             if not argv:
                 return 0
             try:
-                process = subprocess.Popen(
+                process = subprocess.Popen(  # nosec B603
                     argv, stdin=fds[0], stdout=fds[1], stderr=fds[2], cwd=self.cwd, env=self.env
                 )
             except OSError as error:

@@ -18,7 +18,8 @@ from pathlib import Path
 import git
 
 from harden.changes import FileChange, Skipped
-from harden.git import files_at
+from harden.git import files_at, root_files_at
+from harden.project_gates import PROJECT_FILES
 
 # The folders ruff skips by default, which real projects rely on being skipped.
 SKIP_DIRS = frozenset(
@@ -33,18 +34,20 @@ SKIP_DIRS = frozenset(
 
 @dataclass(slots=True)
 class Tree:
-    """The files read: root, (path, text) pairs, and files that could not be read."""
+    """The files read: root, (path, text) pairs, and files that could not be read; and the
+    project's coverage and packaging settings at the root (project_gates.PROJECT_FILES)."""
 
     root: Path
     files: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    project_files: dict[str, str] = field(default_factory=dict)
 
 
 def working_tree(target: Path, repo: git.Repo | None) -> Tree:
     """The .py files under `target` as they are on disk."""
     target = target.resolve()
     root = Path(repo.working_tree_dir).resolve() if repo is not None else _own_root(target)
-    tree = Tree(root)
+    tree = Tree(root, project_files=_project_files_on_disk(root))
     for path in _listed(target, root, repo):
         relative = path.relative_to(root).as_posix()
         try:
@@ -60,7 +63,19 @@ def at_commit(repo: git.Repo, ref: str, target: Path) -> Tree:
     under = target.resolve().relative_to(root)
     texts = files_at(repo, ref, under if str(under) != "." else None)
     files = sorted((p, t) for p, t in texts.items() if not _in_skipped_dir(Path(p).parent.parts))
-    return Tree(root, files)
+    return Tree(root, files, project_files=root_files_at(repo, ref, PROJECT_FILES))
+
+
+def _project_files_on_disk(root: Path) -> dict[str, str]:
+    texts = {}
+    for name in PROJECT_FILES:
+        path = root / name
+        try:
+            if path.is_file() and not path.is_symlink():
+                texts[name] = _decode(path.read_bytes())
+        except (OSError, UnicodeDecodeError):
+            continue  # unreadable settings are left alone, as files harden cannot round-trip
+    return texts
 
 
 def write_in_place(root: Path, changes: list[FileChange]) -> None:

@@ -18,8 +18,24 @@ from harden.config import runtime_settings_code
 RUNTIME_FILENAME = f"{RUNTIME_MODULE}.py"
 
 
+# The vendored copy is not the project's code: the project's linters, formatters and type
+# checkers must leave it alone, or its gates fail on harden's code (Bandit needs no header: the
+# runtime marks its few subprocess calls itself, and runs no shell).
+VENDORED_HEADER = """\
+# harden_runtime is vendored by `harden apply`, which replaces it: it is not this project's code,
+# so the project's linters, formatters and type checkers leave it alone.
+# ruff: noqa
+# flake8: noqa
+# mypy: ignore-errors
+# pylint: skip-file
+# fmt: off
+"""
+
+
 def runtime_source() -> str:
-    return (Path(__file__).parent / "runtime.py").read_text(encoding="utf-8")
+    """The text of a vendored copy (before the project's settings)."""
+    source = (Path(__file__).parent / "runtime.py").read_text(encoding="utf-8")
+    return VENDORED_HEADER + source
 
 
 def runtime_path_beside(module_path: str) -> str:

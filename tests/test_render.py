@@ -284,6 +284,7 @@ def test_json_report() -> None:
         "skipped",
         "ignored",
         "files",
+        "notes",
     ]
     assert report["tool"] == "harden" and report["kind"] == "apply" and report["phase"] == 5
     assert report["summary"] == {"rewrites": 3, "files": 2, "unfixed": 1, "skipped": 1}

@@ -102,6 +102,7 @@ def apply(
             decide=review,
             jobs=jobs or jobs_default(),
             runtime_settings=config.runtime,
+            project_files=tree.project_files,
             progress=None if review else progress,
         )
     changes.skipped[:0] = tree.skipped
@@ -166,6 +167,8 @@ def _summary(changes: ChangeSet, outcome: str) -> None:
     err.print(
         f"[bold]{outcome}[/]: {rewrites} rewrites in {len(changes.files)} files", highlight=False
     )
+    for note in changes.notes:
+        err.print(f"  [cyan]note[/] {escape(note)}", highlight=False)
     for unfixed in changes.unfixed:
         finding = unfixed.finding
         where = f"{finding.location} ({finding.source} {finding.rule_id})"
