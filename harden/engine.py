@@ -62,6 +62,7 @@ class _Result:
     matched: set[Finding] = field(default_factory=set)
     skipped: Skipped | None = None
     uses_runtime: bool = False
+    kept: list[str] = field(default_factory=list)  # places left alone on purpose, and why
     parsed: bool = False  # libcst parsed the file (the cheap checks could not rule it out)
 
 
@@ -120,6 +121,7 @@ def apply(
         if result.skipped:
             changes.skipped.append(result.skipped)
         changes.unfixed.extend(result.unfixed)
+        changes.notes.extend(result.kept)
         matched |= result.matched
         if result.change.after != result.change.before:
             changes.files.append(result.change)
@@ -345,6 +347,7 @@ def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True)
         result.change.rewrites.extend(run.accepted)
         result.detected.extend(run.detected())
         result.unfixed.extend(run.unfixed)
+        result.kept.extend(run.kept)
         result.matched |= run.matched
         result.uses_runtime |= run.uses_runtime
     if partial is not None:

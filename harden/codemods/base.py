@@ -167,6 +167,8 @@ class FileRun:
     proposed: list[Rewrite] = field(default_factory=list)
     unfixed: list[Unfixed] = field(default_factory=list)
     matched: set[Finding] = field(default_factory=set)
+    # Places a codemod looked at and deliberately left as they are, with why: "path:line: why".
+    kept: list[str] = field(default_factory=list)
 
     def detected(self) -> list[Finding]:
         """What harden's own scan reports: every place proposed or refused."""
@@ -180,6 +182,8 @@ class Planner(cst.CSTVisitor):
     def __init__(self) -> None:
         super().__init__()
         self.plans: list[Plan] = []
+        # Nodes that look like what the codemod rewrites but are left alone on purpose: why.
+        self.kept: dict[cst.CSTNode, str] = {}
         # Whether the module visited is the whole file, not a focus module or an excerpt. A
         # planner that needs what only the whole file shows sets `needs_whole_module` instead
         # of answering; its plans are then dropped and it runs again on the whole file.
@@ -233,6 +237,8 @@ class PlannedCodemod:
 
     def _plan_and_apply(self, tree: cst.Module, planner: Planner) -> cst.Module:
         assert self.wrapper is not None
+        for node, why in planner.kept.items():
+            self.run.kept.append(f"{self.run.path}:{self._span(node).line}: {why}")
         spans = {plan.node: self._span(plan.node) for plan in planner.plans}
         claims = self._claim_findings(planner.plans, spans)
         accepted: dict[cst.CSTNode, Proposal] = {}

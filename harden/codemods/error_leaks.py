@@ -100,11 +100,11 @@ class ErrorMessagePlanner(ExceptionNames):
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._owners.pop()
 
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        self._record_except(node.name)
+    def visit_Try(self, node: cst.Try) -> None:
+        self._record_excepts(node)
 
-    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
-        self._record_except(node.name)
+    def visit_TryStar(self, node: cst.TryStar) -> None:
+        self._record_excepts(node)
 
     def visit_Return(self, node: cst.Return) -> None:
         if node.value is not None:
@@ -145,9 +145,12 @@ class ErrorMessagePlanner(ExceptionNames):
         functions = [o for o in self._owners if isinstance(o, cst.FunctionDef)]
         return self._bodies[functions[-1] if functions else None]
 
-    def _record_except(self, name: cst.AsName | None) -> None:
-        if name is not None and isinstance(name.name, cst.Name):
-            self._except_names.add(name.name)
+    def _record_excepts(self, node: cst.Try | cst.TryStar) -> None:
+        for clause in node.handlers:
+            self._tries[clause] = node
+            if clause.name is not None and isinstance(clause.name.name, cst.Name):
+                self._except_names[clause.name.name] = clause
+                self._record_reads(clause, clause.name.name.value)
 
     def _record_binding(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Subscript):
@@ -161,6 +164,7 @@ class ErrorMessagePlanner(ExceptionNames):
 
     def leave_Module(self, original_node: cst.Module) -> None:
         discovery = self.get_metadata(HandlerProvider, original_node)
+        self._client_errors = discovery.client_errors
         for body in list(self._bodies.values()):
             for call in body.calls:
                 self._record_sites(call)
@@ -223,6 +227,8 @@ class ErrorMessagePlanner(ExceptionNames):
                 continue
             if isinstance(node, cst.Name | cst.Attribute | cst.Subscript):
                 text = self._exception_text(node)
+                if text is None:
+                    self._note_kept(node, root)
                 if text is not None:
                     if node is not root and self._direct(node):
                         leaf = text_leaf(node, *text)
@@ -235,6 +241,16 @@ class ErrorMessagePlanner(ExceptionNames):
                 stack.append(node.value)
             elif not isinstance(node, cst.Lambda):
                 stack.extend(node.children)
+
+    def _note_kept(self, node: cst.Name | cst.Attribute | cst.Subscript, root: cst.CSTNode) -> None:
+        """Say why an exception's text that reaches the client stays: it is meant for it."""
+        chain: cst.BaseExpression = node
+        while isinstance(chain, cst.Attribute | cst.Subscript):
+            chain = chain.value
+        if isinstance(chain, cst.Name) and root not in self.kept and self._reaches(node, root):
+            reason = self._kept(chain)
+            if reason is not None:
+                self.kept[root] = reason
 
     def _follow(
         self,

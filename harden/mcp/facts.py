@@ -66,6 +66,9 @@ class ModuleFacts:
     # Names this module imports and passes to a registration: "" when the index proved it (the
     # function is hardened where it is defined), else why not.
     registers: Mapping[str, str] = field(default_factory=dict)
+    # Names this module's `except` clauses catch that stand for the project's own exception
+    # classes whose every message is written for the client (client_errors.py).
+    client_errors: frozenset[str] = frozenset()
 
     @property
     def elsewhere(self) -> bool:

@@ -86,6 +86,9 @@ class Discovery:
     # Functions registered at a place harden cannot prove is a registration (here, or in
     # another module), with the reason: what they return may still reach a client.
     unproven: Mapping[cst.FunctionDef, str] = field(default_factory=dict, repr=False)
+    # Names of the project's exception classes whose messages are written for the client, as
+    # this module's `except` clauses catch them (from the project index).
+    client_errors: frozenset[str] = frozenset()
 
     def insertion_index(self, function: cst.FunctionDef) -> int:
         """Where in `function.decorators` hardening decorators go: directly below the lowest
@@ -308,7 +311,9 @@ class HandlerProvider(ReceiverResolution, BatchableMetadataProvider[Discovery]):
         for name, reason in self.facts.unproven.items():
             for function in self._top_functions.get(name, ())[-1:]:
                 unproven.setdefault(function, reason)
-        discovery = Discovery(handlers, tuple(unresolved), by_function, unproven)
+        discovery = Discovery(
+            handlers, tuple(unresolved), by_function, unproven, self.facts.client_errors
+        )
         self.set_metadata(original_node, discovery)
 
     def _resolve_named_decorators(self) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from harden.ast_names import dotted_name
+from harden.mcp.client_errors import ClientErrors
 from harden.mcp.facts import Kind, ModuleFacts, Remote, Symbol
 from harden.mcp.frameworks import (
     CONSTRUCTOR_KEYWORDS,
@@ -82,6 +83,7 @@ class _Registration:
 class ProjectIndex:
     def __init__(self, files: Sequence[tuple[str, str]]) -> None:
         self.symbols = Symbols(files)
+        self.client_errors = ClientErrors(self.symbols)
 
     def facts(self, seeds: Iterable[str] | None = None) -> dict[str, ModuleFacts]:
         """The facts of the `seeds` (default: the files whose text may hold MCP handlers) and of
@@ -308,6 +310,7 @@ class ProjectIndex:
             registered={name: tuple(entries) for name, entries in remote.items()},
             unproven=unproven,
             registers=registers,
+            client_errors=self.client_errors.names_in(path),
         )
 
 
