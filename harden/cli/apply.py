@@ -3,12 +3,15 @@
 By default the rewrites of the files as committed at `--base` (HEAD) become one commit on a new
 branch `harden/phase-N-<slug>`; the user's working tree, index, stash and branches are never
 touched. `--dry-run` prints the change (diff, Markdown for a PR comment, or JSON) and writes
-nothing; `--in-place` writes the working tree instead (and works outside git).
+nothing; `--in-place` writes the working tree instead (and works outside git). With
+`--interactive` the person at the terminal first accepts or rejects each rewrite (harden.review).
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -23,9 +26,11 @@ from harden.cli.common import (
     IncludeOption,
     OnlyOption,
     Target,
+    ask,
     chosen_phase,
     err,
     jobs_default,
+    plural,
     progress_bar,
     project_config,
     read_findings,
@@ -92,33 +97,33 @@ def apply(
     config = project_config(tree, include=include, exclude=exclude)
     tree = selected(tree, config)
     requested = read_findings(findings_file, tree.root) if findings_file else None
-    review = Review(err, read_key, _explain) if interactive else None
-    with progress_bar("rewriting") as progress:
-        changes = engine.apply(
-            tree.files,
-            phase.codemod_ids,
-            phase=phase.number,
-            requested=requested,
-            decide=review,
-            jobs=jobs or jobs_default(),
-            runtime_settings=config.runtime,
-            project_files=tree.project_files,
-            progress=None if review else progress,
-        )
+    run = partial(
+        engine.apply,
+        tree.files,
+        phase.codemod_ids,
+        phase=phase.number,
+        requested=requested,
+        jobs=jobs or jobs_default(),
+        runtime_settings=config.runtime,
+        project_files=tree.project_files,
+    )
+    with progress_bar("finding rewrites" if interactive else "rewriting") as progress:
+        changes = run(progress=progress)
+    if interactive and changes.rewrites:
+        changes = _reviewed(run, changes, tree)
     changes.skipped[:0] = tree.skipped
-    if review is not None:
-        err.print(review.summary(), highlight=False)
     title = f"harden phase {phase.number}: {phase.title}"
     if dry_run:
         _print_change(changes, output_format, title, phase.enforce)
         return
     if in_place:
         write_in_place(tree.root, changes.files)
-        _summary(changes, f"wrote {len(changes.files)} files in place")
+        _summary(changes, f"wrote {plural(len(changes.files), 'file')} in place")
         return
     assert target.repo is not None
     if not changes.files:
         _summary(changes, "nothing to rewrite; no branch created")
+        _note_uncommitted(target, base)
         return
     branch = phase_branch_name(branch_prefix or config.branch_prefix, phase.number, phase.slug)
     try:
@@ -134,6 +139,7 @@ def apply(
         raise HardenError(str(error)) from None
     replaced = f" (replaced {result.replaced[:12]})" if result.replaced else ""
     _summary(changes, f"created branch {branch} at {result.commit[:12]}{replaced}")
+    _note_uncommitted(target, base)
     err.print(f"Review it with: git diff {base}...{branch}", highlight=False)
 
 
@@ -144,6 +150,28 @@ def _read(target: Target, base: str, *, from_commit: bool) -> Tree:
         return working_tree(target.path, target.repo)
     except (GitError, ValueError) as error:
         raise HardenError(str(error)) from None
+
+
+def _reviewed(run: Callable[..., ChangeSet], proposed: ChangeSet, tree: Tree) -> ChangeSet:
+    """The phase run again, asking about each rewrite; `proposed` (the first run, everything
+    accepted) counts them for "3 of 11". No progress bar is live meanwhile: it would draw over
+    the questions."""
+    review = Review(ask, read_key, _explain, sources=dict(tree.files), total=len(proposed.rewrites))
+    changes = run(decide=review)
+    ask.print(review.summary())
+    return changes
+
+
+def _note_uncommitted(target: Target, base: str) -> None:
+    """The branch is built from the commit, so edits not yet committed are missing from it:
+    a user who expects them there must be told."""
+    assert target.repo is not None
+    if target.repo.is_dirty(untracked_files=False, path=str(target.path)):
+        err.print(
+            "  [cyan]note[/] uncommitted edits are not included: harden read the files as "
+            f"committed at {escape(base)}",
+            highlight=False,
+        )
 
 
 def _explain(rewrite: Rewrite) -> str:
@@ -163,10 +191,9 @@ def _print_change(changes: ChangeSet, output_format: DiffFormat, title: str, enf
 
 
 def _summary(changes: ChangeSet, outcome: str) -> None:
-    rewrites = len(changes.rewrites)
-    err.print(
-        f"[bold]{outcome}[/]: {rewrites} rewrites in {len(changes.files)} files", highlight=False
-    )
+    rewrites = plural(len(changes.rewrites), "rewrite")
+    files = plural(len(changes.files), "file")
+    err.print(f"[bold]{outcome}[/]: {rewrites} in {files}", highlight=False)
     for note in changes.notes:
         err.print(f"  [cyan]note[/] {escape(note)}", highlight=False)
     for unfixed in changes.unfixed:
@@ -182,7 +209,6 @@ def _summary(changes: ChangeSet, outcome: str) -> None:
             highlight=False,
         )
     if changes.ignored:
-        err.print(
-            f"  {len(changes.ignored)} input findings are for rules this phase does not handle",
-            highlight=False,
-        )
+        findings = plural(len(changes.ignored), "input finding")
+        verb = "is" if len(changes.ignored) == 1 else "are"
+        err.print(f"  {findings} {verb} for rules this phase does not handle", highlight=False)

@@ -1,7 +1,8 @@
 """What the commands share: the error type main() turns into one line, consoles, the target.
 
 Output that is meant to be piped (diffs, JSON, SARIF) goes to stdout through `out`; messages for
-the person at the terminal go to stderr through `err`, so `harden ... > file` stays clean.
+the person at the terminal go to stderr through `err`, so `harden ... > file` stays clean; the
+interactive review's questions go to stderr through `ask`, which --quiet must never silence.
 """
 
 from __future__ import annotations
@@ -53,13 +54,16 @@ def chosen_phase(number: int, only: str | None) -> Phase:
 # Piped output (CI logs, files) has no terminal width; rich would assume 80 columns.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+# The review is what the user asked for, so --quiet leaves it on screen; its prose wraps at word
+# boundaries, where `err`'s soft wrap leaves it to the terminal, which breaks words.
+ask = Console(stderr=True, highlight=False)
 
 
 def set_output(*, quiet: bool, no_color: bool) -> None:
-    """`--quiet`: stderr shows errors only (they bypass `err`); `--no-color` (NO_COLOR, which
-    rich reads itself, does the same): no colours on either stream."""
+    """`--quiet`: stderr shows errors (they bypass `err`) and the review only; `--no-color`
+    (NO_COLOR, which rich reads itself, does the same): no colours on either stream."""
     err.quiet = quiet
-    for console in (out, err):
+    for console in (out, err, ask):
         console.no_color = no_color or bool(os.environ.get("NO_COLOR"))
 
 
@@ -76,6 +80,11 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
             bar.update(task, completed=done, total=total)
 
         yield advance
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 file', '2 files'."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def jobs_default() -> int:
