@@ -113,8 +113,9 @@ def apply(
         _print_change(changes, output_format, title, phase.enforce)
         return
     if in_place:
-        write_in_place(tree.root, changes.files)
-        _summary(changes, f"wrote {len(changes.files)} files in place")
+        unwritten = write_in_place(tree.root, changes.files)
+        changes.skipped += unwritten
+        _summary(changes, f"wrote {len(changes.files) - len(unwritten)} files in place")
         return
     assert target.repo is not None
     if not changes.files:
