@@ -50,6 +50,13 @@ command string; and a script runner for command lines that needed more than one 
 (pipelines, lists, redirections to files, globs, `$(...)`): `run`, `call`, `check_call`,
 `check_output`, `system`, `getoutput` and `getstatusoutput` take a script where the standard
 library took the command string, and give what it gave.
+
+`words(value)` stands for a Python value that a rewritten command line spliced in unquoted, as
+a word of its own, when harden could not prove how many arguments it holds: it splits the value
+at blanks as sh did (nothing for an empty value; no globbing, no quotes) and logs
+`CMD_VALUE_SPLIT` (the number of fields and the place, never the value) when that made other
+than one argument. `ENFORCE_SHELL_FREE=true` passes the value as one argument instead, as a
+program run without a shell receives it, once the logs show that no caller needs the splitting.
 """
 
 from __future__ import annotations
@@ -241,6 +248,42 @@ def fields(value: str) -> list[str]:
     """What sh makes of an unquoted `$VAR` or `$(...)` standing alone: the words between blanks
     and newlines (none for an empty value)."""
     return [field for field in re.split(r"[ \t\n]+", value) if field]
+
+
+VALUE_SPLIT_EVENT = "CMD_VALUE_SPLIT"
+
+
+def words(value: object) -> list[str]:
+    """The arguments a value spliced unquoted into a command line stands for: its `fields()`, as
+    sh split it (the text of a non-str value is `str(value)`). When they are other than the one
+    argument the value is, the split is logged as one JSON line on stderr, the value never:
+
+    {"ts":"…","event":"CMD_VALUE_SPLIT","site":"server:42","fields":2,"tool":"git","caller":"local"}
+
+    `site` is the module and line of the call, `tool` and `caller` are there when a decorated
+    handler is running. With ENFORCE_SHELL_FREE=true the value is one argument, whatever its
+    blanks, and nothing is logged.
+    """
+    text = value if isinstance(value, str) else str(value)
+    # Most values hold no blank: one argument in either mode, without reading the settings.
+    if text and " " not in text and "\t" not in text and "\n" not in text:
+        return [text]
+    if _settings().enforce_shell_free:
+        return [text]
+    split = fields(text)
+    frame = sys._getframe(1)
+    record: dict[str, object] = {
+        "ts": _timestamp(),
+        "event": VALUE_SPLIT_EVENT,
+        "site": f"{frame.f_globals.get('__name__', '?')}:{frame.f_lineno}",
+        "fields": len(split),
+    }
+    call = _current_call.get()
+    if call is not None:
+        record["tool"] = call.tool
+        record["caller"] = call.caller
+    _write(record)
+    return split
 
 
 def run(
@@ -626,6 +669,7 @@ _ENV_KEYS = (
     "HARDEN_MAX_STRING_LENGTH",
     "ENFORCE_RATE_LIMITS",
     "RATE_LIMIT_RPM",
+    "ENFORCE_SHELL_FREE",
 )
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _ENV_REFRESH_SECONDS = 1.0
@@ -644,6 +688,7 @@ class _Settings:
     max_string_length: int
     enforce_rate_limits: bool
     rate_limit_rpm: int
+    enforce_shell_free: bool
 
 
 class _SlidingWindows:
@@ -700,15 +745,16 @@ def configure(
     enforce_validation: bool | None = None,
     enforce_rate_limits: bool | None = None,
     rate_limit_rpm: int | None = None,
+    enforce_shell_free: bool | None = None,
     clock: Callable[[], float] | None = None,
 ) -> None:
     """Set options from code; an argument left None keeps its current value.
 
     The environment takes precedence for the switches and numbers (ENFORCE_VALIDATION,
-    ENFORCE_RATE_LIMITS, RATE_LIMIT_RPM, HARDEN_MAX_STRING_LENGTH), so an operator can flip them
-    without a code change. The allow-lists add to the environment's (HARDEN_ALLOWED_ROOTS,
-    HARDEN_ALLOWED_HOSTS, HARDEN_VALIDATION_SKIP_PARAMS). `clock` (seconds, monotonic) drives
-    the rate-limit window.
+    ENFORCE_RATE_LIMITS, RATE_LIMIT_RPM, ENFORCE_SHELL_FREE, HARDEN_MAX_STRING_LENGTH), so an
+    operator can flip them without a code change. The allow-lists add to the environment's
+    (HARDEN_ALLOWED_ROOTS, HARDEN_ALLOWED_HOSTS, HARDEN_VALIDATION_SKIP_PARAMS). `clock`
+    (seconds, monotonic) drives the rate-limit window.
 
     The environment is re-read at most once a second, and at once when a variable is added or
     removed; configure() with no arguments re-reads it now (needed only after changing, in the
@@ -722,6 +768,7 @@ def configure(
         "enforce_validation": enforce_validation,
         "enforce_rate_limits": enforce_rate_limits,
         "rate_limit_rpm": rate_limit_rpm,
+        "enforce_shell_free": enforce_shell_free,
     }
     state = _state
     with state.lock:
@@ -738,7 +785,7 @@ def reset() -> None:
 
 
 def _settings() -> _Settings:
-    # Reading the seven variables costs more than everything else a call does, so they are
+    # Reading the eight variables costs more than everything else a call does, so they are
     # re-read once a second, and at once when the environment gains or loses a variable (a test
     # setting one that was unset) or configure() is called.
     state = _state
@@ -753,7 +800,9 @@ def _settings() -> _Settings:
 
 
 def _parse_settings(state: _State, environ: tuple[Any, ...]) -> _Settings:
-    enforce_validation, roots, hosts, skip, max_length, enforce_rate_limits, rpm = environ
+    enforce_validation, roots, hosts, skip, max_length, enforce_rate_limits, rpm, shell_free = (
+        environ
+    )
     overrides = state.overrides
     root_entries = [*overrides.get("allowed_roots", ()), *_split(roots, os.pathsep)]
     if not root_entries:
@@ -782,6 +831,7 @@ def _parse_settings(state: _State, environ: tuple[Any, ...]) -> _Settings:
         ),
         enforce_rate_limits=_flag(enforce_rate_limits, overrides.get("enforce_rate_limits", False)),
         rate_limit_rpm=_number(rpm, overrides.get("rate_limit_rpm", DEFAULT_RATE_LIMIT_RPM)),
+        enforce_shell_free=_flag(shell_free, overrides.get("enforce_shell_free", False)),
     )
 
 

@@ -51,7 +51,8 @@ def test_scan_and_apply_leave_a_suppressed_line_alone(comment: str) -> None:
         assert changes.files == [] and changes.unfixed == []
     else:
         assert len(scanned.findings) == 1
-        assert [c.path for c in changes.files] == ["m.py"]
+        # `x` may hold blanks: the runtime splits it as sh did, so it comes along.
+        assert [c.path for c in changes.files] == ["m.py", "harden_runtime.py"]
 
 
 def test_a_scanners_finding_at_a_suppressed_place_gets_the_reason() -> None:

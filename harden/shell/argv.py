@@ -1,14 +1,18 @@
 """Emit the shell-free Python (libcst) for a command's words: one argv element per word.
 
-How a placeholder becomes argv elements (the decision the spine issue asks to document):
+How a placeholder becomes argv elements:
 
 - inside quotes, or glued to other text in its word: one argument, exactly as sh makes it;
-- standing alone unquoted, sh splits the value on blanks. We keep that splitting only where the
-  value is meant to carry several arguments: a name like `args`, `flags`, `extra_args`, `options`
-  (Splitting.WORDS → `*shlex.split(value)`, which also honours quotes inside the value as sh
-  did), or `" ".join(items)` (Splitting.LIST → `*items`). Every other value (a path, a name, a
-  number) is passed as ONE argument: identical for values without blanks, and a path with a
-  space now reaches the program whole instead of being torn in two;
+- standing alone unquoted, sh split the value at blanks and dropped it when empty. What is
+  kept depends on what harden proves about the value (harden/shell/arity.py decides):
+  one word (Splitting.ONE) → the value, one argument; several words (Splitting.FIELDS) →
+  `*harden_runtime.fields(value)`, exactly sh's splitting; neither (Splitting.UNKNOWN) →
+  `*harden_runtime.words(value)`, which splits as sh did, logs `CMD_VALUE_SPLIT` when that made
+  other than one argument, and passes the value whole under ENFORCE_SHELL_FREE. A value named
+  to carry several arguments (`args`, `flags`, `extra_args`) keeps `*shlex.split(value)`
+  (Splitting.WORDS), which also honours quotes inside the value as sh did, and
+  `" ".join(items)` becomes `*items` (Splitting.LIST). None of these expand glob characters in
+  a value: sh did, the rewrite never does;
 - a value named like a whole command (`cmd`, `command`) may hold shell syntax itself: never
   rewritten (NeedsShell).
 
@@ -18,9 +22,10 @@ sh's expansions: `$VAR` reads `os.environ` (or the call's `env=`), `${VAR:-d}` f
 or `$(...)` is computed only when its command starts, so it becomes the runtime's
 `glob(...)`/`output(...)`/`concat(...)` and marks the argv `deferred`.
 
-A non-str value becomes `str(value)`, as an argv element must be a str. This module never
-decides how the command line runs (script.py does), and a program sh runs as a builtin (cd,
-export, ...) is refused here because no program of that name exists to run without sh.
+A non-str value becomes `str(value)` (inside `words()` for an unproven one), as an argv element
+must be a str. This module never decides how the command line runs (script.py does), and a
+program sh runs as a builtin (cd, export, ...) is refused here because no program of that name
+exists to run without sh.
 """
 
 from __future__ import annotations
@@ -53,6 +58,9 @@ _SHELL_ONLY = frozenset(
 )
 _GLOB_MAGIC = re.compile(r"[*?[]")
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"})
+# Values meant as several arguments or a command line: as the program, they may hold a whole
+# command. Any other value is split, as the program's word, as it is anywhere else.
+_WHOLE_COMMANDS = frozenset({Splitting.WORDS, Splitting.LIST, Splitting.COMMAND})
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +107,11 @@ class WordEmitter:
         self.runtime = False
         self.deferred = False
         self.environ_used = False  # a lookup reads `environ` (the call's env=)
+        self.alone: list[Placeholder] = []  # values that stood alone unquoted, in order
 
-    def argv(self, words: Sequence[Word], *, builtins: frozenset[str] = frozenset()) -> Argv:
+    def argv(self, words: Sequence[Word]) -> Argv:
         """The argv for `words`, or NeedsShell when the program or a value needs sh."""
-        _check_program(words, builtins)
+        _check_program(words)
         items = tuple(self._item(word) for word in words)
         return Argv(items, frozenset(self.imports), self.runtime, self.deferred)
 
@@ -138,20 +147,28 @@ class WordEmitter:
         )
 
     def _placeholder(self, value: Placeholder, *, quoted: bool) -> ArgvItem:
-        if not quoted:
-            if value.splitting is Splitting.COMMAND:
-                raise NeedsShell(
-                    "command from a value", f"`{value.name}` may hold shell syntax of its own"
-                )
-            if value.splitting is Splitting.WORDS:
-                self.imports.add("shlex")
-                split = cst.Call(
-                    cst.Attribute(cst.Name("shlex"), cst.Name("split")), [cst.Arg(text_of(value))]
-                )
-                return ArgvItem(split, starred=True)
-            if value.splitting is Splitting.LIST:
-                return ArgvItem(value.items, starred=True)
-        return ArgvItem(text_of(value))
+        if quoted:
+            return ArgvItem(text_of(value))
+        self.alone.append(value)
+        splitting = value.splitting
+        if splitting is Splitting.ONE:
+            return ArgvItem(text_of(value))
+        if splitting is Splitting.COMMAND:
+            raise NeedsShell(
+                "command from a value", f"`{value.name}` may hold shell syntax of its own"
+            )
+        if splitting is Splitting.WORDS:
+            self.imports.add("shlex")
+            split = cst.Call(
+                cst.Attribute(cst.Name("shlex"), cst.Name("split")), [cst.Arg(text_of(value))]
+            )
+            return ArgvItem(split, starred=True)
+        if splitting is Splitting.LIST:
+            return ArgvItem(value.items, starred=True)
+        if splitting is Splitting.FIELDS:
+            return ArgvItem(self._runtime_call("fields", [text_of(value)]), starred=True)
+        # words() takes any value and makes its text itself: no str(...) around it here.
+        return ArgvItem(self._runtime_call("words", [text_of(value, coerce=False)]), starred=True)
 
     def _expression(self, piece: str | Placeholder | Expansion) -> cst.BaseExpression:
         if isinstance(piece, str):
@@ -247,7 +264,7 @@ def _is_glob(word: Word) -> bool:
     )
 
 
-def _check_program(words: Sequence[Word], builtins: frozenset[str]) -> None:
+def _check_program(words: Sequence[Word]) -> None:
     program = literal_text(words[0])
     if program is None:
         first = words[0]
@@ -255,12 +272,12 @@ def _check_program(words: Sequence[Word], builtins: frozenset[str]) -> None:
             value = first[0].piece
             if isinstance(value, Variable | Substitution):
                 raise NeedsShell("program from an expansion", "sh splits it into words first")
-            if isinstance(value, Placeholder) and value.splitting is not Splitting.ONE:
+            if isinstance(value, Placeholder) and value.splitting in _WHOLE_COMMANDS:
                 raise NeedsShell(
                     "program from a value", f"`{value.name or 'value'}` may hold a whole command"
                 )
         return
-    if program in _SHELL_ONLY and program not in builtins:
+    if program in _SHELL_ONLY:
         raise NeedsShell("shell builtin", f"`{program}` exists only inside a shell")
     if program.rpartition("/")[2] in _SHELLS:
         # `sh -c 'literal script' x` runs harden-readable code with inert arguments; a script
@@ -290,8 +307,9 @@ def _check_echo(arguments: Sequence[Word]) -> None:
         raise NeedsShell("echo with options", f"`echo {first}` differs from /bin/echo")
 
 
-def text_of(value: Placeholder) -> cst.BaseExpression:
-    """The expression giving the text the source spliced in (str, repr, format spec applied)."""
+def text_of(value: Placeholder, *, coerce: bool = True) -> cst.BaseExpression:
+    """The expression giving the text the source spliced in (str, repr, format spec applied);
+    with `coerce=False` a plain value stays as it is, for a callee that makes its text."""
     expr: cst.BaseExpression = value.value
     if value.conversion:
         func = {"r": "repr", "s": "str", "a": "ascii"}[value.conversion]
@@ -300,7 +318,7 @@ def text_of(value: Placeholder) -> cst.BaseExpression:
         return cst.Call(
             cst.Name("format"), [cst.Arg(expr), cst.Arg(string_literal(value.format_spec))]
         )
-    if value.is_str or value.conversion:
+    if value.is_str or value.conversion or not coerce:
         return expr
     return cst.Call(cst.Name("str"), [cst.Arg(expr)])
 

@@ -22,7 +22,7 @@ import libcst as cst
 
 from harden.shell.argv import Argv, WordEmitter, string_literal
 from harden.shell.syntax import Command, Redirect, Script, Step, parse_tokens
-from harden.shell.words import NeedsShell, Token, literal_text
+from harden.shell.words import NeedsShell, Placeholder, Token, literal_text
 
 STREAMS = ("stdin", "stdout", "stderr")
 # What a call does with a stream: not given (None), sends stderr to stdout ("STDOUT"), or
@@ -41,6 +41,7 @@ class Emitted:
     runtime: bool  # the code calls the vendored runtime
     notes: tuple[str, ...]
     environ_used: bool  # `$VAR` or `~` read the call's `env=`
+    alone: tuple[Placeholder, ...] = ()  # the values that stood alone unquoted as arguments
 
 
 def emit(
@@ -65,6 +66,7 @@ def emit(
         True,
         (),
         emitter.words.environ_used,
+        tuple(emitter.words.alone),
     )
 
 
@@ -106,6 +108,7 @@ def _direct(
         words.runtime,
         tuple(notes),
         words.environ_used,
+        tuple(words.alone),
     )
 
 
@@ -177,12 +180,7 @@ class _ScriptEmitter:
         return cst.List([cst.Element(element) for element in elements])
 
     def _command(self, command: Command, *, cd_allowed: bool) -> list[cst.BaseExpression]:
-        if literal_text(command.words[0]) == "cd" and not (
-            cd_allowed and _is_cd(Step("", (command,)))
-        ):
-            raise NeedsShell("cd", "only `cd DIR` on its own, outside a pipeline, is converted")
-        argv = self.words.argv(command.words, builtins=frozenset({"cd"}))
-        elements: list[cst.BaseExpression] = [argv.as_list()]
+        elements: list[cst.BaseExpression] = [self._words(command, cd_allowed=cd_allowed)]
         for redirect in command.redirects:
             default = 0 if redirect.operator.startswith("<") else 1
             operator = ("" if redirect.fd == default else str(redirect.fd)) + redirect.operator
@@ -191,6 +189,15 @@ class _ScriptEmitter:
             else:
                 elements.extend([string_literal(operator), self.words.text(redirect.target)])
         return elements
+
+    def _words(self, command: Command, *, cd_allowed: bool) -> cst.List:
+        if literal_text(command.words[0]) != "cd":
+            return self.words.argv(command.words).as_list()
+        if not (cd_allowed and _is_cd(Step("", (command,)))):
+            raise NeedsShell("cd", "only `cd DIR` on its own, outside a pipeline, is converted")
+        # The directory is one value, as the stdlib form's `cwd=` is: never split into words.
+        directory = self.words.text(command.words[1])
+        return cst.List([cst.Element(string_literal("cd")), cst.Element(directory)])
 
     def _substitution(self, tokens: Sequence[Token]) -> cst.BaseExpression:
         return self.script(parse_tokens(tokens))

@@ -24,10 +24,13 @@ from typing import Any
 
 
 class Splitting(enum.Enum):
-    """What sh makes of a placeholder that stands alone, unquoted, as a whole word."""
+    """What becomes of a placeholder that stands alone, unquoted, as a whole word, which sh
+    split at blanks (harden/shell/arity.py decides which applies)."""
 
-    ONE = "one"  # one argument: a path, a name, a number (sh would split it only if it held blanks)
-    WORDS = "words"  # several arguments in one string (`extra_args`): split like sh does
+    UNKNOWN = "unknown"  # arity not proven: split as sh did at run time, logged, switchable
+    ONE = "one"  # provably one word (a number, a plain literal): one argument
+    FIELDS = "fields"  # provably several words: split at blanks exactly as sh did
+    WORDS = "words"  # several arguments in one string (`extra_args`): shlex.split
     LIST = "list"  # `" ".join(items)`: each item one argument
     COMMAND = "command"  # a whole command line: may hold shell syntax, so never rewritten
 
@@ -45,8 +48,9 @@ class Placeholder:
     is_str: bool = False
     conversion: str = ""
     format_spec: str = ""
-    splitting: Splitting = Splitting.ONE
+    splitting: Splitting = Splitting.UNKNOWN
     items: Any = None  # for Splitting.LIST: the sequence whose items become arguments
+    evidence: str = ""  # why the splitting is proven, for the review note
 
 
 @dataclass(frozen=True, slots=True)

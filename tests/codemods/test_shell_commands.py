@@ -309,14 +309,23 @@ def test_command_harden_cannot_follow_is_reported(apply: Apply, body: str, reaso
 @pytest.mark.parametrize(
     ("call", "rewritten"),
     [
-        ("subprocess.getstatusoutput(f'ls {x}')", 'harden_runtime.getstatusoutput(["ls", str(x)])'),
+        (
+            "subprocess.getstatusoutput(f'ls {x}')",
+            'harden_runtime.getstatusoutput(["ls", *harden_runtime.words(x)])',
+        ),
         (
             "subprocess.getstatusoutput(f'ls {x}', encoding='utf-8')",
-            "harden_runtime.getstatusoutput([\"ls\", str(x)], encoding='utf-8')",
+            "harden_runtime.getstatusoutput([\"ls\", *harden_runtime.words(x)], encoding='utf-8')",
         ),
-        ("os.popen(f'ls {x}')", 'harden_runtime.popen(["ls", str(x)])'),
-        ("os.popen(f'sort -o {x}', 'w')", 'harden_runtime.popen(["sort", "-o", str(x)], \'w\')'),
-        ("os.popen(f'sort {x}', 'r', 1)", "harden_runtime.popen([\"sort\", str(x)], 'r', 1)"),
+        ("os.popen(f'ls {x}')", 'harden_runtime.popen(["ls", *harden_runtime.words(x)])'),
+        (
+            "os.popen(f'sort -o {x}', 'w')",
+            'harden_runtime.popen(["sort", "-o", *harden_runtime.words(x)], \'w\')',
+        ),
+        (
+            "os.popen(f'sort {x}', 'r', 1)",
+            "harden_runtime.popen([\"sort\", *harden_runtime.words(x)], 'r', 1)",
+        ),
     ],
 )
 def test_results_stdlib_cannot_give_without_a_shell_use_the_runtime(
@@ -382,9 +391,9 @@ def test_other_keywords_are_kept_in_order(apply: Apply) -> None:
         "timeout=60, check=True)\n"
     )
     assert new == (
-        "import subprocess\n\n\ndef build(repo, env):\n"
-        '    return subprocess.run(["make", "-C", str(repo), "all"], cwd=repo, env=env, '
-        "timeout=60, check=True)\n"
+        "import subprocess\nimport harden_runtime\n\n\ndef build(repo, env):\n"
+        '    return subprocess.run(["make", "-C", *harden_runtime.words(repo), "all"], cwd=repo, '
+        "env=env, timeout=60, check=True)\n"
     )
 
 
@@ -394,15 +403,16 @@ def test_args_keyword_is_rewritten_in_place(apply: Apply) -> None:
         "    subprocess.Popen(stdout=None, args=f'ls {x}', shell=True, text=True)\n"
     )
     assert new == (
-        "import subprocess\n\n\ndef f(x):\n"
-        '    subprocess.Popen(stdout=None, args=["ls", str(x)], text=True)\n'
+        "import subprocess\nimport harden_runtime\n\n\ndef f(x):\n"
+        '    subprocess.Popen(stdout=None, args=["ls", *harden_runtime.words(x)], text=True)\n'
     )
 
 
 def test_unused_import_os_is_dropped(apply: Apply) -> None:
     new, _ = apply("import os\n\n\ndef clean(path):\n    os.system(f'rm -rf {path}')\n")
     assert new == (
-        'import subprocess\n\n\ndef clean(path):\n    subprocess.run(["rm", "-rf", str(path)])\n'
+        "import subprocess\nimport harden_runtime\n\n\ndef clean(path):\n"
+        '    subprocess.run(["rm", "-rf", *harden_runtime.words(path)])\n'
     )
 
 
@@ -413,15 +423,18 @@ def test_import_os_still_used_is_kept(apply: Apply) -> None:
         "    return os.path.exists(path)\n"
     )
     assert new == (
-        "import os\nimport subprocess\n\n\ndef clean(path):\n"
-        '    subprocess.run(["rm", "-rf", str(path)])\n'
+        "import os\nimport subprocess\nimport harden_runtime\n\n\ndef clean(path):\n"
+        '    subprocess.run(["rm", "-rf", *harden_runtime.words(path)])\n'
         "    return os.path.exists(path)\n"
     )
 
 
 def test_import_alias_is_dropped_when_unused(apply: Apply) -> None:
     new, _ = apply("from os import system as sh\n\n\ndef f(x):\n    sh(f'ls {x}')\n")
-    assert new == 'import subprocess\n\n\ndef f(x):\n    subprocess.run(["ls", str(x)])\n'
+    assert new == (
+        "import subprocess\nimport harden_runtime\n\n\ndef f(x):\n"
+        '    subprocess.run(["ls", *harden_runtime.words(x)])\n'
+    )
 
 
 @pytest.mark.parametrize(
@@ -433,8 +446,10 @@ def test_trailing_comma_call_keeps_its_layout(apply: Apply, keywords: str) -> No
         f'    subprocess.run(\n        f"make -C {{repo}}",\n        {keywords}\n    )\n'
     )
     assert new == (
-        "import subprocess\n\n\ndef build(repo):\n"
-        '    subprocess.run(\n        ["make", "-C", str(repo)],\n        check=True,\n    )\n'
+        "import subprocess\nimport harden_runtime\n\n\ndef build(repo):\n"
+        "    subprocess.run(\n"
+        '        ["make", "-C", *harden_runtime.words(repo)],\n'
+        "        check=True,\n    )\n"
     )
 
 
@@ -444,9 +459,9 @@ def test_nested_rewrites_both_apply(apply: Apply) -> None:
         "    subprocess.run(f\"echo {os.popen('whoami').read()}\", shell=True)\n"
     )
     assert new == (
-        "import subprocess\n\n\ndef greet():\n"
-        '    subprocess.run(["echo", str(subprocess.run(["whoami"], stdout=subprocess.PIPE, '
-        "text=True).stdout)])\n"
+        "import subprocess\nimport harden_runtime\n\n\ndef greet():\n"
+        '    subprocess.run(["echo", *harden_runtime.words(subprocess.run(["whoami"], '
+        "stdout=subprocess.PIPE, text=True).stdout)])\n"
     )
     assert len(run.accepted) == 2
 
@@ -491,9 +506,10 @@ def test_future_import_stays_first(apply: Apply) -> None:
         "def ping(host: str) -> bool:\n    return os.system(f'ping -c 1 {host}') == 0\n"
     )
     assert new == (
-        '"""Ping."""\nfrom __future__ import annotations\nimport subprocess\n\n\n'
+        '"""Ping."""\nfrom __future__ import annotations\nimport subprocess\n'
+        "import harden_runtime\n\n\n"
         "def ping(host: str) -> bool:\n"
-        '    return subprocess.call(["ping", "-c", "1", host]) << 8 == 0\n'
+        '    return subprocess.call(["ping", "-c", "1", *harden_runtime.words(host)]) << 8 == 0\n'
     )
     compile(new, "new.py", "exec")
 
@@ -529,9 +545,9 @@ def test_create_subprocess_shell_imported_by_name(apply: Apply) -> None:
         "    return await create_subprocess_shell(f'tail -n 5 {path}')\n"
     )
     assert new == (
-        "from asyncio import create_subprocess_exec\n\n\n"
+        "from asyncio import create_subprocess_exec\nimport harden_runtime\n\n\n"
         "async def tail(path: str):\n"
-        '    return await create_subprocess_exec("tail", "-n", "5", path)\n'
+        '    return await create_subprocess_exec("tail", "-n", "5", *harden_runtime.words(path))\n'
     )
 
 
@@ -543,7 +559,10 @@ def test_create_subprocess_shell_imported_by_name(apply: Apply) -> None:
     [
         # A triple-quoted f-string may hold quotes its text part ends with.
         ('    os.system(f"""grep "{x}" file""")\n', '["grep", str(x), "file"]'),
-        ("    os.system(rf\"grep '\\d{{2}}' {x}\")\n", '["grep", "\\\\d{2}", str(x)]'),
+        (
+            "    os.system(rf\"grep '\\d{{2}}' {x}\")\n",
+            '["grep", "\\\\d{2}", *harden_runtime.words(x)]',
+        ),
         # A backslash ending one piece of an implicit concatenation escapes the next one.
         ('    os.system("echo a\\\\" " b")\n', '["echo", "a b"]'),
         # `+=` with a value extends the command like `+` does; the variable becomes the list.
@@ -578,7 +597,7 @@ def test_command_text_is_followed(apply: Apply, body: str, argv: str | None) -> 
         # A constant glued to a value is its text; sh split it, so does the list.
         (
             'LS = "ls -l"\n\n\ndef f(x):\n    os.system(LS + " " + x)\n',
-            '["ls", "-l", str(x)]',
+            '["ls", "-l", *harden_runtime.words(x)]',
         ),
         ('CMD = "uptime"\nos.system(CMD)\n', '["uptime"]'),
     ],
@@ -595,10 +614,13 @@ def test_module_constant_is_followed_and_kept(apply: Apply, source: str, argv: s
 @pytest.mark.parametrize(
     ("call", "argv"),
     [
-        ("build(x, 3)", '["ping", "-c", "3", str(x)]'),
+        ("build(x, 3)", '["ping", "-c", "3", *harden_runtime.words(x)]'),
         # A literal argument is text, split as sh split it.
-        ('build(n="2 -q", host=x.strip())', '["ping", "-c", "2", "-q", str(x.strip())]'),
-        ("build(a + b, 1)", '["ping", "-c", "1", str(a + b)]'),
+        (
+            'build(n="2 -q", host=x.strip())',
+            '["ping", "-c", "2", "-q", *harden_runtime.words(x.strip())]',
+        ),
+        ("build(a + b, 1)", '["ping", "-c", "1", *harden_runtime.words(a + b)]'),
     ],
 )
 def test_helper_returning_the_command_is_followed(apply: Apply, call: str, argv: str) -> None:
@@ -647,7 +669,7 @@ def test_variable_used_elsewhere_is_kept(apply: Apply) -> None:
         "    os.system(cmd)\n"
     )
     assert "    cmd = f'ls {x}'\n" in new
-    assert '    subprocess.run(["ls", str(x)])\n' in new
+    assert '    subprocess.run(["ls", *harden_runtime.words(x)])\n' in new
     assert "was only used here" not in run.accepted[0].note
 
 
@@ -660,20 +682,22 @@ def test_variable_used_only_here_now_holds_the_argument_list(apply: Apply) -> No
         "    os.system(cmd)\n"
     )
     assert new == (
-        "import subprocess\n\n\ndef f(x):\n"
+        "import subprocess\nimport harden_runtime\n\n\ndef f(x):\n"
         "    # the listing command\n"
-        '    cmd = ["ls", str(x)]\n'
+        '    cmd = ["ls", *harden_runtime.words(x)]\n'
         "    subprocess.run(cmd)\n"
     )
     rewrite = run.accepted[0]
     assert "`cmd` now holds the argument list" in rewrite.note
     assert rewrite.before == "# the listing command\ncmd = 'ls'\ncmd += f' {x}'\nos.system(cmd)"
-    assert rewrite.after == '# the listing command\ncmd = ["ls", str(x)]\nsubprocess.run(cmd)'
+    assert rewrite.after == (
+        '# the listing command\ncmd = ["ls", *harden_runtime.words(x)]\nsubprocess.run(cmd)'
+    )
 
 
 def test_annotated_variable_gets_a_list_annotation(apply: Apply) -> None:
     new, _ = apply("import os\n\n\ndef f(x):\n    cmd: str = f'ls {x}'\n    os.system(cmd)\n")
-    assert '    cmd: list[str] = ["ls", str(x)]\n    subprocess.run(cmd)\n' in new
+    assert '    cmd: list[str] = ["ls", *harden_runtime.words(x)]\n    subprocess.run(cmd)\n' in new
 
 
 # -- review: decisions and requested findings ----------------------------------------------------
@@ -694,9 +718,9 @@ def test_requested_findings_limit_the_places_acted_on() -> None:
     run = FileRun(path="m.py", decide=lambda rewrite: True, requested=[bandit])
     new = ShellCommands(run).transform_module(cst.parse_module(source)).code
     assert new == (
-        "import os\nimport subprocess\n\n\ndef f(x):\n"
+        "import os\nimport subprocess\nimport harden_runtime\n\n\ndef f(x):\n"
         "    os.system(f'ls {x}')\n"
-        '    subprocess.run(["pwd", str(x)])\n'
+        '    subprocess.run(["pwd", *harden_runtime.words(x)])\n'
     )
     assert [r.fixes for r in run.accepted] == [(bandit,)]
     assert run.matched == {bandit}
@@ -707,12 +731,13 @@ def test_requested_findings_limit_the_places_acted_on() -> None:
 CONVERTED = {
     "pipeline-run": (
         "subprocess.run(f'ps aux | grep {x}', shell=True, capture_output=True, text=True)",
-        'harden_runtime.run([["ps", "aux"], "|", ["grep", str(x)]], capture_output=True, '
-        "text=True)",
+        'harden_runtime.run([["ps", "aux"], "|", ["grep", *harden_runtime.words(x)]], '
+        "capture_output=True, text=True)",
     ),
     "list-call": (
         "subprocess.call(f'make -C {x} || make -C {x} clean', shell=True)",
-        'harden_runtime.call([["make", "-C", str(x)], "||", ["make", "-C", str(x), "clean"]])',
+        'harden_runtime.call([["make", "-C", *harden_runtime.words(x)], "||", '
+        '["make", "-C", *harden_runtime.words(x), "clean"]])',
     ),
     "append-check_call": (
         "subprocess.check_call(f'date >> {x}', shell=True)",
@@ -720,15 +745,17 @@ CONVERTED = {
     ),
     "stderr-to-stdout-stays-stdlib": (
         "subprocess.run(f'make {x} 2>&1', shell=True, stdout=subprocess.PIPE)",
-        'subprocess.run(["make", str(x)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)',
+        'subprocess.run(["make", *harden_runtime.words(x)], stdout=subprocess.PIPE, '
+        "stderr=subprocess.STDOUT)",
     ),
     "stderr-captured-needs-the-runner": (
         "subprocess.run(f'make {x} 2>&1', shell=True, capture_output=True)",
-        'harden_runtime.run([["make", str(x)], "2>&1"], capture_output=True)',
+        'harden_runtime.run([["make", *harden_runtime.words(x)], "2>&1"], capture_output=True)',
     ),
     "quiet-popen": (
         "subprocess.Popen(f'make {x} >/dev/null 2>&1', shell=True)",
-        'subprocess.Popen(["make", str(x)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)',
+        'subprocess.Popen(["make", *harden_runtime.words(x)], stdout=subprocess.DEVNULL, '
+        "stderr=subprocess.DEVNULL)",
     ),
     "cd-with-cwd-given": (
         "subprocess.run(f'cd {x} && make', shell=True, cwd='/src')",
@@ -745,13 +772,13 @@ CONVERTED = {
     ),
     "tilde": (
         "subprocess.getoutput(f'ls ~/notes {x}')",
-        'subprocess.run(["ls", os.path.expanduser("~/notes"), str(x)], stdout=subprocess.PIPE, '
-        'stderr=subprocess.STDOUT, text=True).stdout.removesuffix("\\n")',
+        'subprocess.run(["ls", os.path.expanduser("~/notes"), *harden_runtime.words(x)], '
+        'stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout.removesuffix("\\n")',
     ),
     "popen-read": (
         "os.popen(f'ls {x} | wc -l').read()",
-        'harden_runtime.run([["ls", str(x)], "|", ["wc", "-l"]], stdout=subprocess.PIPE, '
-        "text=True).stdout",
+        'harden_runtime.run([["ls", *harden_runtime.words(x)], "|", ["wc", "-l"]], '
+        "stdout=subprocess.PIPE, text=True).stdout",
     ),
     "popen-object-cd": (
         "os.popen(f'cd {x} && ls | wc -l')",
@@ -763,16 +790,17 @@ CONVERTED = {
     ),
     "getstatusoutput": (
         "subprocess.getstatusoutput(f'ls {x} 2>/dev/null')",
-        'harden_runtime.getstatusoutput([["ls", str(x)], "2>", "/dev/null"])',
+        'harden_runtime.getstatusoutput([["ls", *harden_runtime.words(x)], "2>", "/dev/null"])',
     ),
     "substitution": (
         "subprocess.check_output(f'echo {x} $(date +%F) \"`id -u`\"', shell=True)",
-        'harden_runtime.check_output([["echo", str(x), harden_runtime.output([["date", "+%F"]], '
-        'split=True), harden_runtime.output([["id", "-u"]])]])',
+        'harden_runtime.check_output([["echo", *harden_runtime.words(x), '
+        'harden_runtime.output([["date", "+%F"]], split=True), '
+        'harden_runtime.output([["id", "-u"]])]])',
     ),
     "async-to-devnull": (
         "asyncio.create_subprocess_shell(f'ls {x} 2>/dev/null')",
-        'asyncio.create_subprocess_exec("ls", str(x), stderr=subprocess.DEVNULL)',
+        'asyncio.create_subprocess_exec("ls", *harden_runtime.words(x), stderr=subprocess.DEVNULL)',
     ),
 }
 
@@ -821,7 +849,7 @@ def test_call_the_runner_cannot_stand_in_for_is_reported(
 
 def test_a_script_variable_gets_a_list_annotation(apply: Apply) -> None:
     new, run = apply(HEADER + "def f(x):\n    cmd: str = f'ls {x} | wc'\n    os.system(cmd)\n")
-    assert '    cmd: list[object] = [["ls", str(x)], "|", ["wc"]]\n' in new
+    assert '    cmd: list[object] = [["ls", *harden_runtime.words(x)], "|", ["wc"]]\n' in new
     assert "`cmd` now holds the script" in run.accepted[0].note
 
 

@@ -56,6 +56,7 @@ RUNTIME_VARIABLES = (
     "HARDEN_ALLOWED_HOSTS",
     "HARDEN_VALIDATION_SKIP_PARAMS",
     "HARDEN_MAX_STRING_LENGTH",
+    "ENFORCE_SHELL_FREE",
 )
 HARDENING_PHASES = (1, 2, 3)  # every server
 FIXTURE_PHASES = (5,)  # the fixture servers also run their commands without a shell

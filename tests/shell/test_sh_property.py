@@ -3,7 +3,9 @@
 For plain commands, `sh -c 'set -- <command>'` tells which arguments sh makes of it (no program
 runs, so one sh process per example is all it costs). The first property checks the words read
 from plain text; the second the argv emitted, with values spliced in at run time, against sh on
-the same text with the values substituted. The third runs whole command lines — pipelines,
+the same text with the values substituted, in the runtime's default (warn) mode, where a value
+standing alone splits as sh split it whatever harden could prove about it. The third runs whole
+command lines — pipelines,
 lists, redirections, variables, `~`, globs, `$(...)` — through sh and through the code harden
 emits for them (the vendored runtime's script runner where one program is not enough), in twin
 directories, and compares the output, the status and the files left behind.
@@ -42,8 +44,16 @@ PLAIN_LATER = PLAIN + "#~"
 ANY_CHAR = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 BENIGN_VALUE = st.from_regex(r"[A-Za-z0-9_./:@%+=,-]+", fullmatch=True)
 SPACED_VALUE = st.lists(BENIGN_VALUE, min_size=1, max_size=3).map(" ".join)
-SPLITTING = st.sampled_from([Splitting.ONE, Splitting.WORDS])
+SPLITTING = st.sampled_from(list(Splitting))
 BLANKS = st.sampled_from([" ", "  ", "\t", " \t ", " \\\n "])
+# A value with blanks anywhere, or none at all (not a newline: spliced into the text, it would
+# end sh's command).
+VALUE_BLANKS = st.sampled_from(["", " ", "\t", "  ", " \t "])
+BLANKY_VALUE = st.builds(
+    lambda words, blanks: "".join(b + w for b, w in zip(blanks, words, strict=False)) + blanks[-1],
+    st.lists(BENIGN_VALUE, max_size=3),
+    st.lists(VALUE_BLANKS, min_size=4, max_size=4),
+)
 
 
 def build_argv(words: Sequence[Word]) -> Argv:
@@ -113,7 +123,7 @@ class Template:
         self.pieces.append(text)
         self.text += text
 
-    def add_value(self, value: str, splitting: Splitting = Splitting.ONE) -> None:
+    def add_value(self, value: str, splitting: Splitting = Splitting.UNKNOWN) -> None:
         name = f"v{len(self.values)}"
         placeholder = Placeholder(value=cst.Name(name), name=name, is_str=True, splitting=splitting)
         self.pieces.append(placeholder)
@@ -128,7 +138,10 @@ def templates(draw: st.DrawFn) -> Template:
     for _ in range(draw(st.integers(1, 4))):
         kind = draw(st.sampled_from(["alone", "words", "double", "single", "glued"]))
         if kind == "alone":
-            template.add_value(draw(BENIGN_VALUE))
+            # What harden proves one word is one; anything else may hold blanks, or be empty.
+            splitting = draw(st.sampled_from([Splitting.ONE, Splitting.FIELDS, Splitting.UNKNOWN]))
+            value = BENIGN_VALUE if splitting is Splitting.ONE else BLANKY_VALUE
+            template.add_value(draw(value), splitting)
         elif kind == "words":
             # A value meant to carry several arguments (`extra_args`): split like sh does.
             template.add_value(draw(SPACED_VALUE), Splitting.WORDS)
@@ -153,10 +166,12 @@ def templates(draw: st.DrawFn) -> Template:
 def assert_argv_agrees_with_sh(template: Template) -> None:
     argv = build_argv(split_words(template.pieces))
     code = cst.Module([]).code_for_node(argv.as_list())
-    arguments = eval(code, {"shlex": shlex}, dict(template.values))
+    namespace = {"shlex": shlex, "harden_runtime": runtime}
+    arguments = eval(code, namespace, dict(template.values))
     assert arguments == ["program", *sh_arguments(template.text.removeprefix("program "))]
 
 
+@pytest.mark.usefixtures("fresh_runtime_for_module")
 @SETTINGS
 @given(templates())
 def test_argv_agrees_with_sh(template: Template) -> None:

@@ -1,0 +1,193 @@
+"""The shell-commands codemod's examples: source before, and after `harden apply --phase 5`.
+
+They are documentation that runs: tests/codemods/test_examples.py applies the codemod to each
+`before` and expects its `after` exactly (or the refusal named by `unfixed`).
+"""
+
+from __future__ import annotations
+
+from harden.codemods.base import Example
+
+EXAMPLES = (
+    Example(
+        before=(
+            "import subprocess\n\n"
+            "def log(repo: str, n: int) -> str:\n"
+            "    cmd = f\"git -C {repo} log -n {n} --format='%h %s'\"\n"
+            "    return subprocess.run(cmd, shell=True, capture_output=True, "
+            "text=True).stdout\n"
+        ),
+        after=(
+            "import subprocess\nimport harden_runtime\n\n"
+            "def log(repo: str, n: int) -> str:\n"
+            '    cmd = ["git", "-C", *harden_runtime.words(repo), "log", "-n", str(n), '
+            '"--format=%h %s"]\n'
+            "    return subprocess.run(cmd, capture_output=True, text=True).stdout\n"
+        ),
+    ),
+    Example(
+        before=(
+            "import subprocess\n\ndef git_operation(operation: str) -> str:\n"
+            '    if "reset --hard" in operation:\n        raise ValueError(operation)\n'
+            '    return subprocess.check_output(f"git {operation}", shell=True, text=True)\n'
+        ),
+        after=(
+            "import subprocess\nimport harden_runtime\n\n"
+            "def git_operation(operation: str) -> str:\n"
+            '    if "reset --hard" in operation:\n        raise ValueError(operation)\n'
+            '    return subprocess.check_output(["git", *harden_runtime.fields(operation)], '
+            "text=True)\n"
+        ),
+    ),
+    Example(
+        before="import os\n\ndef clean(path):\n    os.system('rm -rf ' + path)\n",
+        after=(
+            "import subprocess\nimport harden_runtime\n\ndef clean(path):\n"
+            '    subprocess.run(["rm", "-rf", *harden_runtime.words(path)])\n'
+        ),
+    ),
+    Example(
+        before=(
+            "import os\n\ndef ok(host: str) -> bool:\n"
+            "    return os.system(f'ping -c 1 {host}') == 0\n"
+        ),
+        after=(
+            "import subprocess\nimport harden_runtime\n\ndef ok(host: str) -> bool:\n"
+            '    return subprocess.call(["ping", "-c", "1", *harden_runtime.words(host)]) '
+            "<< 8 == 0\n"
+        ),
+    ),
+    Example(
+        before="import os\n\ndef who() -> str:\n    return os.popen('whoami').read()\n",
+        after=(
+            "import subprocess\n\ndef who() -> str:\n"
+            '    return subprocess.run(["whoami"], stdout=subprocess.PIPE, text=True).stdout\n'
+        ),
+    ),
+    Example(
+        before=(
+            "from subprocess import getoutput\n\n"
+            "def kernel() -> str:\n    return getoutput('uname -r')\n"
+        ),
+        after=(
+            "import subprocess\n\ndef kernel() -> str:\n"
+            '    return subprocess.run(["uname", "-r"], stdout=subprocess.PIPE, '
+            'stderr=subprocess.STDOUT, text=True).stdout.removesuffix("\\n")\n'
+        ),
+    ),
+    Example(
+        before=(
+            "import asyncio\n\nasync def tail(path: str, extra_args: str = ''):\n"
+            "    return await asyncio.create_subprocess_shell(\n"
+            "        f'tail {extra_args} \"{path}\"', stdout=asyncio.subprocess.PIPE\n    )\n"
+        ),
+        after=(
+            "import asyncio\nimport shlex\n\nasync def tail(path: str, extra_args: str = ''):\n"
+            "    return await asyncio.create_subprocess_exec(\n"
+            '        "tail", *shlex.split(extra_args), path, '
+            "stdout=asyncio.subprocess.PIPE\n    )\n"
+        ),
+    ),
+    Example(
+        before=(
+            "import subprocess\n\ndef pods(name: str) -> str:\n"
+            "    return subprocess.check_output("
+            "f'kubectl get pods -A | grep {name}', shell=True, text=True)\n"
+        ),
+        after=(
+            "import harden_runtime\n\ndef pods(name: str) -> str:\n"
+            '    return harden_runtime.check_output([["kubectl", "get", "pods", "-A"], "|", '
+            '["grep", *harden_runtime.words(name)]], text=True)\n'
+        ),
+    ),
+    Example(
+        before=(
+            "import subprocess\n\ndef history(repo: str, path: str) -> str:\n"
+            "    cmd = f'cd {repo} && git log --oneline -- {path} 2>&1'\n"
+            "    return subprocess.check_output(cmd, shell=True, text=True)\n"
+        ),
+        after=(
+            "import subprocess\nimport harden_runtime\n\n"
+            "def history(repo: str, path: str) -> str:\n"
+            '    cmd = ["git", "log", "--oneline", "--", *harden_runtime.words(path)]\n'
+            "    return subprocess.check_output(cmd, text=True, stderr=subprocess.STDOUT, "
+            "cwd=repo)\n"
+        ),
+    ),
+    Example(
+        before=(
+            "import os\n\ndef index() -> int:\n"
+            "    return os.system('ls -1t ~/notes/*.md > $TMPDIR/index.txt')\n"
+        ),
+        after=(
+            "import os\nimport harden_runtime\n\ndef index() -> int:\n"
+            '    return harden_runtime.system([["ls", "-1t", harden_runtime.glob('
+            '"{}/notes/*.md", os.path.expanduser("~"))], ">", '
+            'f\'{os.environ.get("TMPDIR", "")}/index.txt\'])\n'
+        ),
+    ),
+    Example(
+        before=(
+            'import subprocess\n\nDISK_USAGE = "df -h"\n\ndef disk() -> str:\n'
+            "    return subprocess.check_output(DISK_USAGE, shell=True, text=True)\n"
+        ),
+        after=(
+            'import subprocess\n\nDISK_USAGE = "df -h"\n\ndef disk() -> str:\n'
+            '    return subprocess.check_output(["df", "-h"], text=True)\n'
+        ),
+    ),
+    Example(
+        before=(
+            "import subprocess\n\ndef ping_command(host: str, count: int) -> str:\n"
+            '    return f"ping -c {count} {host}"\n\n'
+            "def ping(host: str) -> int:\n"
+            "    return subprocess.call(ping_command(host, 3), shell=True)\n"
+        ),
+        after=(
+            "import subprocess\nimport harden_runtime\n\n"
+            "def ping_command(host: str, count: int) -> str:\n"
+            '    return f"ping -c {count} {host}"\n\n'
+            "def ping(host: str) -> int:\n"
+            '    return subprocess.call(["ping", "-c", "3", *harden_runtime.words(host)])\n'
+        ),
+    ),
+    Example(
+        before=(
+            "import subprocess\n\ndef _run(cmd: str) -> str:\n"
+            "    return subprocess.check_output(cmd, shell=True, text=True)\n\n"
+            'def disk() -> str:\n    return _run("df -h")\n\n'
+            'def uptime() -> str:\n    return _run("uptime -p")\n'
+        ),
+        after=(
+            "import subprocess\nimport shlex\n\ndef _run(cmd: str) -> str:\n"
+            "    return subprocess.check_output(shlex.split(cmd), text=True)\n\n"
+            'def disk() -> str:\n    return _run("df -h")\n\n'
+            'def uptime() -> str:\n    return _run("uptime -p")\n'
+        ),
+    ),
+    Example(
+        before=(
+            "import subprocess\n\ndef write(path: str, text: str):\n"
+            '    subprocess.run(f"cat > {path} <<EOF\\n{text}\\nEOF", shell=True)\n'
+        ),
+        after=(
+            "import subprocess\n\ndef write(path: str, text: str):\n"
+            '    subprocess.run(f"cat > {path} <<EOF\\n{text}\\nEOF", shell=True)\n'
+        ),
+        unfixed="needs a shell: heredoc",
+    ),
+    Example(
+        before=(
+            "import subprocess\n\ndef run(command: str):\n    subprocess.run(command, shell=True)\n"
+        ),
+        after=(
+            "import subprocess\n\ndef run(command: str):\n    subprocess.run(command, shell=True)\n"
+        ),
+        unfixed="comes from parameter `command`",
+    ),
+    Example(
+        before="import subprocess\n\ndef run(flag):\n    subprocess.run('ls', shell=flag)\n",
+        after="import subprocess\n\ndef run(flag):\n    subprocess.run('ls', shell=flag)\n",
+        unfixed="`shell=` is not a literal",
+    ),
+)
