@@ -29,7 +29,7 @@ SDKS: dict[str, str] = {
     "fastmcp3": "fastmcp==3.4.10",
     "fastmcp4": "fastmcp==4.1.2",
 }
-TEST_REQUIREMENTS = ("pytest>=8",)
+TEST_REQUIREMENTS = ("pytest>=8", "setuptools>=70.1")  # setuptools: tests/compat/test_installed.py
 
 ROOT = Path(__file__).resolve().parent
 

@@ -77,7 +77,10 @@ def load_config(root: Path) -> Config:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: {error}") from None
-    table = document.get("tool", {}).get("harden", {})
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: `tool` must be a table")
+    table = tool.get("harden", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.harden] must be a table")
     unknown: list[str] = []
@@ -86,7 +89,11 @@ def load_config(root: Path) -> Config:
     for key, value in table.items():
         if key in _TOP_KEYS:
             top[key] = _checked(path, key, value, _TOP_KEYS[key])
-        elif key in _RUNTIME_KEYS and isinstance(value, dict):
+        elif key in _RUNTIME_KEYS:
+            if not isinstance(value, dict):
+                raise ConfigError(
+                    f"{path}: [tool.harden] {key} must be a table ([tool.harden.{key}])"
+                )
             for inner, setting in value.items():
                 if inner not in _RUNTIME_KEYS[key]:
                     unknown.append(f"{key}.{inner}")
@@ -120,8 +127,8 @@ def _checked(path: Path, key: str, value: object, kind: type) -> Any:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise ConfigError(f"{path}: [tool.harden] {key} must be a list of strings")
         return value
-    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ConfigError(f"{path}: [tool.harden] {key} must be an integer")
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ConfigError(f"{path}: [tool.harden] {key} must be a whole number, 0 or more")
     if kind is str and not isinstance(value, str):
         raise ConfigError(f"{path}: [tool.harden] {key} must be a string")
     return value

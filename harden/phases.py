@@ -96,8 +96,8 @@ PHASES: dict[int, Phase] = {
             "commands",  # the branch name from before the errors half existed
             "commands without a shell, errors without their detail",
             ("shell-commands", "error-messages", "mask-errors"),
-            "safe at once",
-            watch_first="none: safe at once",
+            "ENFORCE_SHELL_FREE=true",
+            watch_first="7 days of CMD_VALUE_SPLIT lines",
             parts=(
                 Part("commands", "commands without a shell", ("shell-commands",)),
                 Part(

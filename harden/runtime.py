@@ -26,8 +26,9 @@ the decorator that registers it; outermost first:
   default 120). It logs `RATE_LIMIT_WOULD_THROTTLE` and lets the call through;
   `ENFORCE_RATE_LIMITS=true` rejects it.
 - `mask_errors`, while the framework serves a client's request, replaces an exception the
-  handler did not raise for the client (anything but the framework's ToolError, an McpError or
-  a rejection) with a ToolError saying `internal error (ref <id>)`, and logs its text and
+  handler did not raise for the client (anything but the framework's ToolError, an McpError, a
+  rejection, pydantic's ValidationError or a project class given as `keep=`) with a ToolError
+  saying `internal error (ref <id>)`, and logs its text and
   traceback as `TOOL_ERROR_DETAIL` with the same ref. `error_ref(e)` gives the same text for a
   message built in the handler.
 
@@ -935,10 +936,10 @@ def rate_limit(
 
 
 def _decorator(
-    fn: _F | None, feature: str, tool: str | None, lowlevel: bool
+    fn: _F | None, feature: str, tool: str | None, lowlevel: bool, keep: tuple[str, ...] = ()
 ) -> _F | Callable[[_F], _F]:
     def decorate(target: _F) -> _F:
-        return _harden(target, feature, tool, lowlevel)
+        return _harden(target, feature, tool, lowlevel, keep)
 
     return decorate if fn is None else decorate(fn)
 
@@ -956,6 +957,8 @@ class _Handler:
     rate_limit: bool = False
     validate: bool = False
     mask_errors: bool = False
+    # mask_errors(keep=...): the project's classes whose text is written for the client.
+    keep: tuple[str, ...] = ()
 
 
 # The wrappers this module made, so stacking merges into one wrapper instead of nesting (one
@@ -964,7 +967,9 @@ class _Handler:
 _handlers: weakref.WeakKeyDictionary[Callable[..., Any], _Handler] = weakref.WeakKeyDictionary()
 
 
-def _harden(fn: _F, feature: str, tool: str | None, lowlevel: bool) -> _F:
+def _harden(
+    fn: _F, feature: str, tool: str | None, lowlevel: bool, keep: tuple[str, ...] = ()
+) -> _F:
     inner = _handlers.get(fn)
     if inner is None:
         signature = _signature(fn)
@@ -986,7 +991,7 @@ def _harden(fn: _F, feature: str, tool: str | None, lowlevel: bool) -> _F:
         handler = dataclasses.replace(
             inner, tool=tool or inner.tool, lowlevel=lowlevel or inner.lowlevel
         )
-    handler = dataclasses.replace(handler, **{feature: True})
+    handler = dataclasses.replace(handler, keep=handler.keep + keep, **{feature: True})
     wrapper = _wrapper(handler)
     _handlers[wrapper] = handler
     return cast(_F, wrapper)
@@ -1369,6 +1374,9 @@ _DELIBERATE_ERRORS = (
     ("mcp.shared.exceptions", "McpError"),  # mcp 1.x: a JSON-RPC error the author chose
     ("mcp.shared.exceptions", "MCPError"),  # its mcp 2.x name
 )
+# Exceptions whose text names what was wrong with the client's own input: pydantic's
+# ValidationError (a tool validating its arguments, or a model built from them).
+_CLIENT_ERRORS = frozenset({"pydantic_core._pydantic_core.ValidationError"})
 _REF_ATTRIBUTE = "_harden_error_ref"
 
 
@@ -1398,9 +1406,16 @@ def error_ref(error: BaseException | None = None, detail: object = None) -> str:
 @overload
 def mask_errors(fn: _F, /) -> _F: ...
 @overload
-def mask_errors(*, tool: str | None = None, lowlevel: bool = False) -> Callable[[_F], _F]: ...
 def mask_errors(
-    fn: _F | None = None, /, *, tool: str | None = None, lowlevel: bool = False
+    *, tool: str | None = None, lowlevel: bool = False, keep: Iterable[str] = ()
+) -> Callable[[_F], _F]: ...
+def mask_errors(
+    fn: _F | None = None,
+    /,
+    *,
+    tool: str | None = None,
+    lowlevel: bool = False,
+    keep: Iterable[str] = (),
 ) -> _F | Callable[[_F], _F]:
     """Give the client a ref, not the text, of an exception the handler did not raise for it.
 
@@ -1412,9 +1427,14 @@ def mask_errors(
     framework's ToolError (fastmcp: any FastMCPError), an McpError, and validate's or
     rate_limit's rejections; so do exceptions that are not Exceptions (cancellation), and every
     exception of a direct call (a test, another module), which sees the handler as written.
+    So do exceptions whose text is written for the client: pydantic's ValidationError (it
+    names the invalid argument), and the project's own classes harden proved are raised only
+    with such messages, given as `keep` by their file's path and name
+    (`src.pkg.errors.PolicyError`; an exception whose class's module and name end one of them,
+    or derives from such a class, is kept).
     mcp 2.x publishes no request context and needs none of this: it hides such text itself.
     """
-    return _decorator(fn, "mask_errors", tool, lowlevel)
+    return _decorator(fn, "mask_errors", tool, lowlevel, tuple(keep))
 
 
 def _masked(call: _Call, error: BaseException) -> Exception | None:
@@ -1427,9 +1447,19 @@ def _masked(call: _Call, error: BaseException) -> Exception | None:
         deliberate = getattr(sys.modules.get(module_name), name, None)
         if isinstance(deliberate, type) and isinstance(error, deliberate):
             return None
+    if _written_for_client(type(error), call.handler.keep):
+        return None
     # A low-level mcp 1.x server sends any exception's text: one without a ToolError loaded
     # still gets the generic one.
     return (_tool_error_class() or RuntimeError)(error_ref(error))
+
+
+def _written_for_client(kind: type, keep: tuple[str, ...]) -> bool:
+    for cls in kind.__mro__:
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        if name in _CLIENT_ERRORS or any(k == name or k.endswith("." + name) for k in keep):
+            return True
+    return False
 
 
 def _log_error(ref: str, error: BaseException | None, detail: object) -> None:

@@ -10,6 +10,7 @@ user's uncommitted edits. Paths are POSIX and relative to `root`. Nothing here w
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import git
 from harden.changes import FileChange, Skipped
 from harden.git import files_at, root_files_at
 from harden.project_gates import PROJECT_FILES
+from harden.vendoring import is_runtime
 
 # The folders ruff skips by default, which real projects rely on being skipped.
 SKIP_DIRS = frozenset(
@@ -50,7 +52,15 @@ def working_tree(target: Path, repo: git.Repo | None) -> Tree:
     tree = Tree(root, project_files=_project_files_on_disk(root))
     for path in _listed(target, root, repo):
         relative = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            # Rewriting it would replace the link, or write through it, maybe out of the tree;
+            # its target, when it lies in the tree, is read there.
+            tree.skipped.append(Skipped(relative, "a symbolic link: harden reads only files"))
+            continue
         try:
+            if not stat.S_ISREG(path.stat().st_mode):
+                tree.skipped.append(Skipped(relative, "not a regular file"))  # a FIFO would hang
+                continue
             tree.files.append((relative, _decode(path.read_bytes())))
         except (OSError, UnicodeDecodeError) as error:
             tree.skipped.append(Skipped(relative, f"cannot be read as UTF-8: {error}"))
@@ -78,22 +88,50 @@ def _project_files_on_disk(root: Path) -> dict[str, str]:
     return texts
 
 
-def write_in_place(root: Path, changes: list[FileChange]) -> None:
-    """Write each changed file atomically, keeping its permission bits."""
-    for change in changes:
+def write_in_place(root: Path, changes: list[FileChange]) -> list[Skipped]:
+    """Write each changed file atomically, keeping its permission bits and byte-order mark;
+    the vendored runtime copies first, so that no module is left importing a copy not yet
+    there. A file that changed, vanished or appeared since it was read, a symbolic link, and
+    anything outside `root` are left as they are and returned as skipped: the user's work is
+    never overwritten."""
+    skipped: list[Skipped] = []
+    for change in sorted(changes, key=lambda change: not is_runtime(change.path)):
         path = root / change.path
+        problem = _unsafe_to_write(root, path, change.before)
+        if problem:
+            skipped.append(Skipped(change.path, f"{problem}; left as it is"))
+            continue
         mode = path.stat().st_mode if path.exists() else 0o644
+        bom = path.exists() and path.read_bytes().startswith(_BOM)
         handle, temporary = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.name}.", suffix=".harden"
         )
         try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-                out.write(change.after)
+            with os.fdopen(handle, "wb") as out:
+                out.write((_BOM if bom else b"") + change.after.encode("utf-8"))
             os.chmod(temporary, mode & 0o7777)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+    return skipped
+
+
+def _unsafe_to_write(root: Path, path: Path, before: str) -> str:
+    """Why `path` must not be written ("" when it may), given the text harden read."""
+    if path.is_symlink():
+        return "a symbolic link, which harden never replaces"
+    if not path.parent.resolve().is_relative_to(root.resolve()):
+        return "outside the tree harden read"
+    if not before:
+        return "there now, though harden did not read it" if path.exists() else ""
+    if not path.is_file():
+        return "deleted or replaced while harden ran"
+    try:
+        current = _decode(path.read_bytes())
+    except (OSError, UnicodeDecodeError):
+        return "no longer readable as UTF-8"
+    return "" if current == before else "changed while harden ran (run harden again)"
 
 
 def _own_root(target: Path) -> Path:
@@ -129,6 +167,9 @@ def _listed(target: Path, root: Path, repo: git.Repo | None) -> Iterator[Path]:
 
 def _in_skipped_dir(parts: tuple[str, ...]) -> bool:
     return any(part in SKIP_DIRS for part in parts)
+
+
+_BOM = b"\xef\xbb\xbf"
 
 
 def _decode(data: bytes) -> str:

@@ -66,7 +66,10 @@ def test_settings_are_read_and_unknown_keys_reported(tmp_path: Path) -> None:
     ("toml", "message"),
     [
         ('[tool.harden]\ninclude = "src/*"\n', "include must be a list of strings"),
-        ("[tool.harden.rate_limit]\nrpm = true\n", "rate_limit.rpm must be an integer"),
+        ("[tool.harden.rate_limit]\nrpm = true\n", "rate_limit.rpm must be a whole number"),
+        ("[tool.harden.rate_limit]\nrpm = -5\n", "rate_limit.rpm must be a whole number"),
+        ("[tool.harden]\nvalidate = 1\n", r"validate must be a table \(\[tool.harden.validate\]\)"),
+        ("tool = 1\n", "`tool` must be a table"),
         ("[tool.harden\n", "pyproject.toml"),
     ],
 )

@@ -161,6 +161,50 @@ def test_mask_errors_hides_unexpected_text_and_passes_deliberate_errors(capsys) 
     assert (call["isError"], call["error"]) == (True, "RuntimeError")
 
 
+class PolicyError(Exception):
+    """The project's own exception, raised only with messages written for the client."""
+
+
+PolicyError.__module__ = "notes_app.errors"  # as installed from src/notes_app/errors.py
+
+
+class Refused(PolicyError):
+    pass
+
+
+def test_text_written_for_the_client_passes_and_the_rest_is_masked(capsys) -> None:
+    from pydantic import BaseModel
+
+    class Query(BaseModel):
+        limit: int
+
+    server = FastMCP("policy")
+
+    @server.tool()
+    @runtime.mask_errors(keep=("src.notes_app.errors.PolicyError",))
+    def run(command: str) -> str:
+        if command == "rm":
+            raise PolicyError("command not allowed: rm")
+        if command == "sudo":
+            raise Refused("no sudo")
+        if command == "limit":
+            return str(Query.model_validate({"limit": "many"}).limit)
+        raise ValueError(SECRET)
+
+    async def call(command: str) -> str:
+        async with create_connected_server_and_client_session(server._mcp_server) as client:
+            result = await client.call_tool("run", {"command": command})
+            assert result.isError is True
+            return result.content[0].text
+
+    assert asyncio.run(call("rm")).endswith("command not allowed: rm")
+    assert asyncio.run(call("sudo")).endswith("no sudo")  # a class deriving from a kept one
+    assert "Input should be a valid integer" in asyncio.run(call("limit"))
+    masked = asyncio.run(call("other"))
+    assert "hunter2" not in masked and "internal error (ref " in masked
+    assert len(details(capsys)) == 1
+
+
 def test_a_direct_call_and_cancellation_pass_unchanged() -> None:
     @runtime.mask_errors
     def crash() -> str:

@@ -117,8 +117,10 @@ def apply(
         _print_change(changes, output_format, title, phase.enforce)
         return
     if in_place:
-        write_in_place(tree.root, changes.files)
-        _summary(changes, f"wrote {plural(len(changes.files), 'file')} in place")
+        unwritten = write_in_place(tree.root, changes.files)
+        changes.skipped += unwritten
+        written = len(changes.files) - len(unwritten)
+        _summary(changes, f"wrote {plural(written, 'file')} in place")
         return
     assert target.repo is not None
     if not changes.files:

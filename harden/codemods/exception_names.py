@@ -148,9 +148,7 @@ class ExceptionNames(Planner):
             return self._verdicts[param]
         self._verdicts[param] = Verdict.NO
         if param.annotation is not None:
-            verdict = (
-                Verdict.YES if self._names_exception(param.annotation.annotation) else Verdict.NO
-            )
+            verdict = self._annotation_verdict(param.annotation.annotation) or Verdict.NO
         else:
             # Unannotated: an exception if every call in this module passes one.
             sites = self._sites.get(param, [])
@@ -160,18 +158,28 @@ class ExceptionNames(Planner):
         self._verdicts[param] = verdict
         return verdict
 
-    def _names_exception(self, annotation: cst.BaseExpression) -> bool:
-        """`Exception`, `OSError | None`, `Optional[httpx.HTTPError]`, never `type[...]`."""
+    def _annotation_verdict(self, annotation: cst.BaseExpression) -> Verdict | None:
+        """YES for `Exception`, `OSError | None`, `Optional[httpx.HTTPError]`; MIXED for a
+        union with anything else (`Exception | str`: some callers pass a message written for
+        the client); NO for the rest, `type[...]` included; None for `None` itself."""
         if isinstance(annotation, cst.BinaryOperation):
-            return self._names_exception(annotation.left) or self._names_exception(annotation.right)
-        if isinstance(annotation, cst.Subscript):
-            if not self._qualified(annotation.value) & {"typing.Optional", "typing.Union"}:
-                return False
-            return any(
-                isinstance(element.slice, cst.Index) and self._names_exception(element.slice.value)
+            sides = (annotation.left, annotation.right)
+        elif isinstance(annotation, cst.Subscript) and self._qualified(annotation.value) & {
+            "typing.Optional",
+            "typing.Union",
+        }:
+            sides = tuple(
+                element.slice.value
                 for element in annotation.slice
+                if isinstance(element.slice, cst.Index)
             )
-        return any(_EXCEPTION_CLASS.search(name) for name in self._qualified(annotation))
+        elif isinstance(annotation, cst.Name) and annotation.value == "None":
+            return None
+        else:
+            names = self._qualified(annotation)
+            return Verdict.YES if any(map(_EXCEPTION_CLASS.search, names)) else Verdict.NO
+        found = {self._annotation_verdict(side) for side in sides} - {None}
+        return combine({v for v in found if v is not None}) if found else None
 
     def _record_sites(self, call: cst.Call) -> None:
         """What each call of one of this module's functions passes to each parameter."""

@@ -48,6 +48,9 @@ class Hardening:
     note: str  # for the reviewer: what changes, and the switch that enforces it later
     # more for the reviewer when a handler is registered with one of these frameworks
     framework_notes: tuple[tuple[Framework, str], ...] = ()
+    # The decorator takes `keep=`: the project's exception classes whose text is written for
+    # the client (Discovery.kept_errors).
+    keeps_errors: bool = False
 
 
 def planner_for(hardening: Hardening) -> type[Planner]:
@@ -62,9 +65,11 @@ def planner_for(hardening: Hardening) -> type[Planner]:
 class HandlerDecoratorPlanner(Planner):
     METADATA_DEPENDENCIES = (HandlerProvider, QualifiedNameProvider)
     HARDENING: Hardening
+    kept_errors: frozenset[str] = frozenset()  # the module's (Discovery.kept_errors)
 
     def visit_Module(self, node: cst.Module) -> bool:
         discovery = self.get_metadata(HandlerProvider, node)
+        self.kept_errors = discovery.kept_errors
         hardening = self.HARDENING
         for function, registrations in discovery.by_function.items():
             handlers = [h for h in registrations if h.kind in hardening.kinds]
@@ -90,7 +95,8 @@ class HandlerDecoratorPlanner(Planner):
         self, function: cst.FunctionDef, handlers: Sequence[Handler], index: int
     ) -> Proposal:
         hardening = self.HARDENING
-        decorator, notes = _decorator(hardening.decorator, function, handlers)
+        keep = sorted(self.kept_errors) if hardening.keeps_errors else []
+        decorator, notes = _decorator(hardening.decorator, function, handlers, keep)
         frameworks = frozenset().union(*(h.frameworks for h in handlers))
         notes += [note for framework, note in hardening.framework_notes if framework in frameworks]
         elsewhere = sorted({h.elsewhere for h in handlers if h.elsewhere})
@@ -144,15 +150,16 @@ def _place(name: str, present: dict[int, str], registered_below: int) -> int:
 
 
 def _decorator(
-    name: str, function: cst.FunctionDef, handlers: Sequence[Handler]
+    name: str, function: cst.FunctionDef, handlers: Sequence[Handler], keep: Sequence[str] = ()
 ) -> tuple[cst.Decorator, list[str]]:
-    """`@harden_runtime.<name>`, with the arguments the runtime needs to name the tool."""
-    text = f"{RUNTIME_MODULE}.{name}"
+    """`@harden_runtime.<name>`, with the arguments the runtime needs to name the tool (and the
+    classes whose text mask_errors lets through)."""
+    arguments: list[str] = []
     notes: list[str] = []
     names = {h.name for h in handlers}
     registered = names.pop() if len(names) == 1 else None
     if any(h.kind is HandlerKind.LOWLEVEL_CALL_TOOL for h in handlers):
-        text += "(lowlevel=True)"
+        arguments.append("lowlevel=True")
         notes.append("A low-level server's handler: the tool is the name each call asks for.")
     elif registered is None:
         notes.append(
@@ -160,7 +167,19 @@ def _decorator(
             f"`{function.name.value}` after its function."
         )
     elif registered != function.name.value:
-        text += f"(tool={json.dumps(registered)})"
+        arguments.append(f"tool={json.dumps(registered)}")
+    if keep:
+        quoted = [json.dumps(k) for k in keep]
+        arguments.append(
+            f"keep=({quoted[0]},)" if len(quoted) == 1 else f"keep=({', '.join(quoted)})"
+        )
+        classes = ", ".join(f"`{k.rpartition('.')[2]}`" for k in keep)
+        notes.append(
+            f"The text of {classes} still reaches the client: the project's own exception "
+            "classes, raised everywhere only with messages built from literals and the raising "
+            "function's arguments."
+        )
+    text = f"{RUNTIME_MODULE}.{name}" + (f"({', '.join(arguments)})" if arguments else "")
     return cst.Decorator(cst.parse_expression(text)), notes
 
 

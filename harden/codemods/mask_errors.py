@@ -47,6 +47,7 @@ HARDENING = Hardening(
         (Framework.MCP2_MCPSERVER, _MCP2_NOTE),
         (Framework.LOWLEVEL_V2, _MCP2_NOTE),
     ),
+    keeps_errors=True,
 )
 
 INFO = CodemodInfo(

@@ -79,6 +79,8 @@ def _parse(path: Path) -> object:
         raise FindingsError(
             f"{path}: malformed JSON at line {error.lineno}, column {error.colno} ({error.msg})"
         ) from None
+    except RecursionError:
+        raise FindingsError(f"{path}: nested too deeply to be a scanner's report") from None
 
 
 def read_findings(data: object, root: Path) -> list[Finding]:

@@ -64,6 +64,32 @@ class ClientErrors:
             if (found := self._definition(path, name, 0)) is not None and self._is_proven(found)
         )
 
+    def kept_at_run_time(self, path: str) -> frozenset[str]:
+        """The proven classes a handler of module `path` may let out: those it catches or
+        raises, and those the project modules it imports raise. Each is named by its file's
+        path and its name (`src.pkg.errors.PolicyError`): the runtime lets an exception of a
+        class whose module and name end that path through mask_errors unchanged."""
+        tree = self._tree(path)
+        module = self.symbols.module(path)
+        if tree is None or module is None:
+            return frozenset()
+        wanted = [(path, set(self.names_in(path)) | _raised(tree))]
+        for binding in module.scopes.module.bindings.values():
+            for imported in binding:
+                if not isinstance(imported, Imported):
+                    continue
+                target = self.symbols.layout.resolve(path, imported.module, imported.level)
+                found = self._tree(target) if target and not target.endswith("/") else None
+                if target and found is not None:
+                    wanted.append((target, _raised(found)))
+        kept = set()
+        for where, names in wanted:
+            for name in names:
+                found_class = self._definition(where, name, 0)
+                if found_class is not None and self._is_proven(found_class):
+                    kept.add(_path_name(*found_class))
+        return frozenset(kept)
+
     # -- where a class is defined -------------------------------------------------------------
 
     def _definition(self, path: str, name: str, depth: int) -> tuple[str, str] | None:
@@ -147,6 +173,23 @@ class ClientErrors:
             text = self.symbols.texts.get(path)
             self._trees[path] = parse_ast(text) if text is not None else None
         return self._trees[path]
+
+
+def _raised(tree: ast.Module) -> set[str]:
+    """The names a module raises: `raise Name(...)` and `raise Name`."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if isinstance(exc, ast.Name):
+                found.add(exc.id)
+    return found
+
+
+def _path_name(path: str, name: str) -> str:
+    """`src.pkg.errors.PolicyError` for class PolicyError of src/pkg/errors.py."""
+    dotted = path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    return f"{dotted}.{name}"
 
 
 def _caught(expression: ast.expr) -> Iterator[ast.Name]:

@@ -69,6 +69,9 @@ class ModuleFacts:
     # Names this module's `except` clauses catch that stand for the project's own exception
     # classes whose every message is written for the client (client_errors.py).
     client_errors: frozenset[str] = frozenset()
+    # Those classes (by path: `src.pkg.errors.PolicyError`) that this module's handlers may let
+    # out, whose text the runtime's mask_errors lets through (client_errors.py).
+    kept_at_run_time: frozenset[str] = frozenset()
 
     @property
     def elsewhere(self) -> bool:

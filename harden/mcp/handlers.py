@@ -89,6 +89,9 @@ class Discovery:
     # Names of the project's exception classes whose messages are written for the client, as
     # this module's `except` clauses catch them (from the project index).
     client_errors: frozenset[str] = frozenset()
+    # Those classes, by path (`src.pkg.errors.PolicyError`), that this module's handlers may
+    # let out: mask_errors is told to let their text through.
+    kept_errors: frozenset[str] = frozenset()
 
     def insertion_index(self, function: cst.FunctionDef) -> int:
         """Where in `function.decorators` hardening decorators go: directly below the lowest
@@ -311,8 +314,14 @@ class HandlerProvider(ReceiverResolution, BatchableMetadataProvider[Discovery]):
         for name, reason in self.facts.unproven.items():
             for function in self._top_functions.get(name, ())[-1:]:
                 unproven.setdefault(function, reason)
+        facts = self.facts
         discovery = Discovery(
-            handlers, tuple(unresolved), by_function, unproven, self.facts.client_errors
+            handlers,
+            tuple(unresolved),
+            by_function,
+            unproven,
+            facts.client_errors,
+            facts.kept_at_run_time,
         )
         self.set_metadata(original_node, discovery)
 

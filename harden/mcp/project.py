@@ -311,6 +311,7 @@ class ProjectIndex:
             unproven=unproven,
             registers=registers,
             client_errors=self.client_errors.names_in(path),
+            kept_at_run_time=self.client_errors.kept_at_run_time(path),
         )
 
 

@@ -308,6 +308,22 @@ def test_a_helper_some_callers_give_other_values_is_reported(apply: Apply) -> No
     assert unfixed.finding.rule_id == "error-text-leak"
 
 
+def test_a_helper_annotated_to_take_an_exception_or_a_message_is_reported(apply: Apply) -> None:
+    # `_json_error(e)` from one tool, `_json_error("x is required")` from another: rewriting
+    # the helper would hide the message written for the client.
+    for annotation in ("Exception | str", "Union[str, OSError]", "Optional[Exception | str]"):
+        source = HELPER_SERVER.replace(
+            "from mcp.server.fastmcp import FastMCP\n",
+            "from typing import Optional, Union\n\nfrom mcp.server.fastmcp import FastMCP\n",
+        ).replace(
+            "def error_result(error, action):", f"def error_result(error: {annotation}, action):"
+        )
+        new, run = apply(source, ErrorMessages)
+        assert new == source, annotation
+        (unfixed,) = run.unfixed
+        assert unfixed.reason.startswith("`error` holds an exception only on some paths")
+
+
 # -- reported, not rewritten ----------------------------------------------------------------------
 
 REFUSED = {

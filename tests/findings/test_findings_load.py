@@ -81,6 +81,11 @@ def test_malformed_json_names_the_line_and_column(tmp_path: Path) -> None:
     assert "malformed JSON at line 2, column 15" in message
 
 
+def test_json_nested_too_deeply_is_one_clear_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "[" * 100_000 + "]" * 100_000)
+    assert one_line_error(path, tmp_path) == (f"{path}: nested too deeply to be a scanner's report")
+
+
 @pytest.mark.parametrize(
     "content", ["[1, 2, 3]", "{}", '"text"', "null", '[{"code": "S602"}]', '{"results": []}']
 )
