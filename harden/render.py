@@ -187,8 +187,9 @@ def _file_diff(change: FileChange) -> str:
 # --- Markdown ----------------------------------------------------------------------------
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
+def plural(count: int, noun: str) -> str:
+    """'1 file', '2 files'."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _code(text: str) -> str:
@@ -214,12 +215,12 @@ def _markdown_head(changes: ChangeSet, title: str, enforce: str) -> str:
     """Heading, counts, the per-codemod table, enforcement and the reviewer notes: never cut."""
     rewrites = _sorted_rewrites(changes)
     counts = [
-        _plural(len(rewrites), "rewrite") + f" in {_plural(len(_changed_files(changes)), 'file')}",
-        _plural(len(changes.unfixed), "finding") + " not rewritten",
-        _plural(len(changes.skipped), "file") + " skipped",
+        plural(len(rewrites), "rewrite") + f" in {plural(len(_changed_files(changes)), 'file')}",
+        plural(len(changes.unfixed), "finding") + " not rewritten",
+        plural(len(changes.skipped), "file") + " skipped",
     ]
     if changes.ignored:
-        counts.append(_plural(len(changes.ignored), "finding") + " outside this phase")
+        counts.append(plural(len(changes.ignored), "finding") + " outside this phase")
     parts = [f"## {_one_line(title)}\n\n**Phase {changes.phase}**: " + " · ".join(counts) + "\n"]
 
     if rewrites:
@@ -249,7 +250,7 @@ def _diff_details(change: FileChange) -> str:
     """One file's diff folded in a <details> block, fenced so no backtick run inside closes it."""
     diff = _file_diff(change)
     fence = "`" * max(3, _longest_backtick_run(diff) + 1)
-    what = _plural(len(change.rewrites), "rewrite") if change.before else "new file"
+    what = plural(len(change.rewrites), "rewrite") if change.before else "new file"
     summary = f"<code>{html.escape(change.path)}</code> ({what})"
     return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{diff}{fence}\n\n</details>\n"
 

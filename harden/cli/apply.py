@@ -30,7 +30,6 @@ from harden.cli.common import (
     chosen_phase,
     err,
     jobs_default,
-    plural,
     progress_bar,
     project_config,
     read_findings,
@@ -40,6 +39,7 @@ from harden.cli.common import (
 from harden.codemods import BY_ID
 from harden.git import DEFAULT_BRANCH_PREFIX, GitError, commit_to_branch, phase_branch_name
 from harden.phases import PHASES
+from harden.render import plural
 from harden.review import Review, has_terminal, read_key
 from harden.sources import Tree, at_commit, working_tree, write_in_place
 

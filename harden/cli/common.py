@@ -82,11 +82,6 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
         yield advance
 
 
-def plural(count: int, noun: str) -> str:
-    """'1 file', '2 files'."""
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
 def jobs_default() -> int:
     return os.cpu_count() or 1
 
