@@ -300,3 +300,27 @@ def test_quiet_prints_results_and_errors_only(project, capsys, monkeypatch) -> N
     assert (quiet_out, quiet_err) == (out, "")
     code, _, err = harden(["--quiet", "scan", "missing-dir"], project, capsys, monkeypatch)
     assert code == 2 and "no such file or directory" in err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["scan", "--format", "nope", "."], "Invalid value for '--format'"),
+        (["plan", "--format", "sarif", "."], "Invalid value for '--format'"),
+        (["scan", "--bogus"], "No such option: --bogus"),
+        (["apply", "--phase", "5", "--dry-run", "--in-place", "."], "pick one"),
+        (["apply", "--phase", "5", "--format", "markdown", "."], "add --dry-run"),
+    ],
+)
+def test_options_that_make_no_sense_get_one_line_and_exit_2(
+    tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    process = subprocess.run(
+        [sys.executable, "-m", "harden", *arguments],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert process.returncode == 2
+    assert process.stderr.startswith("harden: error: ") and message in process.stderr
+    assert process.stderr.count("\n") == 1 and process.stdout == ""

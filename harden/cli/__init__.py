@@ -52,15 +52,21 @@ def _root(
 
 def main() -> None:
     try:
-        # typer reports usage errors itself (exit 2) and exits with each command's status.
-        app()
+        # Not standalone: click's usage errors come here, to be one line like every other.
+        status = app(standalone_mode=False)
     except HardenError as error:
         print(f"harden: error: {error}", file=sys.stderr)
         sys.exit(2)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         print("harden: interrupted; nothing was written", file=sys.stderr)
         sys.exit(130)
     except Exception as error:
+        if type(error).__name__ == "NoArgsIsHelpError":  # plain `harden`: the help it asks for
+            print(error.ctx.get_help())  # type: ignore[attr-defined]
+            sys.exit(0)
+        if _is_usage_error(error):
+            print(f"harden: error: {error.format_message()}", file=sys.stderr)  # type: ignore[attr-defined]
+            sys.exit(2)
         if os.environ.get("HARDEN_DEBUG"):
             raise
         print(
@@ -69,3 +75,10 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+def _is_usage_error(error: Exception) -> bool:
+    """A bad option or value on the command line: click's UsageError, which typer vendors (its
+    classes are not public, hence by name)."""
+    return any(cls.__name__ == "UsageError" for cls in type(error).__mro__)

@@ -34,6 +34,7 @@ from harden.cli.common import (
     project_config,
     read_findings,
     resolve_target,
+    result,
     selected,
 )
 from harden.codemods import BY_ID
@@ -82,6 +83,12 @@ def apply(
 ) -> None:
     """Apply a hardening phase: a new branch with one commit, a dry-run diff, or in-place edits."""
     phase = chosen_phase(phase_number, only)
+    if dry_run and in_place:
+        raise HardenError("--dry-run writes nothing and --in-place writes the files: pick one")
+    if output_format is not DiffFormat.diff and not dry_run:
+        raise HardenError(
+            f"--format {output_format.value} shapes the --dry-run output: add --dry-run"
+        )
     if interactive and not has_terminal():
         raise HardenError(
             "--interactive needs a terminal to ask on; without one, review the --dry-run diff "
@@ -195,7 +202,7 @@ def _print_change(changes: ChangeSet, output_format: DiffFormat, title: str, enf
 def _summary(changes: ChangeSet, outcome: str) -> None:
     rewrites = plural(len(changes.rewrites), "rewrite")
     files = plural(len(changes.files), "file")
-    err.print(f"[bold]{outcome}[/]: {rewrites} in {files}", highlight=False)
+    result.print(f"[bold]{outcome}[/]: {rewrites} in {files}", highlight=False)
     for note in changes.notes:
         err.print(f"  [cyan]note[/] {escape(note)}", highlight=False)
     for unfixed in changes.unfixed:

@@ -57,13 +57,15 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 # The review is what the user asked for, so --quiet leaves it on screen; its prose wraps at word
 # boundaries, where `err`'s soft wrap leaves it to the terminal, which breaks words.
 ask = Console(stderr=True, highlight=False)
+# What a command did (the branch it created, the files it wrote): a result, shown with --quiet.
+result = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def set_output(*, quiet: bool, no_color: bool) -> None:
-    """`--quiet`: stderr shows errors (they bypass `err`) and the review only; `--no-color`
+    """`--quiet`: stderr shows errors (they bypass `err`), results and the review only; `--no-color`
     (NO_COLOR, which rich reads itself, does the same): no colours on either stream."""
     err.quiet = quiet
-    for console in (out, err, ask):
+    for console in (out, err, ask, result):
         console.no_color = no_color or bool(os.environ.get("NO_COLOR"))
 
 

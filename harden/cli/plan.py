@@ -8,6 +8,7 @@ writes anything.
 
 from __future__ import annotations
 
+import enum
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from harden.cli.common import (
     IncludeOption,
     out,
 )
-from harden.cli.scan import ScanFormat, scan_working_tree
+from harden.cli.scan import scan_working_tree
 from harden.codemods import ALL
 from harden.git import DEFAULT_BRANCH_PREFIX, phase_branch_name
 from harden.phases import PHASES, Phase
@@ -41,11 +42,16 @@ class PhasePlan:
         return any(self.rewrites.values())
 
 
+class PlanFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+
+
 def plan(
     path: Annotated[Path, typer.Argument(help="Repository or directory to plan for.")] = Path("."),
     output_format: Annotated[
-        ScanFormat, typer.Option("--format", "-f", help="Output format (table or json).")
-    ] = ScanFormat.table,
+        PlanFormat, typer.Option("--format", "-f", help="Output format (table or json).")
+    ] = PlanFormat.table,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
 ) -> None:
@@ -67,7 +73,7 @@ def plan(
         branch = phase_branch_name(DEFAULT_BRANCH_PREFIX, phase.number, phase.slug)
         plans.append(PhasePlan(phase, rewrites, left, branch, _branch_state(target.repo, branch)))
     step = _next_step(plans, target.repo is not None)
-    if output_format is ScanFormat.json:
+    if output_format is PlanFormat.json:
         print(json.dumps({"phases": [_as_dict(p) for p in plans], "next_step": step}, indent=2))
     else:
         _table(plans, step)
