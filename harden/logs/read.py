@@ -103,8 +103,9 @@ def _open(source: str) -> IO[str]:
 def parse_line(line: str) -> Event | None:
     """The harden record a line holds, unwrapped from Docker's or journald's envelope; None for
     any other line."""
-    # Every harden record names its event; most foreign lines are dropped without parsing.
-    if "event" not in line:
+    # Every harden record names its event (journald spells a non-text field as a list of
+    # bytes); most foreign lines are dropped without parsing.
+    if "event" not in line and '"MESSAGE":[' not in line.replace(" ", ""):
         return None
     line = line.strip()
     if line.startswith("MESSAGE="):
