@@ -33,6 +33,7 @@ class Phase:
     # to see every legitimate caller's weekly rhythm (batch jobs, reports) at least once.
     watch_first: str
     parts: tuple[Part, ...] = ()
+    watch_days: int | None = None  # the least of watch_first `harden report` accepts
 
     @property
     def available(self) -> bool:
@@ -74,6 +75,7 @@ PHASES: dict[int, Phase] = {
             ("validate",),
             "ENFORCE_VALIDATION=true",
             watch_first="7 days of VALIDATION_WOULD_REJECT lines",
+            watch_days=7,
         ),
         Phase(
             3,
@@ -82,6 +84,7 @@ PHASES: dict[int, Phase] = {
             ("rate-limit",),
             "ENFORCE_RATE_LIMITS=true, RATE_LIMIT_RPM",
             watch_first="7 days of RATE_LIMIT_WOULD_THROTTLE lines",
+            watch_days=7,
         ),
         Phase(
             4,
@@ -90,6 +93,7 @@ PHASES: dict[int, Phase] = {
             (),
             "AUTH_MODE=shadow|soft|enforce",
             watch_first="7 days of AUTH_WOULD_REJECT lines",
+            watch_days=7,
         ),
         Phase(
             5,
@@ -98,6 +102,7 @@ PHASES: dict[int, Phase] = {
             ("shell-commands", "error-messages", "mask-errors"),
             "ENFORCE_SHELL_FREE=true",
             watch_first="7 days of CMD_VALUE_SPLIT lines",
+            watch_days=7,
             parts=(
                 Part("commands", "commands without a shell", ("shell-commands",)),
                 Part(
@@ -114,6 +119,7 @@ PHASES: dict[int, Phase] = {
             (),
             "per tool",
             watch_first="the permissions observed over 14 days",
+            watch_days=14,
         ),
     )
 }

@@ -235,6 +235,7 @@ def test_observe_logs_one_line_with_types_never_values(capsys: pytest.CaptureFix
     assert SECRET not in captured.err
     [line] = [json.loads(text) for text in captured.err.splitlines()]
     assert list(line) == [
+        "v",
         "ts",
         "event",
         "tool",
@@ -774,7 +775,7 @@ def test_one_line_per_violating_parameter_with_tool_and_caller(
         ("url", "ssrf"),
         ("path", "path_traversal"),
     ]
-    assert list(lines[0]) == ["ts", "event", "tool", "caller", "rule", "param"]
+    assert list(lines[0]) == ["v", "ts", "event", "tool", "caller", "rule", "param"]
     assert {(line["tool"], line["caller"]) for line in lines} == {("fetch", "local")}
 
 
