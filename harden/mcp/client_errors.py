@@ -27,6 +27,7 @@ import ast
 import builtins
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from harden.ast_names import parse as parse_ast
 from harden.mcp.scopes import Function, Imported
@@ -46,9 +47,17 @@ class ClientErrors:
         self._trees: dict[str, ast.Module | None] = {}
         self._proven: dict[tuple[str, str], bool] = {}
         self._names: dict[str, bool] = {}  # class name -> its constructions are all clean
+        self._caught: dict[str, frozenset[str]] = {}
+        self._raises: dict[str, set[str]] = {}
+        self._uses: dict[str, _Uses] = {}
 
     def names_in(self, path: str) -> frozenset[str]:
         """The names module `path` catches (`except Name`) that are proven client-meant."""
+        if path not in self._caught:
+            self._caught[path] = self._names_caught(path)
+        return self._caught[path]
+
+    def _names_caught(self, path: str) -> frozenset[str]:
         tree = self._tree(path)
         if tree is None:
             return frozenset()
@@ -73,15 +82,14 @@ class ClientErrors:
         module = self.symbols.module(path)
         if tree is None or module is None:
             return frozenset()
-        wanted = [(path, set(self.names_in(path)) | _raised(tree))]
-        for binding in module.scopes.module.bindings.values():
-            for imported in binding:
-                if not isinstance(imported, Imported):
-                    continue
-                target = self.symbols.layout.resolve(path, imported.module, imported.level)
-                found = self._tree(target) if target and not target.endswith("/") else None
-                if target and found is not None:
-                    wanted.append((target, _raised(found)))
+        wanted = [(path, set(self.names_in(path)) | self._raised(path))]
+        targets = {
+            self.symbols.layout.resolve(path, imported.module, imported.level)
+            for binding in module.scopes.module.bindings.values()
+            for imported in binding
+            if isinstance(imported, Imported)
+        }
+        wanted += [(t, self._raised(t)) for t in targets if t and not t.endswith("/")]
         kept = set()
         for where, names in wanted:
             for name in names:
@@ -149,14 +157,14 @@ class ClientErrors:
         word = re.compile(rf"\b{re.escape(name)}\b")
         clean = True
         for path, text in self.symbols.texts.items():
-            tree = self._tree(path) if word.search(text) else None
+            tree = self._tree(path) if name in text and word.search(text) else None
             if tree is None:
                 continue
             namesakes = [
                 node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == name
             ]
             clean = (
-                _uses_are_clean(tree, name)
+                self._uses_of(path, tree).clean(name)
                 and all(self._plain((path, name)) for _ in namesakes[:1])
                 and all(
                     self._plain((path, sub)) and self._clean_family(sub)
@@ -168,6 +176,19 @@ class ClientErrors:
         self._names[name] = clean
         return clean
 
+    def _raised(self, path: str) -> set[str]:
+        """The names module `path` raises: `raise Name(...)` and `raise Name`."""
+        if path not in self._raises:
+            text = self.symbols.texts.get(path, "")
+            tree = self._tree(path) if "raise" in text else None
+            self._raises[path] = _raised(tree) if tree is not None else set()
+        return self._raises[path]
+
+    def _uses_of(self, path: str, tree: ast.Module) -> _Uses:
+        if path not in self._uses:
+            self._uses[path] = _Uses.of(tree)
+        return self._uses[path]
+
     def _tree(self, path: str) -> ast.Module | None:
         if path not in self._trees:
             text = self.symbols.texts.get(path)
@@ -176,7 +197,6 @@ class ClientErrors:
 
 
 def _raised(tree: ast.Module) -> set[str]:
-    """The names a module raises: `raise Name(...)` and `raise Name`."""
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Raise) and node.exc is not None:
@@ -228,36 +248,49 @@ def _names(expression: ast.expr, name: str) -> bool:
     )
 
 
-def _uses_are_clean(tree: ast.Module, name: str) -> bool:
-    """Whether every use of `name` (or an import alias of it) in the module is a clean
-    construction, a bare raise, a catch, a base, or an isinstance/issubclass test."""
-    aliases = {name} | {
-        alias.asname
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom)
-        for alias in node.names
-        if alias.name == name and alias.asname
-    }
-    parents: dict[ast.AST, ast.AST] = {}
-    functions: dict[ast.AST, Function | None] = {}
-    stack: list[tuple[ast.AST, Function | None]] = [(tree, None)]
-    while stack:
-        node, function = stack.pop()
-        inner = node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else function
-        for child in ast.iter_child_nodes(node):
-            parents[child] = node
-            functions[child] = inner
-            stack.append((child, inner))
-    for node, parent in parents.items():
-        named = (isinstance(node, ast.Name) and node.id in aliases) or (
-            isinstance(node, ast.Attribute) and node.attr in aliases
+@dataclass(slots=True)
+class _Uses:
+    """Where a module reads each name: the Name or Attribute nodes (by identifier), with their
+    parent and enclosing function; and what its `from ... import x as y` rename."""
+
+    reads: dict[str, list[tuple[ast.expr, ast.AST, Function | None]]]
+    parents: dict[ast.AST, ast.AST]
+    renamed: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, tree: ast.Module) -> _Uses:
+        uses = cls({}, {}, {})
+        stack: list[tuple[ast.AST, Function | None]] = [(tree, None)]
+        while stack:
+            node, function = stack.pop()
+            inner = node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else function
+            if isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    if alias.asname:
+                        uses.renamed.setdefault(alias.name, set()).add(alias.asname)
+            for child in ast.iter_child_nodes(node):
+                uses.parents[child] = node
+                stack.append((child, inner))
+                identifier = (
+                    child.id
+                    if isinstance(child, ast.Name)
+                    else child.attr
+                    if isinstance(child, ast.Attribute)
+                    else None
+                )
+                if identifier is not None and not isinstance(child.ctx, ast.Store):  # type: ignore[union-attr]
+                    assert isinstance(child, ast.expr)
+                    uses.reads.setdefault(identifier, []).append((child, node, inner))
+        return uses
+
+    def clean(self, name: str) -> bool:
+        """Whether every read of `name` (or an import alias of it) is a clean construction, a
+        bare raise, a catch, a base, or an isinstance/issubclass test."""
+        return all(
+            _clean_use(node, parent, self.parents, function)
+            for alias in {name} | self.renamed.get(name, set())
+            for node, parent, function in self.reads.get(alias, ())
         )
-        if not named or isinstance(getattr(node, "ctx", None), ast.Store):
-            continue
-        assert isinstance(node, ast.expr)
-        if not _clean_use(node, parent, parents, functions.get(node)):
-            return False
-    return True
 
 
 def _clean_use(

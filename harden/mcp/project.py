@@ -60,6 +60,7 @@ _SHAPE_LINES = re.compile(
 )
 
 
+_SDK_PACKAGES = frozenset({"mcp", "fastmcp"})
 _BOUND_DECORATOR_LINES = re.compile(r"=\s*[\w.]+\.(?:tool|prompt|resource|call_tool)\(")
 
 
@@ -95,19 +96,31 @@ class ProjectIndex:
         remote: dict[str, dict[str, list[Remote]]] = {}
         unproven: dict[str, dict[str, str]] = {}
         registers: dict[str, dict[str, str]] = {}
+        registering: set[str] = set()  # modules with a registration shape: handlers may be here
         for module in modules:
             for registration in self._shapes(module):
+                registering.add(module.path)
                 self._link(registration, remote, unproven, registers)
             for receiver, scope in _decorator_receivers(module):
+                registering.add(module.path)
                 self.symbols.value(module, receiver, scope)  # what discovery will ask
         paths = {m.path for m in modules} | set(remote) | set(unproven)
         return {
             path: self._module_facts(
-                path, remote.get(path, {}), unproven.get(path, {}), registers.get(path, {})
+                path,
+                remote.get(path, {}),
+                unproven.get(path, {}),
+                registers.get(path, {}),
+                handlers=(path in registering or path in remote or path in unproven)
+                and not self._sdk_module(path),
             )
             for path in sorted(paths)
             if self.symbols.module(path) is not None
         }
+
+    def _sdk_module(self, path: str) -> bool:
+        """A module of an MCP SDK itself, read because the tree holds it (site-packages)."""
+        return self.symbols.layout.dotted_name(path).split(".")[0] in _SDK_PACKAGES
 
     # -- parameters every caller passes a server -------------------------------------------------
 
@@ -290,6 +303,8 @@ class ProjectIndex:
         remote: dict[str, list[Remote]],
         unproven: dict[str, str],
         registers: dict[str, str],
+        *,
+        handlers: bool,
     ) -> ModuleFacts:
         module = self.symbols.module(path)
         assert module is not None
@@ -310,8 +325,9 @@ class ProjectIndex:
             registered={name: tuple(entries) for name, entries in remote.items()},
             unproven=unproven,
             registers=registers,
-            client_errors=self.client_errors.names_in(path),
-            kept_at_run_time=self.client_errors.kept_at_run_time(path),
+            # Only where handlers may be: the proof reads the whole project for each class.
+            client_errors=self.client_errors.names_in(path) if handlers else frozenset(),
+            kept_at_run_time=self.client_errors.kept_at_run_time(path) if handlers else frozenset(),
         )
 
 
