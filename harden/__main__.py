@@ -1,5 +1,5 @@
 """`python -m harden` runs the same command-line interface as the `harden` script."""
 
-from harden.cli import main
+from harden.entry import main
 
 main()

@@ -324,3 +324,37 @@ def test_options_that_make_no_sense_get_one_line_and_exit_2(
     assert process.returncode == 2
     assert process.stderr.startswith("harden: error: ") and message in process.stderr
     assert process.stderr.count("\n") == 1 and process.stdout == ""
+
+
+def test_ctrl_c_in_a_command_is_one_line_and_status_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import harden.cli.scan
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(harden.cli.scan, "scan_working_tree", interrupted)
+    monkeypatch.setattr(sys, "argv", ["harden", "scan", str(tmp_path)])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 130
+    assert capsys.readouterr().err == "harden: interrupted; no file was left half-written\n"
+
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harden import entry
+
+    class Interrupting:
+        def find_spec(self, name: str, *args: object) -> None:
+            if name == "harden.cli":
+                raise KeyboardInterrupt
+
+    monkeypatch.delitem(sys.modules, "harden.cli")
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    with pytest.raises(SystemExit) as exited:
+        entry.main()
+    assert exited.value.code == 130
+    assert capsys.readouterr().err == f"{entry.INTERRUPTED}\n"

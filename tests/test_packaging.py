@@ -42,6 +42,6 @@ def test_the_wheel_is_mcp_harden_with_the_harden_command_and_the_runtime(tmp_pat
         entry_points = archive.read(info.replace("METADATA", "entry_points.txt")).decode()
     assert metadata["Name"] == "mcp-harden"
     assert metadata["License-Expression"] == "MIT"
-    assert "harden = harden.cli:main" in entry_points
+    assert "harden = harden.entry:main" in entry_points
     assert {"harden/runtime.py", "harden/__main__.py"} <= set(names)
     assert any(name.endswith("/licenses/LICENSE") for name in names)

@@ -15,6 +15,9 @@ import typer
 from harden import __version__
 from harden.cli import apply, plan, report, scan
 from harden.cli.common import HardenError, set_output
+from harden.entry import INTERRUPTED
+
+_INTERRUPTED = 130  # the exit status of a program stopped by Ctrl-C (128 + SIGINT)
 
 app = typer.Typer(
     name="harden",
@@ -59,8 +62,7 @@ def main() -> None:
         print(f"harden: error: {error}", file=sys.stderr)
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
-        print("harden: interrupted; nothing was written", file=sys.stderr)
-        sys.exit(130)
+        status = _INTERRUPTED
     except Exception as error:
         if type(error).__name__ == "NoArgsIsHelpError":  # plain `harden`: the help it asks for
             print(error.ctx.get_help())  # type: ignore[attr-defined]
@@ -76,6 +78,8 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
+    if status == _INTERRUPTED:  # typer turns a Ctrl-C inside a command into this status
+        print(INTERRUPTED, file=sys.stderr)
     sys.exit(status if isinstance(status, int) else 0)
 
 
