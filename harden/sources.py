@@ -34,6 +34,12 @@ SKIP_DIRS = frozenset(
 )
 
 
+# Hand-written modules stay far below this; a bigger one is generated code, which holds no
+# handler to harden and would cost minutes of libcst's time.
+MAX_FILE_BYTES = 1_000_000
+_TOO_BIG = f"larger than {MAX_FILE_BYTES // 1_000_000} MB: generated code, not read"
+
+
 @dataclass(slots=True)
 class Tree:
     """The files read: root, (path, text) pairs, and files that could not be read; and the
@@ -58,8 +64,12 @@ def working_tree(target: Path, repo: git.Repo | None) -> Tree:
             tree.skipped.append(Skipped(relative, "a symbolic link: harden reads only files"))
             continue
         try:
-            if not stat.S_ISREG(path.stat().st_mode):
+            status = path.stat()
+            if not stat.S_ISREG(status.st_mode):
                 tree.skipped.append(Skipped(relative, "not a regular file"))  # a FIFO would hang
+                continue
+            if status.st_size > MAX_FILE_BYTES:
+                tree.skipped.append(Skipped(relative, _TOO_BIG))
                 continue
             tree.files.append((relative, _decode(path.read_bytes())))
         except (OSError, UnicodeDecodeError) as error:
@@ -72,8 +82,10 @@ def at_commit(repo: git.Repo, ref: str, target: Path) -> Tree:
     root = Path(repo.working_tree_dir).resolve()
     under = target.resolve().relative_to(root)
     texts = files_at(repo, ref, under if str(under) != "." else None)
-    files = sorted((p, t) for p, t in texts.items() if not _in_skipped_dir(Path(p).parent.parts))
-    return Tree(root, files, project_files=root_files_at(repo, ref, PROJECT_FILES))
+    listed = sorted((p, t) for p, t in texts.items() if not _in_skipped_dir(Path(p).parent.parts))
+    files = [(p, t) for p, t in listed if len(t) <= MAX_FILE_BYTES]
+    skipped = [Skipped(p, _TOO_BIG) for p, t in listed if len(t) > MAX_FILE_BYTES]
+    return Tree(root, files, skipped, project_files=root_files_at(repo, ref, PROJECT_FILES))
 
 
 def _project_files_on_disk(root: Path) -> dict[str, str]:

@@ -109,3 +109,12 @@ def test_a_byte_order_mark_and_the_runtime_first(
     data = (root / "pkg" / "a.py").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf") and b"harden_runtime.popen" in data
     assert data.count(b"\xef\xbb\xbf") == 1
+
+
+def test_a_file_too_big_to_be_hand_written_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    root = _project(tmp_path, "a.py")
+    (root / "pkg" / "generated.py").write_text(SERVER + "X = 1\n" * 200_000)
+    tree = working_tree(root, None)
+    assert [s.path for s in tree.skipped] == ["pkg/generated.py"]
+    assert tree.skipped[0].reason.startswith("larger than 1 MB")
+    assert [path for path, _ in tree.files] == ["pkg/__init__.py", "pkg/a.py"]
