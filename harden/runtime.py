@@ -855,7 +855,7 @@ def _number(value: str | None, default: int) -> int:
 
 
 def _root(entry: str) -> tuple[str, str]:
-    root = os.path.normcase(os.path.abspath(os.path.expanduser(entry.strip())))
+    root = os.path.normcase(os.path.realpath(os.path.expanduser(entry.strip())))
     return root, root if root.endswith(os.sep) else root + os.sep
 
 
@@ -1379,6 +1379,7 @@ _DELIBERATE_ERRORS = (
 )
 # Exceptions whose text names what was wrong with the client's own input: pydantic's
 # ValidationError (a tool validating its arguments, or a model built from them).
+_VALUE_DEPTH = 4  # how deep validate looks into the containers and models a tool receives
 _CLIENT_ERRORS = frozenset({"pydantic_core._pydantic_core.ValidationError"})
 _REF_ATTRIBUTE = "_harden_error_ref"
 
@@ -1598,22 +1599,34 @@ def _violations(call: _Call, settings: _Settings) -> Iterator[tuple[str, str]]:
 
 
 def _argument_rule(name: str, value: object, settings: _Settings) -> str | None:
-    kinds = _kinds(name)
+    return _value_rule(value, _kinds(name), settings, _VALUE_DEPTH)
+
+
+def _value_rule(value: object, kinds: int, settings: _Settings, depth: int) -> str | None:
+    """The first rule a value breaks: a string, or what the SDK made of one (a `Path`, a
+    pydantic model or dataclass, lists and dicts of them), `depth` levels deep."""
     if isinstance(value, str):
         return _rule(value, kinds, settings)
+    if isinstance(value, os.PathLike):
+        path = os.fspath(value)
+        return _rule(path, kinds | _PATH, settings) if isinstance(path, str) else None
+    if depth <= 0 or isinstance(value, (bytes, bytearray, int, float, bool, type)) or value is None:
+        return None
     items: Iterable[tuple[int, object]]
     if isinstance(value, Mapping):
         # A key names its value too: {"url": ...} inside `options` is URL-like.
-        items = ((kinds | _kinds(str(key)), item) for key, item in value.items())
+        items = ((kinds | _kinds(str(key)), item) for key, item in islice(value.items(), 256))
     elif isinstance(value, (list, tuple, set, frozenset)):
-        items = ((kinds, item) for item in value)
+        items = ((kinds, item) for item in islice(value, 256))
     else:
-        return None
+        fields = getattr(value, "__dict__", None)  # a model's or dataclass's fields
+        if not isinstance(fields, dict):
+            return None
+        items = ((kinds | _kinds(str(key)), item) for key, item in islice(fields.items(), 256))
     for item_kinds, item in items:
-        if isinstance(item, str):
-            rule = _rule(item, item_kinds, settings)
-            if rule is not None:
-                return rule
+        rule = _value_rule(item, item_kinds, settings, depth - 1)
+        if rule is not None:
+            return rule
     return None
 
 
@@ -1652,7 +1665,9 @@ def _path_rule(path: str, settings: _Settings) -> str | None:
         path = os.path.expanduser(path)
     if not os.path.isabs(path):
         return None
-    path = os.path.normcase(os.path.normpath(path))
+    # Where it really leads: a link inside a root may point outside (one not there yet: its
+    # folder's real path, which realpath gives for the part that exists).
+    path = os.path.normcase(os.path.realpath(path))
     for root, prefix in settings.allowed_roots:
         if path == root or path.startswith(prefix):
             return None
@@ -1683,6 +1698,13 @@ def _url_rule(value: str, settings: _Settings) -> str | None:
 
 
 def _is_internal_host(host: str, settings: _Settings) -> bool:
+    if not host.isascii():
+        # As the resolver will read it: IDNA maps full-width digits, circled letters and the
+        # ideographic full stop, to the address or name it stands for.
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return True  # not a name any resolver takes as written: refuse to guess
     host = host.rstrip(".").lower()
     if host in settings.allowed_host_names:
         return False

@@ -754,10 +754,59 @@ def test_length_limit_default_and_from_the_environment(
     assert rules("items", ["ok", "abcdef"], capsys) == ["max_length"]
 
 
-def test_strings_one_level_inside_lists_and_dicts(capsys: pytest.CaptureFixture[str]) -> None:
+def test_what_the_sdk_hands_the_tool_is_checked_a_few_levels_deep(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from dataclasses import dataclass
+    from pathlib import PurePosixPath
+
+    class Target(BaseModel):
+        location: str
+        folder: PurePosixPath
+
+    @dataclass
+    class Job:
+        url: str
+
     assert rules("paths", ["README.md", "../secret"], capsys) == ["path_traversal"]
     assert rules("options", {"url": "localhost:8080", "retries": 3}, capsys) == ["ssrf"]
-    assert rules("options", {"headers": {"url": "http://127.0.0.1"}}, capsys) == []
+    assert rules("options", {"headers": {"url": "http://127.0.0.1"}}, capsys) == ["ssrf"]
+    # FastMCP hands `path: Path` over as a Path, a model parameter as the model
+    assert rules("anything", PurePosixPath("../../etc/passwd"), capsys) == ["path_traversal"]
+    assert rules("target", Target(location="x", folder="../up"), capsys) == ["path_traversal"]
+    assert rules("job", Job(url="http://169.254.169.254/"), capsys) == ["ssrf"]
+    assert rules("job", [Job(url="https://example.com/")], capsys) == []
+    deep: object = "../secret"
+    for _ in range(6):
+        deep = [deep]
+    assert rules("paths", deep, capsys) == [], "bounded: no walk through endless nesting"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://\u2460\u2461\u2466.0.0.1/",  # circled digits
+        "http://\uff11\uff12\uff17.0.0.1/",  # full-width digits
+        "http://127\u30020\u30020\u30021/",  # ideographic full stops
+        "http://\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3/",  # circled letters
+    ],
+)
+def test_unicode_hosts_are_read_as_the_resolver_reads_them(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert rules("url", url, capsys) == ["ssrf"]
+    assert rules("url", "http://b\u00fccher.example/", capsys) == []
+
+
+def test_a_link_inside_a_root_that_leads_outside_is_outside(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "escape").symlink_to("/etc")
+    runtime.configure(allowed_roots=[str(workspace)])
+    assert rules("path", str(workspace / "escape" / "passwd"), capsys) == ["path_outside_roots"]
+    assert rules("path", str(workspace / "new" / "file.txt"), capsys) == []
 
 
 def test_one_line_per_violating_parameter_with_tool_and_caller(
