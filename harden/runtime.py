@@ -69,6 +69,7 @@ import contextvars
 import dataclasses
 import fnmatch
 import functools
+import hashlib
 import inspect
 import io
 import ipaddress
@@ -1107,7 +1108,9 @@ class _Call:
         self.arguments: Mapping[str, Any]
         if handler.lowlevel:
             tool, self.arguments, self.context = _lowlevel_call(args, kwargs)
-            self.tool = tool or handler.tool
+            # A low-level server's tool name is whatever the client sent: bounded before it is
+            # kept as a rate-limit key or written to the log.
+            self.tool = _bounded(tool) if tool else handler.tool
         else:
             self.tool = handler.tool
             self.arguments = kwargs
@@ -1199,7 +1202,8 @@ def _identify_caller(call: _Call) -> str:
             if context is None:
                 context = next((v for v in call.arguments.values() if _is_context(v)), None)
             request_context = getattr(context, "request_context", context)
-        return _caller_of(getattr(request_context, "request", None))
+        # The session id is the client's to choose: bounded like a name.
+        return _bounded(_caller_of(getattr(request_context, "request", None)))
     except Exception:
         # The caller is best effort: looking it up must never fail the call.
         return "local"
@@ -1379,6 +1383,7 @@ _DELIBERATE_ERRORS = (
 )
 # Exceptions whose text names what was wrong with the client's own input: pydantic's
 # ValidationError (a tool validating its arguments, or a model built from them).
+_NAME_BYTES = 128  # longer tool, caller and argument names are bounded (_bounded)
 _VALUE_DEPTH = 4  # how deep validate looks into the containers and models a tool receives
 _CLIENT_ERRORS = frozenset({"pydantic_core._pydantic_core.ValidationError"})
 _REF_ATTRIBUTE = "_harden_error_ref"
@@ -1456,6 +1461,14 @@ def _masked(call: _Call, error: BaseException) -> Exception | None:
     # A low-level mcp 1.x server sends any exception's text: one without a ToolError loaded
     # still gets the generic one.
     return (_tool_error_class() or RuntimeError)(error_ref(error))
+
+
+def _bounded(text: str) -> str:
+    """`text`, or for a long one its start and a digest: distinct names stay distinct, and a
+    client cannot make the runtime keep (or log) megabytes per name."""
+    if len(text) <= _NAME_BYTES:
+        return text
+    return f"{text[:64]}…{hashlib.sha256(text.encode('utf-8', 'replace')).hexdigest()[:16]}"
 
 
 def _written_for_client(kind: type, keep: tuple[str, ...]) -> bool:
@@ -1573,8 +1586,17 @@ _INTERNAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
 _INET_PART = re.compile(r"0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*")
 
 
-@functools.lru_cache(maxsize=4096)
 def _kinds(name: str) -> int:
+    # Argument names of a low-level call come from the client: only short ones are cached.
+    return _cached_kinds(name) if len(name) <= _NAME_BYTES else _kinds_of(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_kinds(name: str) -> int:
+    return _kinds_of(name)
+
+
+def _kinds_of(name: str) -> int:
     kinds = 0
     for word in _NAME_WORD.findall(name):
         word = word.lower()

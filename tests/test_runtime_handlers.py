@@ -1229,3 +1229,20 @@ def test_lowlevel_server_keeps_working_and_refuses_with_an_error_result(
         "tool_call",
     ]
     assert [line["isError"] for line in events(lines, "tool_call")] == [False, True]
+
+
+def test_names_a_client_chooses_are_bounded_in_memory_and_in_the_log(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    @runtime.observe(lowlevel=True)
+    @runtime.rate_limit(lowlevel=True)
+    async def call_tool(name: str, arguments: dict[str, Any]) -> list[Any]:
+        return []
+
+    huge = "t" * 1_000_000
+    asyncio.run(call_tool(huge, {"a" * 100_000: "x"}))
+    asyncio.run(call_tool(huge[:-1] + "u", {}))
+    first, second = events(log_lines(capsys), "tool_call")
+    assert len(first["tool"]) < 200 and first["tool"] != second["tool"]
+    assert max(len(key[1]) for key in runtime._state.windows._calls) < 200
+    assert runtime._cached_kinds.cache_info().currsize <= 4096
