@@ -110,7 +110,7 @@ def apply(
         phase.codemod_ids,
         phase=phase.number,
         requested=requested,
-        jobs=jobs or jobs_default(),
+        jobs=jobs_default(jobs),
         runtime_settings=config.runtime,
         project_files=tree.project_files,
     )

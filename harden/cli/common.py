@@ -84,8 +84,20 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
         yield advance
 
 
-def jobs_default() -> int:
-    return os.cpu_count() or 1
+MAX_JOBS = 64  # more worker processes than this only cost memory and start-up
+
+
+def jobs_default(jobs: int = 0) -> int:
+    """The worker processes for `-j jobs`: 0 means one per core; a negative count is refused,
+    and more than MAX_JOBS is capped (and said)."""
+    if jobs < 0:
+        raise HardenError(
+            f"-j {jobs}: the number of worker processes is 1 or more (0: one per core)"
+        )
+    if jobs > MAX_JOBS:
+        err.print(f"[yellow]note:[/] -j {jobs} is capped at {MAX_JOBS} worker processes")
+        return MAX_JOBS
+    return jobs or os.cpu_count() or 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,7 @@ def scan_working_tree(
     tree = selected(tree, project_config(tree, include=include, exclude=exclude))
     with progress_bar(doing) as progress:
         ids = [c.INFO.id for c in codemods]
-        result = engine.scan(tree.files, ids, jobs=jobs or jobs_default(), progress=progress)
+        result = engine.scan(tree.files, ids, jobs=jobs_default(jobs), progress=progress)
     result.skipped[:0] = tree.skipped
     return target, result
 
