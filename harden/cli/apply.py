@@ -83,6 +83,7 @@ def apply(
 ) -> None:
     """Apply a hardening phase: a new branch with one commit, a dry-run diff, or in-place edits."""
     phase = chosen_phase(phase_number, only)
+    workers = jobs_default(jobs)
     if dry_run and in_place:
         raise HardenError("--dry-run writes nothing and --in-place writes the files: pick one")
     if output_format is not DiffFormat.diff and not dry_run:
@@ -110,7 +111,7 @@ def apply(
         phase.codemod_ids,
         phase=phase.number,
         requested=requested,
-        jobs=jobs_default(jobs),
+        jobs=workers,
         runtime_settings=config.runtime,
         project_files=tree.project_files,
     )

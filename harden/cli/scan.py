@@ -105,12 +105,13 @@ def scan_working_tree(
 ) -> tuple[Target, engine.ScanResult]:
     """Where `path` is, and the codemods' findings in the files there that the project's
     configuration (or --include / --exclude) selects, as they are on disk."""
+    workers = jobs_default(jobs)
     target = resolve_target(path)
     tree = working_tree(target.path, target.repo)
     tree = selected(tree, project_config(tree, include=include, exclude=exclude))
     with progress_bar(doing) as progress:
         ids = [c.INFO.id for c in codemods]
-        result = engine.scan(tree.files, ids, jobs=jobs_default(jobs), progress=progress)
+        result = engine.scan(tree.files, ids, jobs=workers, progress=progress)
     result.skipped[:0] = tree.skipped
     return target, result
 
