@@ -7,6 +7,7 @@ interactive review's questions go to stderr through `ask`, which --quiet must ne
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -161,6 +162,14 @@ def project_config(
 
 
 def selected(tree: Tree, config: Config) -> Tree:
-    """`tree` with only the files the configuration's include/exclude patterns select."""
+    """`tree` with only the files the configuration's include/exclude patterns select; an
+    include pattern that matches no file is said (a typo would silently select nothing)."""
+    for pattern in config.include:
+        if not any(fnmatch.fnmatchcase(path, pattern) for path, _ in tree.files):
+            err.print(
+                f"[yellow]warning:[/] --include / include pattern {escape(repr(pattern))} "
+                "matches no Python file",
+                highlight=False,
+            )
     tree.files = [(path, text) for path, text in tree.files if config.selects(path)]
     return tree

@@ -1,4 +1,5 @@
-"""`-j N`: a negative count is one clear line and exit 2; a huge one is capped, and said."""
+"""Bad counts and patterns: `-j N` below 1 is refused, a huge one capped; an include pattern
+that matches nothing is said."""
 
 from __future__ import annotations
 
@@ -30,3 +31,12 @@ def test_a_huge_worker_count_is_capped_and_said(tmp_path: Path) -> None:
     process = _harden("scan", "-j", "100000", ".", cwd=tmp_path)
     assert process.returncode == 0, process.stderr
     assert "-j 100000 is capped at 64 worker processes" in process.stderr
+
+
+def test_an_include_pattern_that_matches_nothing_is_said(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    process = _harden("scan", "--include", "scr/*", ".", cwd=tmp_path)
+    assert process.returncode == 0
+    assert "include pattern 'scr/*' matches no Python file" in process.stderr
+    quiet = _harden("scan", "--include", "*.py", ".", cwd=tmp_path)
+    assert "matches no Python file" not in quiet.stderr
