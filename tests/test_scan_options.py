@@ -4,12 +4,14 @@ statistics and a baseline; and that --fail-on counts only what is shown."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from test_cli import harden, make_project
+from test_cli import FIXTURES, harden, make_project
 
+from harden.cli import common
 from harden.findings import lines
 from harden.findings.model import Finding, Severity
 
@@ -164,3 +166,17 @@ def test_baseline_reports_only_new_findings(tmp_path, capsys, monkeypatch) -> No
         ["scan", "-f", "concise", "--baseline", "old.json"], tmp_path, capsys, monkeypatch
     )
     assert len(out.splitlines()) == 1
+
+
+def test_table_gathers_a_files_per_handler_findings_by_rule(tmp_path, capsys, monkeypatch) -> None:
+    shutil.copy(FIXTURES / "servers" / "fastmcp_standalone" / "notes_server.py", tmp_path)
+    every = findings([], tmp_path, capsys, monkeypatch)
+    per_handler = {f["rule_id"] for f in every if f["rule_id"] != "shell-command"}
+    assert len(per_handler) == 4 and len(every) > 20  # five tools, each missing four decorators
+    monkeypatch.setattr(common.out, "width", 400)  # one row a line, so rows can be counted
+    _, out, _ = harden(["scan"], tmp_path, capsys, monkeypatch)
+    rows = [line for line in out.splitlines() if "notes_server.py:" in line]
+    gathered = [row for row in rows if "not yet on 5 handlers: list_notes (28)" in row]
+    assert len(gathered) == 4 and len(rows) == len(every) - 4 * 5 + 4
+    severities = [row.split("│")[1].strip() for row in rows]
+    assert severities == sorted(severities, key=["high", "medium", "low"].index)

@@ -19,7 +19,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from harden import __version__, engine
 from harden.cli.common import (
@@ -31,12 +30,12 @@ from harden.cli.common import (
     chosen_phase,
     err,
     jobs_default,
-    out,
     progress_bar,
     project_config,
     resolve_target,
     selected,
 )
+from harden.cli.scan_table import print_table
 from harden.codemods import ALL
 from harden.codemods.base import PlannedCodemod
 from harden.config import Config
@@ -145,7 +144,7 @@ def scan(
     elif output_format is ScanFormat.github:
         _print_lines(lines.github(shown))
     else:
-        _table(shown, result, phase_of)
+        print_table(shown, result)
     for skipped in result.skipped:
         err.print(f"[yellow]skipped[/] {escape(skipped.path)}: {escape(skipped.reason)}")
     if hidden := len(result.findings) - len(shown):
@@ -226,29 +225,3 @@ def _with_fix(
         else {"rewritten_by_phase": phase_of.get(finding.rule_id), "unfixed_reason": None}
     )
     return entry
-
-
-def _table(shown: list[Finding], result: engine.ScanResult, phase_of: dict[str, int]) -> None:
-    if shown:
-        table = Table(title=f"harden scan: {len(shown)} findings", title_justify="left")
-        table.add_column("severity", no_wrap=True)
-        table.add_column("location", no_wrap=True)
-        table.add_column("problem", ratio=3)
-        table.add_column("fix", ratio=2)
-        colour = {Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
-        for finding in shown:
-            reason = result.reasons.get(finding)
-            fix = (
-                f"[dim]not rewritten: {escape(reason)}[/]"
-                if reason
-                else f"phase {phase_of.get(finding.rule_id, '?')} rewrites it"
-            )
-            table.add_row(
-                f"[{colour[finding.severity]}]{finding.severity.label}[/]",
-                escape(f"{finding.path}:{finding.line}"),
-                escape(finding.message),
-                fix,
-            )
-        out.print(table)
-    else:
-        out.print("harden scan: no findings")
