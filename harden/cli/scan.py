@@ -46,6 +46,7 @@ from harden.findings.harden_json import finding_to_dict, scan_report
 from harden.findings.model import Finding, Severity
 from harden.findings.sarif_writer import to_sarif
 from harden.findings.selection import Selection, SelectionError
+from harden.render import plural
 from harden.sources import Tree, working_tree
 
 
@@ -148,7 +149,7 @@ def scan(
     for skipped in result.skipped:
         err.print(f"[yellow]skipped[/] {escape(skipped.path)}: {escape(skipped.reason)}")
     if hidden := len(result.findings) - len(shown):
-        err.print(f"[dim]{hidden} findings not shown (rule, severity or baseline).[/]")
+        err.print(f"[dim]{plural(hidden, 'finding')} not shown (rule, severity or baseline).[/]")
     err.print(f"[dim]{result.files} Python files read, {result.candidates} parsed.[/]")
     # Like ruff: the exit status counts only the findings shown.
     if fail_on is not None and any(f.severity >= fail_on.severity for f in shown):
