@@ -4,6 +4,8 @@
 [tool.harden]
 include = ["src/*"]             # fnmatch patterns on repository-relative paths; `*` spans `/`
 exclude = ["tests/*", "*_pb2.py"]
+select = ["shell-command", "B602"]   # rules `harden scan` shows: harden's ids or Bandit/ruff ids
+ignore = ["mcp-tool-unlimited"]      # mapped to them; `--select` / `--ignore` replace these
 branch_prefix = "harden/"
 
 [tool.harden.validate]          # phase 2 defaults baked into the vendored runtime
@@ -46,7 +48,13 @@ _RUNTIME_KEYS: dict[str, dict[str, tuple[str, type]]] = {
     },
     "rate_limit": {"rpm": ("rate_limit_rpm", int)},
 }
-_TOP_KEYS = {"include": list, "exclude": list, "branch_prefix": str}
+_TOP_KEYS = {
+    "include": list,
+    "exclude": list,
+    "select": list,
+    "ignore": list,
+    "branch_prefix": str,
+}
 
 
 class ConfigError(ValueError):
@@ -57,6 +65,8 @@ class ConfigError(ValueError):
 class Config:
     include: tuple[str, ...] = ()  # empty: every file
     exclude: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()  # rule selectors `harden scan` shows; empty: every rule
+    ignore: tuple[str, ...] = ()
     branch_prefix: str = DEFAULT_BRANCH_PREFIX
     runtime: Mapping[str, Any] = field(default_factory=dict)  # configure() keyword -> value
     unknown: tuple[str, ...] = ()  # keys found but not understood, dotted
@@ -105,6 +115,8 @@ def load_config(root: Path) -> Config:
     return Config(
         include=tuple(top.get("include", ())),
         exclude=tuple(top.get("exclude", ())),
+        select=tuple(top.get("select", ())),
+        ignore=tuple(top.get("ignore", ())),
         branch_prefix=top.get("branch_prefix", DEFAULT_BRANCH_PREFIX),
         runtime=runtime,
         unknown=tuple(unknown),

@@ -39,6 +39,10 @@ def git(cwd: Path, *args: str) -> str:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path)
+
+
+def make_project(tmp_path: Path) -> Path:
     """A git repository holding one example server, committed, plus uncommitted work."""
     shutil.copy(SERVER, tmp_path / "server.py")
     (tmp_path / "notes.txt").write_text("committed\n")

@@ -56,7 +56,8 @@ def plan(
     exclude: ExcludeOption = None,
 ) -> None:
     """Show the six phases for this repository: what each would change, and the next step."""
-    target, result = scan_working_tree(path, include, exclude, 0, "planning")
+    scanned = scan_working_tree(path, include, exclude, 0, "planning")
+    target, result = scanned.target, scanned.result
     codemod_of_rule = {c.INFO.rule: c.INFO.id for c in ALL}
     plans = []
     for phase in PHASES.values():

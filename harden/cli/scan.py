@@ -1,20 +1,24 @@
 """`harden scan`: find what harden's codemods would rewrite or must leave, as findings.
 
-Prints a rich table (default), harden's JSON, or SARIF 2.1.0 for code scanning. Exit status:
-0, or 1 when `--fail-on LEVEL` is given and a finding is at or above it; 2 on bad input.
+Prints a rich table (default), one line per finding (concise, or GitHub Actions annotations),
+harden's JSON, or SARIF 2.1.0 for code scanning; `--statistics` prints counts per rule instead.
+What is shown can be narrowed by rule (`--select`/`--ignore`, or [tool.harden] select/ignore),
+by severity, and to what a baseline does not hold. Exit status: 0, or 1 when `--fail-on LEVEL`
+is given and a finding shown is at or above it; 2 on bad input.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from harden import __version__, engine
 from harden.cli.common import (
@@ -26,22 +30,30 @@ from harden.cli.common import (
     chosen_phase,
     err,
     jobs_default,
-    out,
     progress_bar,
     project_config,
     resolve_target,
     selected,
 )
+from harden.cli.scan_table import print_table
 from harden.codemods import ALL
 from harden.codemods.base import PlannedCodemod
+from harden.config import Config
+from harden.findings import lines
+from harden.findings.baseline import Key, baseline_keys, fingerprint, new_findings
+from harden.findings.document import FindingsError
 from harden.findings.harden_json import finding_to_dict, scan_report
 from harden.findings.model import Finding, Severity
 from harden.findings.sarif_writer import to_sarif
-from harden.sources import working_tree
+from harden.findings.selection import Selection, SelectionError
+from harden.render import plural
+from harden.sources import Tree, working_tree
 
 
 class ScanFormat(enum.StrEnum):
     table = "table"
+    concise = "concise"
+    github = "github"
     json = "json"
     sarif = "sarif"
 
@@ -50,6 +62,10 @@ class Level(enum.StrEnum):
     low = "low"
     medium = "medium"
     high = "high"
+
+    @property
+    def severity(self) -> Severity:
+        return Severity[self.name.upper()]
 
 
 def scan(
@@ -70,29 +86,84 @@ def scan(
         int | None, typer.Option("--phase", "-p", help="Only what this phase fixes (1-6).")
     ] = None,
     only: OnlyOption = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="RULE",
+            help="Show only these rules: harden's ids (shell-command) or Bandit/ruff ids that "
+            "map to them (B602, S602); repeatable or comma-separated; replaces [tool.harden] "
+            "select.",
+        ),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="RULE",
+            help="Do not show these rules (as --select); replaces [tool.harden] ignore.",
+        ),
+    ] = None,
+    severity: Annotated[
+        Level | None, typer.Option(help="Show only findings at or above this severity.")
+    ] = None,
+    statistics: Annotated[
+        bool, typer.Option("--statistics", help="Print how many findings each rule has, instead.")
+    ] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Show only findings not in this earlier `harden scan --format json` output.",
+        ),
+    ] = None,
 ) -> None:
     """Find shell commands and other problems harden's phases fix, and what they cannot fix."""
     if only is not None and phase_number is None:
         raise HardenError("--only picks a part of a phase: give --phase too")
+    if statistics and output_format not in (ScanFormat.table, ScanFormat.concise):
+        raise HardenError(f"--statistics prints text: leave out --format {output_format}")
+    # Read before scanning, so that a bad file fails at once.
+    recorded = _read_baseline(baseline) if baseline is not None else None
     codemods = chosen_phase(phase_number, only).codemods if phase_number is not None else ALL
-    _, result = scan_working_tree(path, include, exclude, jobs, "scanning", codemods)
+    scanned = scan_working_tree(path, include, exclude, jobs, "scanning", codemods)
+    result, texts = scanned.result, dict(scanned.tree.files)
+    chosen = _selection(scanned.config, select, ignore, severity)
+    shown = sorted((f for f in result.findings if chosen.shows(f)), key=Finding.sort_key)
+    if recorded is not None:
+        shown = new_findings(shown, recorded, texts)
     phase_of = {c.INFO.rule: c.INFO.phase for c in ALL}
-    if output_format is ScanFormat.json:
-        report = scan_report(result.findings, result.skipped, __version__)
-        report["findings"] = [_with_fix(f, result, phase_of) for f in result.findings]
+    if statistics:
+        _print_lines(lines.statistics(shown))
+    elif output_format is ScanFormat.json:
+        report = scan_report(shown, result.skipped, __version__)
+        report["findings"] = [_with_fix(f, result, phase_of, texts) for f in shown]
         print(json.dumps(report, indent=2))
     elif output_format is ScanFormat.sarif:
         help_text = {c.INFO.rule: f"{c.INFO.title}. {c.INFO.rationale}" for c in ALL}
-        print(json.dumps(to_sarif(result.findings, __version__, help_text), indent=2))
+        print(json.dumps(to_sarif(shown, __version__, help_text), indent=2))
+    elif output_format is ScanFormat.concise:
+        _print_lines(lines.concise(shown))
+    elif output_format is ScanFormat.github:
+        _print_lines(lines.github(shown))
     else:
-        _table(result, phase_of)
+        print_table(shown, result)
     for skipped in result.skipped:
         err.print(f"[yellow]skipped[/] {escape(skipped.path)}: {escape(skipped.reason)}")
+    if hidden := len(result.findings) - len(shown):
+        err.print(f"[dim]{plural(hidden, 'finding')} not shown (rule, severity or baseline).[/]")
     err.print(f"[dim]{result.files} Python files read, {result.candidates} parsed.[/]")
-    if fail_on is not None:
-        threshold = Severity[fail_on.name.upper()]
-        if any(f.severity >= threshold for f in result.findings):
-            raise typer.Exit(1)
+    # Like ruff: the exit status counts only the findings shown.
+    if fail_on is not None and any(f.severity >= fail_on.severity for f in shown):
+        raise typer.Exit(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """A scan of the working tree: where, the files read, the project's settings, the findings."""
+
+    target: Target
+    tree: Tree
+    config: Config
+    result: engine.ScanResult
 
 
 def scan_working_tree(
@@ -102,22 +173,53 @@ def scan_working_tree(
     jobs: int,
     doing: str,
     codemods: Sequence[type[PlannedCodemod]] = ALL,
-) -> tuple[Target, engine.ScanResult]:
+) -> Scanned:
     """Where `path` is, and the codemods' findings in the files there that the project's
     configuration (or --include / --exclude) selects, as they are on disk."""
     workers = jobs_default(jobs)
     target = resolve_target(path)
     tree = working_tree(target.path, target.repo)
-    tree = selected(tree, project_config(tree, include=include, exclude=exclude))
+    config = project_config(tree, include=include, exclude=exclude)
+    tree = selected(tree, config)
     with progress_bar(doing) as progress:
         ids = [c.INFO.id for c in codemods]
         result = engine.scan(tree.files, ids, jobs=workers, progress=progress)
     result.skipped[:0] = tree.skipped
-    return target, result
+    return Scanned(target, tree, config, result)
 
 
-def _with_fix(finding: Finding, result: engine.ScanResult, phase_of: dict[str, int]) -> dict:
+def _selection(
+    config: Config, select: list[str] | None, ignore: list[str] | None, floor: Level | None
+) -> Selection:
+    """What to show: the command line's rule lists replace the project's, as with --include."""
+    try:
+        return Selection.parse(
+            select or config.select,
+            ignore or config.ignore,
+            floor.severity if floor is not None else Severity.LOW,
+        )
+    except SelectionError as error:
+        raise HardenError(str(error)) from None
+
+
+def _read_baseline(path: Path) -> Counter[Key]:
+    try:
+        return baseline_keys(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, FindingsError) as error:
+        raise HardenError(f"{path}: not a baseline: {error}") from None
+
+
+def _print_lines(text: list[str]) -> None:
+    # print, not rich: these lines are for tools and must come out exactly as written
+    for line in text:
+        print(line)
+
+
+def _with_fix(
+    finding: Finding, result: engine.ScanResult, phase_of: dict[str, int], texts: dict[str, str]
+) -> dict:
     entry = finding_to_dict(finding)
+    entry["fingerprint"] = fingerprint(finding, texts)  # what --baseline matches it by
     reason = result.reasons.get(finding)
     entry["fix"] = (
         {"rewritten_by_phase": None, "unfixed_reason": reason}
@@ -125,29 +227,3 @@ def _with_fix(finding: Finding, result: engine.ScanResult, phase_of: dict[str, i
         else {"rewritten_by_phase": phase_of.get(finding.rule_id), "unfixed_reason": None}
     )
     return entry
-
-
-def _table(result: engine.ScanResult, phase_of: dict[str, int]) -> None:
-    if result.findings:
-        table = Table(title=f"harden scan: {len(result.findings)} findings", title_justify="left")
-        table.add_column("severity", no_wrap=True)
-        table.add_column("location", no_wrap=True)
-        table.add_column("problem", ratio=3)
-        table.add_column("fix", ratio=2)
-        colour = {Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
-        for finding in result.findings:
-            reason = result.reasons.get(finding)
-            fix = (
-                f"[dim]not rewritten: {escape(reason)}[/]"
-                if reason
-                else f"phase {phase_of.get(finding.rule_id, '?')} rewrites it"
-            )
-            table.add_row(
-                f"[{colour[finding.severity]}]{finding.severity.label}[/]",
-                escape(f"{finding.path}:{finding.line}"),
-                escape(finding.message),
-                fix,
-            )
-        out.print(table)
-    else:
-        out.print("harden scan: no findings")
