@@ -963,6 +963,8 @@ class _Handler:
     mask_errors: bool = False
     # mask_errors(keep=...): the project's classes whose text is written for the client.
     keep: tuple[str, ...] = ()
+    # The declared defaults: a value equal to its parameter's default is never a violation.
+    defaults: Mapping[str, object] = dataclasses.field(default_factory=dict)
 
 
 # The wrappers this module made, so stacking merges into one wrapper instead of nesting (one
@@ -983,6 +985,11 @@ def _harden(
             if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
         )
         receiver = bool(positional) and positional[0] in ("self", "cls")
+        defaults = {
+            name: parameter.default
+            for name, parameter in (signature.parameters.items() if signature else ())
+            if parameter.default is not parameter.empty
+        }
         handler = _Handler(
             fn=fn,
             tool=tool or getattr(fn, "__name__", "tool"),
@@ -990,6 +997,7 @@ def _harden(
             signature=signature,
             positional=positional[receiver:],
             receiver=receiver,
+            defaults=defaults,
         )
     else:
         handler = dataclasses.replace(
@@ -1612,12 +1620,22 @@ def _kinds_of(name: str) -> int:
 def _violations(call: _Call, settings: _Settings) -> Iterator[tuple[str, str]]:
     """(parameter, rule) for each parameter with a violation, the first rule it breaks."""
     skip = settings.skip_params
+    defaults = call.handler.defaults
     for name, value in call.arguments.items():
         if skip and (name in skip or f"{call.tool}:{name}" in skip):
             continue
+        if name in defaults and _same(value, defaults[name]):
+            continue  # the tool's own default (`path="/"`): its author chose it, not a client
         rule = _argument_rule(name, value, settings)
         if rule is not None:
             yield name, rule
+
+
+def _same(value: object, default: object) -> bool:
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except Exception:
+        return False
 
 
 def _argument_rule(name: str, value: object, settings: _Settings) -> str | None:

@@ -1246,3 +1246,19 @@ def test_names_a_client_chooses_are_bounded_in_memory_and_in_the_log(
     assert len(first["tool"]) < 200 and first["tool"] != second["tool"]
     assert max(len(key[1]) for key in runtime._state.windows._calls) < 200
     assert runtime._cached_kinds.cache_info().currsize <= 4096
+
+
+def test_a_value_equal_to_the_parameters_own_default_is_never_a_violation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runtime.configure(allowed_roots=[str(tmp_path)])
+
+    @runtime.validate
+    def listing(path: str = "/", host: str = "localhost") -> str:
+        return path
+
+    assert listing(path="/", host="localhost") == "/"  # the author's own defaults
+    assert events(log_lines(capsys), "VALIDATION_WOULD_REJECT") == []
+    listing(path="/etc", host="localhost")
+    (line,) = events(log_lines(capsys), "VALIDATION_WOULD_REJECT")
+    assert (line["param"], line["rule"]) == ("path", "path_outside_roots")
