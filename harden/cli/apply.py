@@ -38,11 +38,13 @@ from harden.cli.common import (
     selected,
 )
 from harden.codemods import BY_ID
+from harden.config import ConfigError, load_config
 from harden.git import DEFAULT_BRANCH_PREFIX, GitError, commit_to_branch, phase_branch_name
 from harden.phases import PHASES
 from harden.render import plural
 from harden.review import Review, has_terminal, read_key
 from harden.sources import Tree, at_commit, working_tree, write_in_place
+from harden.stacking import stacked_base
 
 
 class DiffFormat(enum.StrEnum):
@@ -65,7 +67,13 @@ def apply(
     in_place: Annotated[
         bool, typer.Option(help="Write the working tree instead of creating a branch.")
     ] = False,
-    base: Annotated[str, typer.Option(help="The commit the phase branch starts from.")] = "HEAD",
+    base: Annotated[
+        str | None,
+        typer.Option(
+            help="The commit the phase branch starts from (default: the newest earlier phase "
+            "branch not yet merged, else HEAD)."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace the phase branch if it exists.")] = False,
     branch_prefix: Annotated[
         str | None,
@@ -101,6 +109,11 @@ def apply(
             f"{path} is not inside a git repository, so there is no branch to create; "
             "use --in-place to edit the files, or --dry-run to see the change"
         )
+    prefix = _branch_prefix(target, branch_prefix)
+    stacked = None
+    if base is None and target.repo is not None and not in_place:
+        stacked = stacked_base(target.repo, prefix, phase.number)
+    base = base or stacked or "HEAD"
     tree = _read(target, base, from_commit=not in_place and target.repo is not None)
     config = project_config(tree, include=include, exclude=exclude)
     tree = selected(tree, config)
@@ -135,22 +148,38 @@ def apply(
         _summary(changes, "nothing to rewrite; no branch created")
         _note_uncommitted(target, base)
         return
-    branch = phase_branch_name(branch_prefix or config.branch_prefix, phase.number, phase.slug)
+    branch = phase_branch_name(prefix, phase.number, phase.slug)
+    message = render.commit_message(changes, title=title)
+    if stacked:
+        message += f"\nStacked on {stacked}, not yet merged: merge that branch first.\n"
     try:
         result = commit_to_branch(
             target.repo,
             branch=branch,
             base=base,
             files={change.path: change.after for change in changes.files},
-            message=render.commit_message(changes, title=title),
+            message=message,
             force=force,
         )
     except GitError as error:
         raise HardenError(str(error)) from None
     replaced = f" (replaced {result.replaced[:12]})" if result.replaced else ""
     _summary(changes, f"created branch {branch} at {result.commit[:12]}{replaced}")
+    if stacked:
+        err.print(f"Stacked on {stacked} (not yet merged): merge it first.", highlight=False)
     _note_uncommitted(target, base)
     err.print(f"Review it with: git diff {base}...{branch}", highlight=False)
+
+
+def _branch_prefix(target: Target, given: str | None) -> str:
+    """--branch-prefix, else [tool.harden] branch_prefix, read before the files are: the
+    branches of earlier phases decide which commit the files are read from."""
+    if given or target.repo is None:
+        return given or DEFAULT_BRANCH_PREFIX
+    try:
+        return load_config(Path(str(target.repo.working_tree_dir))).branch_prefix
+    except ConfigError as error:
+        raise HardenError(str(error)) from None
 
 
 def _read(target: Target, base: str, *, from_commit: bool) -> Tree:
