@@ -101,6 +101,8 @@ class ChangeSet:
     # Why files other than Python modules changed (the project's coverage or packaging
     # settings, for the vendored runtime), one line each, for the review.
     notes: list[str] = field(default_factory=list)
+    # Places a codemod looked at and left as they are on purpose, with why ("path:line: ...").
+    kept: list[str] = field(default_factory=list)
 
     @property
     def rewrites(self) -> list[Rewrite]:

@@ -121,7 +121,7 @@ def apply(
         if result.skipped:
             changes.skipped.append(result.skipped)
         changes.unfixed.extend(result.unfixed)
-        changes.notes.extend(result.kept)
+        changes.kept.extend(result.kept)
         matched |= result.matched
         if result.change.after != result.change.before:
             changes.files.append(result.change)

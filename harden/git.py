@@ -124,8 +124,10 @@ def commit_to_branch(
     files: Mapping[str, str],
     message: str,
     force: bool = False,
+    first: tuple[Mapping[str, str], str] | None = None,
 ) -> BranchResult:
     """Commit `files` on top of `base` and point `branch` at the commit; return what was done.
+    With `first` (files, message), those are committed on `base` first and `files` on top.
 
     The new tree is base's tree with each path in `files` (POSIX, relative to the root) set to
     the given text, encoded as UTF-8. An existing file keeps its mode (an executable stays
@@ -148,16 +150,18 @@ def commit_to_branch(
         if worktree is not None:
             raise GitError(f"branch '{branch}' is checked out in {worktree}; switch away first")
     author, committer = _identities(repo)
-    commit = git.Commit.create_from_tree(
-        repo,
-        _tree_with(repo, parent, files, base),
-        # git's own tools end a message with a newline; commit-tree keeps whatever it is given
-        message.rstrip("\n") + "\n",
-        parent_commits=[parent],
-        head=False,
-        author=author,
-        committer=committer,
-    )
+    commit = parent
+    for contents, text in (*([first] if first else []), (files, message)):
+        commit = git.Commit.create_from_tree(
+            repo,
+            _tree_with(repo, commit, contents, base),
+            # git's own tools end a message with a newline; commit-tree keeps whatever it gets
+            text.rstrip("\n") + "\n",
+            parent_commits=[commit],
+            head=False,
+            author=author,
+            committer=committer,
+        )
     action = f"replaced {old_tip}" if old_tip else "created"
     # update-ref with the expected old value ("" = must not exist) is an atomic compare-and-swap,
     # works with every ref backend, and writes the reflog entry that keeps the old tip findable

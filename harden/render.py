@@ -13,6 +13,7 @@ sort key.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import html
 import json
 import re
@@ -112,8 +113,23 @@ def json_report(changes: ChangeSet, *, version: str) -> str:
         ],
         "files": [{"path": f.path, "diff": _file_diff(f)} for f in files],
         "notes": list(changes.notes),
+        "kept": list(changes.kept),
     }
     return json.dumps(report, indent=2, ensure_ascii=False)
+
+
+def runtime_commit_message(changes: ChangeSet, *, version: str) -> str:
+    """The message of the commit that adds or updates the vendored runtime: harden's version
+    and each copy's sha256, then why any project setting changed."""
+    copies = [f for f in _changed_files(changes) if is_runtime(f.path)]
+    lines = [f"harden {version}: vendored runtime", ""]
+    lines += [
+        f"- {f.path}: sha256 {hashlib.sha256(f.after.encode()).hexdigest()[:16]}, "
+        f"{len(f.after.encode()):,} bytes"
+        for f in copies
+    ]
+    lines += [f"- {note}" for note in changes.notes]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def commit_message(changes: ChangeSet, *, title: str) -> str:
@@ -127,7 +143,7 @@ def commit_message(changes: ChangeSet, *, title: str) -> str:
         ],
         COMMIT_LIST_CAP,
     )
-    lines += [f"- {note}" for note in changes.notes]
+    lines += [f"- {note}" for note in (*changes.kept, *changes.notes)]
     for heading, items in (
         ("Not rewritten:", [_unfixed_line(u, str) for u in _sorted_unfixed(changes)]),
         ("Skipped:", [_skipped_line(s, str) for s in _sorted_skipped(changes)]),
@@ -235,14 +251,14 @@ def _markdown_head(changes: ChangeSet, title: str, enforce: str) -> str:
     for r in rewrites:
         if note := r.note.strip():
             places[note].append(_code(f"{r.path}:{r.span.line}"))
-    if places or changes.notes:
+    if places or changes.notes or changes.kept:
         parts.append("\n### Notes for reviewers\n\n")
         for note, where in places.items():
             body = note.replace("\n", "\n  ")
             parts.append(
                 f"- {body}\n\n  Applies to: {', '.join(_capped(where, NOTE_PLACES_CAP))}\n"
             )
-        parts += [f"- {_one_line(note)}\n" for note in changes.notes]
+        parts += [f"- {_one_line(note)}\n" for note in (*changes.kept, *changes.notes)]
     return "".join(parts)
 
 

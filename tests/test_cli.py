@@ -118,7 +118,13 @@ def test_apply_creates_branch_and_leaves_checkout_alone(project, capsys, monkeyp
     assert git(project, "status", "--porcelain") == status_before
     assert (project / ".git" / "index").read_bytes() == index_before
     assert (project / "notes.txt").read_text() == "uncommitted edit\n"
-    assert git(project, "rev-list", "--count", "main..harden/phase-5-commands").strip() == "1"
+    # Two commits: the vendored runtime, then the rewrites a reviewer reads, and nothing else.
+    assert git(project, "rev-list", "--count", "main..harden/phase-5-commands").strip() == "2"
+    runtime_commit = git(project, "show", "--stat", "--format=%s", "harden/phase-5-commands^")
+    assert runtime_commit.startswith("harden 0.1.0: vendored runtime")
+    assert "harden_runtime.py" in runtime_commit and "server.py" not in runtime_commit
+    code_commit = git(project, "show", "--format=", "harden/phase-5-commands")
+    assert "harden_runtime.py" not in code_commit.replace("import harden_runtime", "")
     # Only committed files are rewritten: the untracked one is not in the branch. The runtime
     # comes along for the errors half's mask_errors.
     changed = git(project, "diff", "--name-only", "main", "harden/phase-5-commands").split()

@@ -285,6 +285,7 @@ def test_json_report() -> None:
         "ignored",
         "files",
         "notes",
+        "kept",
     ]
     assert report["tool"] == "harden" and report["kind"] == "apply" and report["phase"] == 5
     assert report["summary"] == {"rewrites": 3, "files": 2, "unfixed": 1, "skipped": 1}

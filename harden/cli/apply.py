@@ -45,6 +45,7 @@ from harden.render import plural
 from harden.review import Review, has_terminal, read_key
 from harden.sources import Tree, at_commit, working_tree, write_in_place
 from harden.stacking import stacked_base
+from harden.vendoring import is_runtime
 
 
 class DiffFormat(enum.StrEnum):
@@ -152,14 +153,26 @@ def apply(
     message = render.commit_message(changes, title=title)
     if stacked:
         message += f"\nStacked on {stacked}, not yet merged: merge that branch first.\n"
+    # The runtime (and the project settings that keep it out of the project's gates) in a
+    # commit of its own, so that the next one, the one to review, holds only the user's code.
+    support = {
+        c.path: c.after for c in changes.files if not c.path.endswith(".py") or is_runtime(c.path)
+    }
+    code = {c.path: c.after for c in changes.files if c.path not in support}
+    first = (
+        (support, render.runtime_commit_message(changes, version=__version__))
+        if support and code
+        else None
+    )
     try:
         result = commit_to_branch(
             target.repo,
             branch=branch,
             base=base,
-            files={change.path: change.after for change in changes.files},
+            files=code if first else {**support, **code},
             message=message,
             force=force,
+            first=first,
         )
     except GitError as error:
         raise HardenError(str(error)) from None
@@ -233,7 +246,7 @@ def _summary(changes: ChangeSet, outcome: str) -> None:
     rewrites = plural(len(changes.rewrites), "rewrite")
     files = plural(len(changes.files), "file")
     result.print(f"[bold]{outcome}[/]: {rewrites} in {files}", highlight=False)
-    for note in changes.notes:
+    for note in (*changes.kept, *changes.notes):
         err.print(f"  [cyan]note[/] {escape(note)}", highlight=False)
     for unfixed in changes.unfixed:
         finding = unfixed.finding

@@ -96,7 +96,7 @@ def test_messages_meant_for_the_client_stay_and_the_rest_become_references() -> 
         ("pkg/server.py", 32): 'f"Error: {e}"',
         ("pkg/server.py", 55): 'f"Error: {e}"',
     }
-    assert changes.notes == [
+    assert changes.kept == [
         "pkg/server.py:21: kept the exception's text: `CommandSecurityError` is the project's "
         "own exception, raised everywhere with messages built only from literals and the "
         "raising function's arguments",
@@ -123,4 +123,4 @@ def test_a_message_built_from_another_exception_makes_the_class_a_leak_again() -
     ]
     changes = engine.apply(files, ["error-messages"], phase=5, jobs=1)
     assert ("pkg/server.py", 21) in {(r.path, r.span.line) for r in changes.rewrites}
-    assert not any("CommandSecurityError" in note for note in changes.notes)
+    assert not any("CommandSecurityError" in note for note in changes.kept)
