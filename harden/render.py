@@ -25,6 +25,7 @@ from harden.vendoring import is_runtime
 
 COMMIT_LIST_CAP = 200  # lines per list in a commit message
 NOTE_PLACES_CAP = 50  # places listed under one reviewer note in Markdown
+HIDDEN_FILES_CAP = 10  # files named in the note that their diffs were dropped for size
 NO_NEWLINE = "\\ No newline at end of file\n"
 
 
@@ -41,10 +42,11 @@ def markdown(changes: ChangeSet, *, title: str, enforce: str = "", limit: int = 
     dropped from the end (replaced by one note saying how to see them); if the summary and
     the full list of what was not rewritten still do not fit, that list is cut with a count.
     """
-    head = _markdown_head(changes, title, enforce)
-    # The vendored runtime comes last: alone it nearly fills a comment, and it is the diff a
-    # reviewer needs least, so it is the one dropped first.
-    files = sorted(_changed_files(changes), key=lambda change: is_runtime(change.path))
+    # The vendored runtime is harden's code, not the reviewer's: one line each (version, hash,
+    # size), never a diff that alone would nearly fill the comment.
+    runtime = [f for f in _changed_files(changes) if is_runtime(f.path)]
+    head = _markdown_head(changes, title, enforce) + _runtime_lines(runtime)
+    files = [f for f in _changed_files(changes) if not is_runtime(f.path)]
     diffs = [_diff_details(change) for change in files]
     unfixed = [_unfixed_line(u, _code) for u in _sorted_unfixed(changes)]
     skipped = [_skipped_line(s, _code) for s in _sorted_skipped(changes)]
@@ -55,7 +57,9 @@ def markdown(changes: ChangeSet, *, title: str, enforce: str = "", limit: int = 
         if diffs:
             parts.append("\n### Diffs\n" + "".join(f"\n{d}" for d in diffs[:diffs_shown]))
             if hidden := len(diffs) - diffs_shown:
-                parts.append(f"\n_{hidden} more files' diffs not shown — {hint}._\n")
+                names = [_code(f.path) for f in files[diffs_shown:]]
+                listed = ", ".join(_capped(names, HIDDEN_FILES_CAP))
+                parts.append(f"\n_{hidden} more files' diffs not shown ({listed}) — {hint}._\n")
         parts.append(_markdown_not_rewritten(unfixed, skipped, items_shown))
         return "".join(parts)
 
@@ -118,16 +122,28 @@ def json_report(changes: ChangeSet, *, version: str) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False)
 
 
+def _runtime_facts(copy: FileChange) -> str:
+    data = copy.after.encode()
+    return f"sha256 {hashlib.sha256(data).hexdigest()[:16]}, {len(data):,} bytes"
+
+
+def _runtime_lines(copies: list[FileChange]) -> str:
+    if not copies:
+        return ""
+    lines = [
+        f"- {_code(f.path)}: harden's vendored runtime, {_runtime_facts(f)} "
+        f"({'new' if not f.before else 'updated'})\n"
+        for f in copies
+    ]
+    return "\n### Vendored runtime\n\n" + "".join(lines)
+
+
 def runtime_commit_message(changes: ChangeSet, *, version: str) -> str:
     """The message of the commit that adds or updates the vendored runtime: harden's version
     and each copy's sha256, then why any project setting changed."""
     copies = [f for f in _changed_files(changes) if is_runtime(f.path)]
     lines = [f"harden {version}: vendored runtime", ""]
-    lines += [
-        f"- {f.path}: sha256 {hashlib.sha256(f.after.encode()).hexdigest()[:16]}, "
-        f"{len(f.after.encode()):,} bytes"
-        for f in copies
-    ]
+    lines += [f"- {f.path}: {_runtime_facts(f)}" for f in copies]
     lines += [f"- {note}" for note in changes.notes]
     return "\n".join(lines).rstrip("\n") + "\n"
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -129,6 +130,18 @@ def test_markdown_sections() -> None:
     assert "diffs not shown" not in text
 
 
+def test_markdown_shows_the_vendored_runtime_as_one_line_not_a_diff() -> None:
+    changes = _small_changeset()
+    changes.files.append(FileChange("pkg/harden_runtime.py", "", "VERSION = '1'\n"))
+    text = markdown(changes, title="t")
+    digest = hashlib.sha256(b"VERSION = '1'\n").hexdigest()[:16]
+    assert (
+        f"- `pkg/harden_runtime.py`: harden's vendored runtime, sha256 {digest}, 14 bytes (new)"
+        in text
+    )
+    assert "VERSION" not in text and "<code>pkg/harden_runtime.py</code>" not in text
+
+
 def test_markdown_fence_is_longer_than_any_backtick_run_in_the_diff() -> None:
     text = markdown(_small_changeset(), title="t")
     block = text[text.index("<code>app/errors.py</code>") :]
@@ -167,14 +180,16 @@ def test_markdown_drops_diffs_from_the_end_to_fit() -> None:
     assert "| `shell-to-argv` | 500 | 200 |" in text
     assert text.count("the command comes from a config file") == 40
     hidden = re.search(
-        r"_(\d+) more files' diffs not shown — run `harden apply --phase 5 --dry-run` "
-        r"locally for the full diff._",
+        r"_(\d+) more files' diffs not shown \(([^)]*)\) — run `harden apply --phase 5 "
+        r"--dry-run` locally for the full diff._",
         text,
     )
     assert hidden is not None
     shown = text.count("<details>")
     assert shown == text.count("</details>") > 0
     assert shown + int(hidden.group(1)) == 200
+    assert hidden.group(2).startswith(f"`pkg/module_{shown:03}.py`, ")
+    assert hidden.group(2).endswith(f"… and {200 - shown - 10} more")
     # the files kept are the first ones
     assert f"<code>pkg/module_{shown - 1:03}.py</code>" in text
     assert f"<code>pkg/module_{shown:03}.py</code>" not in text
