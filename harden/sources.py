@@ -81,7 +81,13 @@ def at_commit(repo: git.Repo, ref: str, target: Path) -> Tree:
     """The .py files under `target` as they are in commit `ref`."""
     root = Path(repo.working_tree_dir).resolve()
     under = target.resolve().relative_to(root)
-    texts = files_at(repo, ref, under if str(under) != "." else None)
+    if target.is_file():
+        # One file: read its folder as committed, and keep only that file.
+        folder = under.parent
+        texts = files_at(repo, ref, folder if str(folder) != "." else None)
+        texts = {path: text for path, text in texts.items() if path == under.as_posix()}
+    else:
+        texts = files_at(repo, ref, under if str(under) != "." else None)
     listed = sorted((p, t) for p, t in texts.items() if not _in_skipped_dir(Path(p).parent.parts))
     files = [(p, t) for p, t in listed if len(t) <= MAX_FILE_BYTES]
     skipped = [Skipped(p, _TOO_BIG) for p, t in listed if len(t) > MAX_FILE_BYTES]
