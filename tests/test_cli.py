@@ -276,9 +276,24 @@ def test_plan_walks_through_the_phases(project, capsys, monkeypatch) -> None:
     harden(["apply", "--phase", "1"], project, capsys, monkeypatch)
     second = plan()
     assert second["phases"][0]["branch_state"] == "exists"
-    assert second["next_step"].startswith("review and merge harden/phase-1-observe")
+    assert second["next_step"].startswith("review and merge, in this order: harden/phase-1-observe")
+    harden(["apply", "--phase", "2"], project, capsys, monkeypatch)  # stacked on phase 1
+    assert plan()["next_step"].startswith(
+        "review and merge, in this order: harden/phase-1-observe, then harden/phase-2-validate"
+    )
     git(project, "merge", "-q", "--ff-only", "harden/phase-1-observe")
-    assert plan()["next_step"] == "harden apply --phase 2"
+    git(project, "merge", "-q", "--ff-only", "harden/phase-2-validate")
+    assert plan()["next_step"] == "harden apply --phase 3"
+
+
+def test_plan_in_a_repository_without_commits_says_to_commit_first(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    shutil.copy(SERVER, tmp_path / "server.py")
+    git(tmp_path, "init", "-q")
+    code, out, _ = harden(["plan", "--format", "json"], tmp_path, capsys, monkeypatch)
+    assert code == 0
+    assert json.loads(out)["next_step"].startswith("commit first")
 
 
 def test_scan_follows_the_project_config(project, capsys, monkeypatch) -> None:

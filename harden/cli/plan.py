@@ -73,7 +73,7 @@ def plan(
                 rewrites[codemod] += 1
         branch = phase_branch_name(DEFAULT_BRANCH_PREFIX, phase.number, phase.slug)
         plans.append(PhasePlan(phase, rewrites, left, branch, _branch_state(target.repo, branch)))
-    step = _next_step(plans, target.repo is not None)
+    step = _next_step(plans, target.repo)
     if output_format is PlanFormat.json:
         print(json.dumps({"phases": [_as_dict(p) for p in plans], "next_step": step}, indent=2))
     else:
@@ -88,14 +88,20 @@ def _branch_state(repo: git.Repo | None, branch: str) -> str:
     return "exists"
 
 
-def _next_step(plans: list[PhasePlan], in_git: bool) -> str:
-    for item in plans:
+def _next_step(plans: list[PhasePlan], repo: git.Repo | None) -> str:
+    pending = [
+        p for p in plans if p.phase.available and p.has_work and p.branch_state not in ("merged",)
+    ]
+    if repo is not None and not repo.head.is_valid() and pending:
+        return "commit first: the repository has no commits yet, and phase branches start from one"
+    waiting = [p.branch for p in pending if p.branch_state == "exists"]
+    if waiting:
+        # Each phase branch stacks on the one before it that is not merged yet.
+        order = ", then ".join(waiting)
+        return f"review and merge, in this order: {order} (git diff HEAD...{waiting[0]})"
+    for item in pending:
         number = item.phase.number
-        if not item.phase.available or not item.has_work or item.branch_state == "merged":
-            continue
-        if item.branch_state == "exists":
-            return f"review and merge {item.branch} (git diff HEAD...{item.branch})"
-        if not in_git:
+        if repo is None:
             return f"harden apply --phase {number} --dry-run (or --in-place: this is not git)"
         return f"harden apply --phase {number}"
     return "nothing to apply: every available phase is done or has nothing to change here"
