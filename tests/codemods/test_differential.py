@@ -22,6 +22,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -277,6 +278,27 @@ def _load(path: Path, name: str) -> ModuleType:
     return module
 
 
+@contextmanager
+def imported_versions(
+    original: str, rewritten: str, directory: Path, prefix: str
+) -> Iterator[dict[str, ModuleType]]:
+    """A module as written and as rewritten, written to `directory` beside the vendored runtime
+    (as `harden apply` writes it) and imported under their own names; the runtime is forgotten
+    again afterwards."""
+    (directory / RUNTIME_FILENAME).write_text(runtime_source())
+    sys.path.insert(0, str(directory))
+    try:
+        loaded = {}
+        for version, code in (("original", original), ("rewritten", rewritten)):
+            path = directory / f"{version}.py"
+            path.write_text(code)
+            loaded[version] = _load(path, f"{prefix}_{version}")
+        yield loaded
+    finally:
+        sys.path.remove(str(directory))
+        sys.modules.pop(RUNTIME_MODULE, None)
+
+
 @pytest.fixture(scope="module")
 def versions(
     apply: Apply, tmp_path_factory: pytest.TempPathFactory
@@ -286,18 +308,8 @@ def versions(
     rewritten, run = apply(MODULE)
     assert not run.unfixed, [u.reason for u in run.unfixed]
     directory = tmp_path_factory.mktemp("modules")
-    (directory / RUNTIME_FILENAME).write_text(runtime_source())
-    sys.path.insert(0, str(directory))
-    loaded = {}
-    try:
-        for version, code in (("original", MODULE), ("rewritten", rewritten)):
-            path = directory / f"{version}.py"
-            path.write_text(code)
-            loaded[version] = _load(path, f"differential_{version}")
+    with imported_versions(MODULE, rewritten, directory, "differential") as loaded:
         yield loaded
-    finally:
-        sys.path.remove(str(directory))
-        sys.modules.pop(RUNTIME_MODULE, None)
 
 
 @pytest.fixture(scope="module")

@@ -9,21 +9,17 @@ sh's splitting even under ENFORCE_SHELL_FREE, which passes any other value as on
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from test_differential import SHOWARGS
+from test_differential import SHOWARGS, imported_versions
 
 from harden.codemods.base import FileRun
-from harden.codemods.runtime_import import RUNTIME_MODULE
-from harden.vendoring import RUNTIME_FILENAME, runtime_source
 
 Apply = Callable[..., tuple[str, FileRun]]  # the `apply` fixture of conftest.py
 
@@ -46,14 +42,6 @@ def show(value):
 pytestmark = pytest.mark.usefixtures("fresh_runtime")
 
 
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def versions(apply: Apply, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ModuleType]]:
     """The module as written and as rewritten (beside the vendored runtime), with `showargs`."""
@@ -62,20 +50,11 @@ def versions(apply: Apply, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     assert '["git", *harden_runtime.fields(operation)]' in rewritten
     assert '["showargs", "--", *harden_runtime.words(value), "end"]' in rewritten
     directory = tmp_path_factory.mktemp("arity")
-    (directory / RUNTIME_FILENAME).write_text(runtime_source())
     showargs = directory / "showargs"
     showargs.write_text(SHOWARGS)
     showargs.chmod(0o755)
-    sys.path.insert(0, str(directory))
-    try:
-        loaded = []
-        for version, code in (("original", MODULE), ("rewritten", rewritten)):
-            (directory / f"{version}.py").write_text(code)
-            loaded.append(_load(directory / f"{version}.py", f"arity_{version}"))
-        yield loaded
-    finally:
-        sys.path.remove(str(directory))
-        sys.modules.pop(RUNTIME_MODULE, None)
+    with imported_versions(MODULE, rewritten, directory, "arity") as loaded:
+        yield [loaded["original"], loaded["rewritten"]]
 
 
 @pytest.fixture
