@@ -115,12 +115,12 @@ def write_in_place(root: Path, changes: list[FileChange]) -> list[Skipped]:
     skipped: list[Skipped] = []
     for change in sorted(changes, key=lambda change: not is_runtime(change.path)):
         path = root / change.path
-        problem = _unsafe_to_write(root, path, change.before)
+        problem, current = _as_read(root, path, change.before)
         if problem:
             skipped.append(Skipped(change.path, f"{problem}; left as it is"))
             continue
-        mode = path.stat().st_mode if path.exists() else 0o644
-        bom = path.exists() and path.read_bytes().startswith(_BOM)
+        mode = path.stat().st_mode if current is not None else 0o644
+        bom = current is not None and current.startswith(_BOM)
         handle, temporary = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.name}.", suffix=".harden"
         )
@@ -135,21 +135,23 @@ def write_in_place(root: Path, changes: list[FileChange]) -> list[Skipped]:
     return skipped
 
 
-def _unsafe_to_write(root: Path, path: Path, before: str) -> str:
-    """Why `path` must not be written ("" when it may), given the text harden read."""
+def _as_read(root: Path, path: Path, before: str) -> tuple[str, bytes | None]:
+    """Why `path` must not be written ("" when it may), given the text harden read; and its
+    bytes now (None: there is no such file)."""
     if path.is_symlink():
-        return "a symbolic link, which harden never replaces"
+        return "a symbolic link, which harden never replaces", None
     if not path.parent.resolve().is_relative_to(root.resolve()):
-        return "outside the tree harden read"
+        return "outside the tree harden read", None
     if not before:
-        return "there now, though harden did not read it" if path.exists() else ""
+        return ("there now, though harden did not read it" if path.exists() else ""), None
     if not path.is_file():
-        return "deleted or replaced while harden ran"
+        return "deleted or replaced while harden ran", None
     try:
-        current = _decode(path.read_bytes())
+        current = path.read_bytes()
+        unchanged = _decode(current) == before
     except (OSError, UnicodeDecodeError):
-        return "no longer readable as UTF-8"
-    return "" if current == before else "changed while harden ran (run harden again)"
+        return "no longer readable as UTF-8", None
+    return ("" if unchanged else "changed while harden ran (run harden again)"), current
 
 
 def _own_root(target: Path) -> Path:
