@@ -119,6 +119,9 @@ CONSTRUCTOR_KEYWORDS: Mapping[str, ConstructorKeyword] = {
     "tools": ConstructorKeyword(HandlerKind.TOOL, frozenset({Framework.FASTMCP})),
 }
 
+# A registering decorator held in a variable: `t = s.tool()`, then `@t` or `t(fn)`.
+BOUND_DECORATOR = r"=\s*[\w.]+\.(?:tool|prompt|resource|call_tool)\("
+
 # A file none of these match holds no MCP handler, and no registration worth reporting as
 # unresolved. Every handler that can be resolved needs its server class named in the file (the
 # first three patterns); the others catch registrations on a server imported from elsewhere, so
@@ -132,7 +135,7 @@ PREFILTER: tuple[re.Pattern[str], ...] = tuple(
         r"@[\w.]+\.(?:tool|prompt|resource|call_tool)\b",
         r"\.add_tool\s*\(",
         r"\.(?:tool|prompt|resource|call_tool)\([^()\n]*\)\s*\(",  # s.tool(...)(fn)
-        r"=\s*[\w.]+\.(?:tool|prompt|resource|call_tool)\(",  # t = s.tool(), then @t
+        BOUND_DECORATOR,
     )
 )
 

@@ -24,6 +24,7 @@ from harden.ast_names import dotted_name
 from harden.mcp.client_errors import ClientErrors
 from harden.mcp.facts import Kind, ModuleFacts, Remote, Symbol
 from harden.mcp.frameworks import (
+    BOUND_DECORATOR,
     CONSTRUCTOR_KEYWORDS,
     REGISTRARS,
     TOOL_CLASSES,
@@ -61,7 +62,7 @@ _SHAPE_LINES = re.compile(
 
 
 _SDK_PACKAGES = frozenset({"mcp", "fastmcp"})
-_BOUND_DECORATOR_LINES = re.compile(r"=\s*[\w.]+\.(?:tool|prompt|resource|call_tool)\(")
+_BOUND_DECORATOR_LINES = re.compile(BOUND_DECORATOR)
 
 
 @dataclass(frozen=True, slots=True)
