@@ -27,12 +27,14 @@ from harden.codemods import BY_ID
 from harden.codemods.base import FileRun, PlannedCodemod
 from harden.codemods.call_sites import call_lines
 from harden.codemods.focus import FocusText, focus_text
+from harden.conform import conform, moved_span
 from harden.findings.model import Finding
 from harden.findings.rules import codemod_for
 from harden.mcp import PREFILTER, HandlerProvider, may_hold_handlers
 from harden.mcp.facts import NO_FACTS, ModuleFacts
 from harden.mcp.project import index_project
 from harden.project_gates import gate_edits
+from harden.project_style import ProjectStyle
 from harden.vendoring import is_runtime, runtime_changes
 
 Decide = Callable[[Rewrite], bool | Verdict]
@@ -52,12 +54,14 @@ class _Task:
     accept: bool
     below_root: bool  # the module lies in a folder below the tree's root
     facts: ModuleFacts = NO_FACTS  # what the project index knows of the module
+    style: ProjectStyle | None = None  # conform the rewrite to it (harden.conform)
 
 
 @dataclass(slots=True)
 class _Result:
     change: FileChange  # its rewrites are the accepted ones
     detected: list[Finding] = field(default_factory=list)
+    styled: tuple[str, ...] = ()  # the project's tools that conformed the rewrite
     unfixed: list[Unfixed] = field(default_factory=list)
     matched: set[Finding] = field(default_factory=set)
     skipped: Skipped | None = None
@@ -101,12 +105,14 @@ def apply(
     jobs: int = 0,
     runtime_settings: Mapping[str, Any] | None = None,
     project_files: Mapping[str, str] | None = None,
+    style: ProjectStyle | None = None,
     progress: Progress | None = None,
 ) -> ChangeSet:
     """Run the codemods and collect accepted rewrites; with `requested`, act only there.
     Runtime copies the rewrites need end with `runtime_settings` (see harden.config); the
     project's coverage and packaging files (`project_files`, those of
-    project_gates.PROJECT_FILES that exist) are edited to leave them out of its gates."""
+    project_gates.PROJECT_FILES that exist) are edited to leave them out of its gates. With
+    `style`, the lines harden changes are conformed to it (harden.conform)."""
     wanted = set(codemod_ids)
     relevant: list[Finding] | None = None
     changes = ChangeSet(phase=phase)
@@ -114,6 +120,7 @@ def apply(
         relevant = [f for f in requested if codemod_for(f) in wanted]
         changes.ignored = [f for f in requested if codemod_for(f) not in wanted]
     tasks, paths = _tasks(files, codemod_ids, requested=relevant, accept=True)
+    tasks = [replace(task, style=style) for task in tasks]
     results = _run(tasks, files, jobs, decide, progress)
     runtimes = {path: text for path, text in files if is_runtime(path)}
     matched: set[Finding] = set()
@@ -130,6 +137,11 @@ def apply(
     gates = gate_edits(project_files or {}, [copy.path for copy in copies])
     changes.files += [*copies, *gates.changes]
     changes.notes += gates.notes
+    styled = sorted({tool for result in results for tool in result.styled})
+    if styled:
+        changes.notes.append(
+            "The lines harden changed follow the project's style, by " + ", ".join(styled) + "."
+        )
     for finding in relevant or ():
         if finding not in matched:
             reason = (
@@ -358,7 +370,21 @@ def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True)
         result.unfixed.extend(Unfixed(f, reason) for r in result.change.rewrites for f in r.fixes)
         result.change = FileChange(task.path, task.text, task.text)
         result.uses_runtime = False
+    elif task.style is not None and result.change.after != task.text:
+        _conform(result, task.text, task.style)
     return result
+
+
+def _conform(result: _Result, original: str, style: ProjectStyle) -> None:
+    change = result.change
+    conformed = conform(change.path, original, change.after, style)
+    if conformed.text != change.after:
+        change.rewrites = [
+            replace(r, span=moved_span(r.span, change.after, conformed.text))
+            for r in change.rewrites
+        ]
+        change.after = conformed.text
+        result.styled = conformed.tools
 
 
 def _lines_as_read(original: str, rewritten: str) -> list[int]:

@@ -41,6 +41,7 @@ from harden.codemods import BY_ID
 from harden.config import ConfigError, load_config
 from harden.git import DEFAULT_BRANCH_PREFIX, GitError, commit_to_branch, phase_branch_name
 from harden.phases import PHASES
+from harden.project_style import read_style
 from harden.render import plural
 from harden.review import Review, has_terminal, read_key
 from harden.sources import Tree, at_commit, working_tree, write_in_place
@@ -128,6 +129,7 @@ def apply(
         jobs=workers,
         runtime_settings=config.runtime,
         project_files=tree.project_files,
+        style=read_style(tree.root),
     )
     with progress_bar("finding rewrites" if interactive else "rewriting") as progress:
         changes = run(progress=progress)

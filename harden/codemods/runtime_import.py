@@ -50,7 +50,11 @@ def add_runtime_import(module: cst.Module, *, below_root: bool) -> cst.Module:
             f"    import {RUNTIME_MODULE}  {_FALLBACK_TYPE_IGNORE}\n"
         )
     body = list(module.body)
-    body.insert(_after_imports(body), statement)
+    position = _after_imports(body)
+    if below_root and position:
+        # Set apart from the imports or docstring above, as black and ruff format lay it out.
+        statement = statement.with_changes(leading_lines=[cst.EmptyLine()])
+    body.insert(position, statement)
     return module.with_changes(body=body)
 
 

@@ -33,9 +33,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import libcst as cst
+import libcst.matchers as m
 
+from harden.shell.expressions import string_literal
 from harden.shell.words import (
     Expansion,
     NeedsShell,
@@ -323,14 +326,6 @@ def text_of(value: Placeholder, *, coerce: bool = True) -> cst.BaseExpression:
     return cst.Call(cst.Name("str"), [cst.Arg(expr)])
 
 
-def string_literal(text: str) -> cst.SimpleString:
-    """A Python string literal for `text`, in double quotes where that needs no escaping."""
-    body = repr(text)
-    if body.startswith("'") and '"' not in text and "'" not in text:
-        body = '"' + body[1:-1] + '"'
-    return cst.SimpleString(body)
-
-
 Glued = str | Placeholder | cst.BaseExpression
 
 
@@ -385,14 +380,21 @@ def _fstring(pieces: Sequence[Glued], quote: str) -> cst.FormattedString:
                 if piece.format_spec
                 else None
             )
+            value, conversion = piece.value, piece.conversion or None
+            if conversion is None and spec is None and _str_call(value):
+                # `{x!s}` is `{str(x)}` as ruff (RUF010) wants it written.
+                value, conversion = value.args[0].value, "s"
             parts.append(
-                cst.FormattedStringExpression(
-                    piece.value, conversion=piece.conversion or None, format_spec=spec
-                )
+                cst.FormattedStringExpression(value, conversion=conversion, format_spec=spec)
             )
         else:
             parts.append(cst.FormattedStringExpression(piece))
     return cst.FormattedString(parts, start=f"f{quote}", end=quote)
+
+
+def _str_call(value: object) -> TypeGuard[cst.Call]:
+    """`str(x)`: one positional argument, nothing starred."""
+    return m.matches(value, m.Call(func=m.Name("str"), args=[m.Arg(keyword=None, star="")]))
 
 
 def _escape(text: str, quote: str) -> str:

@@ -23,6 +23,14 @@ STR_METHODS = frozenset(
 )
 
 
+def string_literal(text: str) -> cst.SimpleString:
+    """A Python string literal for `text`, in double quotes where that needs no escaping."""
+    body = repr(text)
+    if body.startswith("'") and '"' not in text and "'" not in text:
+        body = '"' + body[1:-1] + '"'
+    return cst.SimpleString(body)
+
+
 def assigned_value(statement: cst.SimpleStatementLine) -> cst.BaseExpression:
     node = statement.body[0]
     assert isinstance(node, cst.Assign | cst.AnnAssign | cst.AugAssign)

@@ -35,6 +35,7 @@ from harden.shell.expressions import (
     is_string_form,
     name_of,
     plain_element,
+    string_literal,
     string_method,
     template_text,
 )
@@ -205,7 +206,7 @@ class OriginTracer:
         if not spec and conv in "sra":
             return self._placeholder(value, conversion="" if conv == "s" else conv)
         formatted = cst.BinaryOperation(
-            cst.SimpleString(repr(f"%{spec}{conv}")),
+            string_literal(f"%{spec}{conv}"),
             cst.Modulo(),
             cst.Tuple([cst.Element(value)]),
         )

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from harden.shell.argv import Argv, WordEmitter, string_literal
+from harden.shell.argv import Argv, WordEmitter
+from harden.shell.expressions import string_literal
 from harden.shell.syntax import Command, Redirect, Script, Step, parse_tokens
 from harden.shell.words import NeedsShell, Placeholder, Token, literal_text
 

@@ -342,7 +342,7 @@ def test_the_runtime_import_inside_a_package_falls_back_for_scripts() -> None:
     run = FileRun(path="pkg/module.py", decide=lambda rewrite: True, below_root=True)
     new = ShellCommands(run).transform_module(cst.parse_module(source)).code
     assert new.startswith(
-        '"""Doc."""\nfrom __future__ import annotations\n'
+        '"""Doc."""\nfrom __future__ import annotations\n\n'
         "try:\n    from . import harden_runtime\n"
         "except ImportError:  # pragma: no cover - run as a script: no parent package\n"
         "    import harden_runtime  # type: ignore[no-redef, import-not-found, unused-ignore]\n"

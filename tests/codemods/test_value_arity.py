@@ -51,9 +51,9 @@ ONE_WORD = {
         "n: int", 'f"tool {n:.2f} {n:+d}"', '["tool", format(n, ".2f"), format(n, "+d")]'
     ),
     "len-call": Case("xs", 'f"tool {len(xs)}"', '["tool", str(len(xs))]'),
-    "percent-number": Case(
-        "n", '"tool %d %.1f" % (n, n)', "[\"tool\", '%d' % (n,), '%.1f' % (n,)]"
-    ),
+    "percent-number": Case("n", '"tool %d %.1f" % (n, n)', '["tool", "%d" % (n,), "%.1f" % (n,)]'),
+    # Glued to literal text, `str(n)` is written as ruff's RUF010 wants it: `{n!s}`.
+    "glued-str-call": Case("n: int", '"du --max-depth=" + str(n)', '["du", f"--max-depth={n!s}"]'),
     "local-literals": Case(
         "z",
         'f"tool {level}"',
