@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harden.changes import Span
+from harden.line_moves import moved_lines
 from harden.project_style import ProjectStyle
 
 # Their headers are the user's: harden only adds decorators above them.
@@ -53,7 +54,7 @@ def conform(path: str, before: str, after: str, style: ProjectStyle) -> Conforme
 
 def moved_span(span: Span, old: str, new: str) -> Span:
     """`span`, a place in `old`, in `new`: the same text, or the lines it became."""
-    lines = _line_map(old, new)
+    lines = moved_lines(old, new)
     start = lines.get(span.line, (span.line, span.line))[0]
     end = lines.get(span.end_line, (span.end_line, span.end_line))[1]
     if (start, end) == (span.line, span.end_line):
@@ -215,17 +216,6 @@ def _whole_statements(text: str, changed: set[int]) -> set[int]:
         if any(n in changed for n in lines):
             grown.update(lines)
     return grown
-
-
-def _line_map(old: str, new: str) -> dict[int, tuple[int, int]]:
-    """Each line of `old` that moved or changed: the first and last line of `new` it became."""
-    moved: dict[int, tuple[int, int]] = {}
-    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        for n in range(i1, i2):
-            equal = tag == "equal"
-            moved[n + 1] = (j1 + n - i1 + 1,) * 2 if equal else (j1 + 1, max(j2, j1 + 1))
-    return moved
 
 
 def _too_long(lines: Sequence[str], style: ProjectStyle) -> bool:

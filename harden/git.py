@@ -180,6 +180,15 @@ def commit_to_branch(
     return BranchResult(branch=branch, commit=commit.hexsha, replaced=old_tip)
 
 
+def merges_cleanly(repo: git.Repo, ours: str, theirs: str) -> bool | None:
+    """Whether merging `theirs` into `ours` goes without conflict, found by `git merge-tree`
+    without touching the working tree, index or refs (it adds only unreachable objects,
+    which git gc removes); None when this git cannot tell
+    (before 2.38)."""
+    status, _, _ = _run(repo, "merge-tree", "--write-tree", "--name-only", ours, theirs)
+    return {0: True, 1: False}.get(status)
+
+
 def _run(repo: git.Repo, *args: str) -> tuple[int, str, str]:
     """Run one git command in the repository: (exit status, stdout, stderr), never raising."""
     return repo.git.execute(

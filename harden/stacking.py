@@ -8,23 +8,81 @@ from HEAD when there is none. It only reads refs; it never creates, moves or del
 
 from __future__ import annotations
 
+import re
+import shlex
+from dataclasses import dataclass
+
 import git
 
 from harden.git import phase_branch_name
 from harden.phases import PHASES
 
+# The trailer of a phase branch's commit that says how to build it again.
+RECORDED_COMMAND = "Harden-Command"
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """How a phase branch was built: `harden apply` with these options, from the top of the
+    repository. `narrowed` names what cannot be replayed (answers, a scanner's report)."""
+
+    phase: int
+    path: str
+    only: str | None
+    include: list[str]
+    exclude: list[str]
+    narrowed: str | None
+
+
+def recorded_command(message: str) -> Recorded | None:
+    """The command a phase branch's commit message records, None when it records none (a
+    branch built by an older harden) or one that does not read as a command."""
+    found = re.search(rf"^{RECORDED_COMMAND}: (.+)$", message, re.MULTILINE)
+    try:
+        words = shlex.split(found.group(1)) if found else []
+    except ValueError:
+        return None
+    if words[:2] != ["harden", "apply"]:
+        return None
+    options: dict[str, list[str]] = {}
+    path = "."
+    for word in words[2:]:  # written as --name=value, --flag and the path
+        if word.startswith("--"):
+            name, _, value = word[2:].partition("=")
+            options.setdefault(name, []).append(value)
+        else:
+            path = word
+    try:
+        phase = int(options.get("phase", [""])[0])
+    except ValueError:
+        return None
+    narrowed = next((f"--{n}" for n in ("interactive", "findings") if n in options), None)
+    only = options.get("only", [None])[0]
+    return Recorded(
+        phase, path, only, options.get("include", []), options.get("exclude", []), narrowed
+    )
+
 
 def stacked_base(repo: git.Repo, prefix: str, phase: int) -> str | None:
     """The branch of the newest earlier phase not yet merged into HEAD (None: start from
     HEAD). For phase 5 both halves count, the whole phase's branch first."""
-    earlier = sorted((p for p in PHASES.values() if p.number < phase), key=lambda p: -p.number)
-    for candidate in earlier:
-        slugs = [candidate.slug, *(part.name for part in candidate.parts)]
-        for slug in dict.fromkeys(slugs):
-            name = phase_branch_name(prefix, candidate.number, slug)
-            if _exists(repo, name) and not repo.is_ancestor(name, "HEAD"):
-                return name
+    earlier = [(n, b) for n, b in phase_branches(repo, prefix) if n < phase]
+    for _, branch in reversed(earlier):
+        if not repo.is_ancestor(branch, "HEAD"):
+            return branch
     return None
+
+
+def phase_branches(repo: git.Repo, prefix: str) -> list[tuple[int, str]]:
+    """The phase branches that exist, in the order they stack: (phase number, branch)."""
+    found = []
+    for phase in sorted(PHASES.values(), key=lambda p: p.number):
+        # Phase 5: the whole phase's branch (also its commands half's), then the errors half.
+        for slug in dict.fromkeys([phase.slug, *(part.name for part in phase.parts)]):
+            name = phase_branch_name(prefix, phase.number, slug)
+            if _exists(repo, name):
+                found.append((phase.number, name))
+    return found
 
 
 def _exists(repo: git.Repo, branch: str) -> bool:

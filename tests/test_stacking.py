@@ -8,6 +8,7 @@ exactly what applying the phases in place gives.
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 import subprocess
 import sys
@@ -79,3 +80,77 @@ def test_once_merged_the_next_phase_starts_from_head_again(repo: Path) -> None:
     assert "Stacked on" not in said
     head = _git(repo, "rev-parse", "HEAD").stdout
     assert _git(repo, "rev-parse", "harden/phase-2-validate^").stdout == head
+
+
+def _plan_step(repo: Path) -> str:
+    process = subprocess.run(
+        [sys.executable, "-m", "harden", "plan", "--format", "json", "."],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(process.stdout)["next_step"]
+
+
+def test_after_the_base_moves_restack_rebuilds_the_stack_to_merge_cleanly(
+    repo: Path, tmp_path: Path
+) -> None:
+    for phase in PHASES:
+        _harden(repo, "apply", "--phase", phase, ".")
+    # A commit on the base touching a handler, beside the lines phase 1 decorates.
+    server = repo / "server.py"
+    touched = server.read_text().replace(
+        "@mcp.tool()\ndef git_log(", '@mcp.tool(name="log")\ndef git_log('
+    )
+    assert touched != server.read_text()
+    server.write_text(touched)
+    _git(repo, "commit", "-qam", "name the log tool")
+    step = _plan_step(repo)
+    assert step.startswith("restack first: harden/phase-1-observe would conflict"), step
+    said = _harden(repo, "restack", ".")
+    assert said.count("replaced") == len(PHASES)
+    step = _plan_step(repo)
+    assert step.startswith("review and merge, in this order: "), step
+    order = step.removeprefix("review and merge, in this order: ").split(" (")[0].split(", then ")
+    assert order == [
+        "harden/phase-1-observe",
+        "harden/phase-2-validate",
+        "harden/phase-3-rate-limit",
+        "harden/phase-5-commands",
+    ]
+    for branch in order:
+        merged = _git(repo, "merge", "--no-ff", "--no-edit", branch)
+        assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert "nothing to restack" in _harden(repo, "restack", ".") + _git(repo, "status").stdout
+    in_place = tmp_path / "in-place"
+    in_place.mkdir()
+    (in_place / "server.py").write_text(touched)
+    for phase in PHASES:
+        _harden(in_place, "apply", "--phase", phase, "--in-place", ".")
+    for name in ("server.py", "harden_runtime.py"):
+        assert (repo / name).read_text() == (in_place / name).read_text(), name
+
+
+def test_restack_keeps_what_is_in_place_and_will_not_replay_answers(repo: Path) -> None:
+    _harden(repo, "apply", "--phase", "1", ".")
+    tip = _git(repo, "rev-parse", "harden/phase-1-observe").stdout
+    assert "already on HEAD, kept" in _harden(repo, "restack", ".")
+    assert _git(repo, "rev-parse", "harden/phase-1-observe").stdout == tip
+    # A branch shaped by a scanner's report cannot be rebuilt from the codemods alone.
+    lines = (repo / "server.py").read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "shell=True" in text)
+    finding = {"filename": "server.py", "line_number": line, "test_id": "B602"}
+    finding |= {"issue_severity": "HIGH", "issue_text": "shell=True"}
+    (repo / "bandit.json").write_text(json.dumps({"results": [finding]}))
+    # Found on the working tree, the place is found again on phase 1's branch, lines lower.
+    said = _harden(repo, "apply", "--phase", "5", "--findings", "bandit.json", ".")
+    assert "created branch harden/phase-5-commands" in said and ": 1 rewrite in 1 file" in said
+    (repo / "bandit.json").unlink()
+    _git(repo, "commit", "-q", "--allow-empty", "-m", "base moves")
+    process = subprocess.run(
+        [sys.executable, "-m", "harden", "restack", "."], cwd=repo, capture_output=True, text=True
+    )
+    assert process.returncode == 2
+    *said, error = process.stderr.splitlines()
+    assert "created branch harden/phase-1-observe" in "\n".join(said)  # it recorded how
+    assert error.startswith("harden: error: harden/phase-5-commands was built with --findings")

@@ -13,7 +13,7 @@ import sys
 import typer
 
 from harden import __version__
-from harden.cli import apply, plan, report, scan
+from harden.cli import apply, plan, report, restack, scan
 from harden.cli.common import HardenError, set_output
 from harden.entry import INTERRUPTED
 
@@ -29,6 +29,7 @@ app = typer.Typer(
 app.command(name="scan")(scan.scan)
 app.command(name="apply")(apply.apply)
 app.command(name="plan")(plan.plan)
+app.command(name="restack")(restack.restack)
 app.command(name="report")(report.report)
 
 

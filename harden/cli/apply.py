@@ -10,6 +10,7 @@ nothing; `--in-place` writes the working tree instead (and works outside git). W
 from __future__ import annotations
 
 import enum
+import shlex
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -19,7 +20,7 @@ import typer
 from rich.markup import escape
 
 from harden import __version__, engine, render
-from harden.changes import ChangeSet, Rewrite
+from harden.changes import ChangeSet, Rewrite, Verdict
 from harden.cli.common import (
     ExcludeOption,
     HardenError,
@@ -40,12 +41,13 @@ from harden.cli.common import (
 from harden.codemods import BY_ID
 from harden.config import ConfigError, load_config
 from harden.git import DEFAULT_BRANCH_PREFIX, GitError, commit_to_branch, phase_branch_name
+from harden.line_moves import moved_findings
 from harden.phases import PHASES
 from harden.project_style import read_style
 from harden.render import plural
 from harden.review import Review, has_terminal, read_key
 from harden.sources import Tree, at_commit, working_tree, write_in_place
-from harden.stacking import stacked_base
+from harden.stacking import RECORDED_COMMAND, stacked_base
 from harden.vendoring import is_runtime
 
 
@@ -111,7 +113,7 @@ def apply(
             f"{path} is not inside a git repository, so there is no branch to create; "
             "use --in-place to edit the files, or --dry-run to see the change"
         )
-    prefix = _branch_prefix(target, branch_prefix)
+    prefix = branch_prefix_of(target, branch_prefix)
     stacked = None
     if base is None and target.repo is not None and not in_place:
         stacked = stacked_base(target.repo, prefix, phase.number)
@@ -120,6 +122,12 @@ def apply(
     config = project_config(tree, include=include, exclude=exclude)
     tree = selected(tree, config)
     requested = read_findings(findings_file, tree.root) if findings_file else None
+    if requested and tree.files and not in_place and target.repo is not None:
+        # The scanner read the working tree; the branch is built from a commit, maybe an
+        # earlier phase's branch whose decorators moved every line below them.
+        scanned = {p: _text_on_disk(tree.root / p) for p in {f.path for f in requested}}
+        on_disk = {p: t for p, t in scanned.items() if t is not None}
+        requested = moved_findings(requested, on_disk, dict(tree.files))
     run = partial(
         engine.apply,
         tree.files,
@@ -133,8 +141,9 @@ def apply(
     )
     with progress_bar("finding rewrites" if interactive else "rewriting") as progress:
         changes = run(progress=progress)
+    rejected = False
     if interactive and changes.rewrites:
-        changes = _reviewed(run, changes, tree)
+        changes, rejected = _reviewed(run, changes, tree)
     changes.skipped[:0] = tree.skipped
     title = f"harden phase {phase.number}: {phase.title}"
     if dry_run:
@@ -155,6 +164,14 @@ def apply(
     message = render.commit_message(changes, title=title)
     if stacked:
         message += f"\nStacked on {stacked}, not yet merged: merge that branch first.\n"
+    # How to build the branch again, for `harden restack`; --interactive only when answers
+    # that left no trace in the code (rejections) shaped it.
+    command = ["harden", "apply", f"--phase={phase_number}", *([f"--only={only}"] if only else [])]
+    command += [f"--include={p}" for p in include or ()] + [f"--exclude={p}" for p in exclude or ()]
+    command += [f"--findings={findings_file}"] if findings_file else []
+    command += ["--interactive"] if rejected else []
+    command.append(_relative(target))
+    message += f"\n{RECORDED_COMMAND}: {shlex.join(command)}\n"
     # The runtime (and the project settings that keep it out of the project's gates) in a
     # commit of its own, so that the next one, the one to review, holds only the user's code.
     support = {
@@ -186,7 +203,7 @@ def apply(
     err.print(f"Review it with: git diff {base}...{branch}", highlight=False)
 
 
-def _branch_prefix(target: Target, given: str | None) -> str:
+def branch_prefix_of(target: Target, given: str | None) -> str:
     """--branch-prefix, else [tool.harden] branch_prefix, read before the files are: the
     branches of earlier phases decide which commit the files are read from."""
     if given or target.repo is None:
@@ -206,14 +223,30 @@ def _read(target: Target, base: str, *, from_commit: bool) -> Tree:
         raise HardenError(str(error)) from None
 
 
-def _reviewed(run: Callable[..., ChangeSet], proposed: ChangeSet, tree: Tree) -> ChangeSet:
-    """The phase run again, asking about each rewrite; `proposed` (the first run, everything
-    accepted) counts them for "3 of 11". No progress bar is live meanwhile: it would draw over
-    the questions."""
+def _reviewed(
+    run: Callable[..., ChangeSet], proposed: ChangeSet, tree: Tree
+) -> tuple[ChangeSet, bool]:
+    """The phase run again, asking about each rewrite, and whether any was rejected; `proposed`
+    (the first run, everything accepted) counts them for "3 of 11". No progress bar is live
+    meanwhile: it would draw over the questions."""
     review = Review(ask, read_key, _explain, sources=dict(tree.files), total=len(proposed.rewrites))
     changes = run(decide=review)
     ask.print(review.summary())
-    return changes
+    return changes, review.counts[Verdict.REJECT] > 0
+
+
+def _text_on_disk(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _relative(target: Target) -> str:
+    """The target as a path from the repository's top, for a command run from there."""
+    assert target.repo is not None
+    top = Path(str(target.repo.working_tree_dir)).resolve()
+    return target.path.resolve().relative_to(top).as_posix() or "."
 
 
 def _note_uncommitted(target: Target, base: str) -> None:

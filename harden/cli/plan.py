@@ -18,6 +18,7 @@ import git
 import typer
 from rich.table import Table
 
+from harden.cli.apply import branch_prefix_of
 from harden.cli.common import (
     ExcludeOption,
     IncludeOption,
@@ -25,7 +26,7 @@ from harden.cli.common import (
 )
 from harden.cli.scan import scan_working_tree
 from harden.codemods import ALL
-from harden.git import DEFAULT_BRANCH_PREFIX, phase_branch_name
+from harden.git import merges_cleanly, phase_branch_name
 from harden.phases import PHASES, Phase
 
 
@@ -59,6 +60,7 @@ def plan(
     scanned = scan_working_tree(path, include, exclude, 0, "planning")
     target, result = scanned.target, scanned.result
     codemod_of_rule = {c.INFO.rule: c.INFO.id for c in ALL}
+    prefix = branch_prefix_of(target, None)  # [tool.harden] branch_prefix, as apply names them
     plans = []
     for phase in PHASES.values():
         rewrites = dict.fromkeys(phase.codemod_ids, 0)
@@ -71,7 +73,7 @@ def plan(
                 left += 1
             else:
                 rewrites[codemod] += 1
-        branch = phase_branch_name(DEFAULT_BRANCH_PREFIX, phase.number, phase.slug)
+        branch = phase_branch_name(prefix, phase.number, phase.slug)
         plans.append(PhasePlan(phase, rewrites, left, branch, _branch_state(target.repo, branch)))
     step = _next_step(plans, target.repo)
     if output_format is PlanFormat.json:
@@ -95,7 +97,10 @@ def _next_step(plans: list[PhasePlan], repo: git.Repo | None) -> str:
     if repo is not None and not repo.head.is_valid() and pending:
         return "commit first: the repository has no commits yet, and phase branches start from one"
     waiting = [p.branch for p in pending if p.branch_state == "exists"]
-    if waiting:
+    if waiting and repo is not None:
+        conflicting = _conflicting(repo, waiting)
+        if conflicting:
+            return f"restack first: {conflicting} would conflict (harden restack rebuilds it)"
         # Each phase branch stacks on the one before it that is not merged yet.
         order = ", then ".join(waiting)
         return f"review and merge, in this order: {order} (git diff HEAD...{waiting[0]})"
@@ -105,6 +110,20 @@ def _next_step(plans: list[PhasePlan], repo: git.Repo | None) -> str:
             return f"harden apply --phase {number} --dry-run (or --in-place: this is not git)"
         return f"harden apply --phase {number}"
     return "nothing to apply: every available phase is done or has nothing to change here"
+
+
+def _conflicting(repo: git.Repo, order: list[str]) -> str | None:
+    """The first branch that would conflict when the branches are merged into HEAD in this
+    order: with HEAD, or with the branch before it when it is not stacked on that one."""
+    previous = None
+    for branch in order:
+        against = ["HEAD"]
+        if previous is not None and not repo.is_ancestor(previous, branch):
+            against.append(previous)
+        if any(merges_cleanly(repo, ours, branch) is False for ours in against):
+            return branch
+        previous = branch
+    return None
 
 
 def _as_dict(item: PhasePlan) -> dict[str, object]:
