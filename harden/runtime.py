@@ -1,13 +1,14 @@
 """harden_runtime: what a hardened MCP server imports. Vendored by `harden apply`.
 
-This file is copied next to the server's modules as `harden_runtime.py`, so the server never
-needs harden installed. Standard library only, and it never imports an MCP SDK: what it needs
-from the running framework (the request context, the ToolError class) it looks up in
-`sys.modules`. Do not edit the vendored copy: `harden apply` replaces it in place when a later
-phase needs more (the version line says which copy it is).
+This file is copied next to the server's modules as `harden_runtime.py`, so the
+server never needs harden installed. Standard library only, and it never imports an
+MCP SDK: what it needs from the running framework (the request context, the ToolError
+class) it looks up in `sys.modules`. Do not edit the vendored copy: `harden apply`
+replaces it in place when a later phase needs more (the version line says which copy
+it is).
 
-Tool-handler decorators (phases 1-3 and 5), placed directly above the handler's `def` and below
-the decorator that registers it; outermost first:
+Tool-handler decorators (phases 1-3 and 5), placed directly above the handler's `def`
+and below the decorator that registers it; outermost first:
 
     @mcp.tool()
     @harden_runtime.observe
@@ -17,50 +18,63 @@ the decorator that registers it; outermost first:
     async def read_file(path: str, ctx: Context) -> str: ...
 
 - `observe` writes one JSON line per call to stderr (never stdout: that is the stdio
-  transport): tool, caller, duration, parameter names with their types (never values), whether
-  it failed, and the response size. Every line the runtime writes starts with `"v"`, the
-  version of its format, and is also appended to the file HARDEN_LOG_FILE names, when set (one
+  transport): tool, caller, duration, parameter names with their types (never
+  values), whether
+  it failed, and the response size. Every line the runtime writes starts with `"v"`,
+  the
+  version of its format, and is also appended to the file HARDEN_LOG_FILE names, when
+  set (one
   write per line on an O_APPEND descriptor: worker processes can share the file).
-- `validate` checks string arguments for path traversal, NUL bytes, requests to internal hosts
-  (SSRF), shell metacharacters in command-like parameters and overlong strings. It logs
-  `VALIDATION_WOULD_REJECT` and lets the call through; `ENFORCE_VALIDATION=true` rejects it.
-- `rate_limit` counts calls per caller and tool in a sliding one-minute window (`RATE_LIMIT_RPM`,
+- `validate` checks string arguments for path traversal, NUL bytes, requests to
+  internal hosts
+  (SSRF), shell metacharacters in command-like parameters and overlong strings. It
+  logs
+  `VALIDATION_WOULD_REJECT` and lets the call through; `ENFORCE_VALIDATION=true`
+  rejects it.
+- `rate_limit` counts calls per caller and tool in a sliding one-minute window
+  (`RATE_LIMIT_RPM`,
   default 120). It logs `RATE_LIMIT_WOULD_THROTTLE` and lets the call through;
   `ENFORCE_RATE_LIMITS=true` rejects it.
-- `mask_errors`, while the framework serves a client's request, replaces an exception the
-  handler did not raise for the client (anything but the framework's ToolError, an McpError, a
-  rejection, pydantic's ValidationError or a project class given as `keep=`) with a ToolError
+- `mask_errors`, while the framework serves a client's request, replaces an exception
+  the
+  handler did not raise for the client (anything but the framework's ToolError, an
+  McpError, a
+  rejection, pydantic's ValidationError or a project class given as `keep=`) with a
+  ToolError
   saying `internal error (ref <id>)`, and logs its text and
-  traceback as `TOOL_ERROR_DETAIL` with the same ref. `error_ref(e)` gives the same text for a
+  traceback as `TOOL_ERROR_DETAIL` with the same ref. `error_ref(e)` gives the same
+  text for a
   message built in the handler.
 
-Only a client's call counts: while the framework serves a client's request. A decorated
-handler called by another one (a tool calling a tool), by the project's tests or by a helper
-runs exactly as if undecorated: no log line, no validation, no rate-limit count, no masking.
+Only a client's call counts: while the framework serves a client's request. A
+decorated handler called by another one (a tool calling a tool), by the project's
+tests or by a helper runs exactly as if undecorated: no log line, no validation, no
+rate-limit count, no masking.
 
 Each takes `tool="name"` when the registered name differs from the function's, and
-`lowlevel=True` for a low-level server's single call_tool handler. A rejected call reaches the
-client as an error result with a generic message. Stacked decorators become one wrapper; the
-function's signature (and so the tool's schema), its result and its exceptions (but those
-mask_errors replaces) are unchanged.
-`configure()` sets the same options from code: the environment, when set, takes precedence for
-switches and numbers, and the allow-lists of both apply.
+`lowlevel=True` for a low-level server's single call_tool handler. A rejected call
+reaches the client as an error result with a generic message. Stacked decorators
+become one wrapper; the function's signature (and so the tool's schema), its result
+and its exceptions (but those mask_errors replaces) are unchanged. `configure()` sets
+the same options from code: the environment, when set, takes precedence for switches
+and numbers, and the allow-lists of both apply.
 
-Command helpers: the shell-free versions of the standard library calls whose results a rewrite
-must keep — `os.popen`'s file object (whose close() returns the wait status) and
-`subprocess.getstatusoutput`'s (status, output) pair — taking an argument list instead of a
-command string; and a script runner for command lines that needed more than one program
-(pipelines, lists, redirections to files, globs, `$(...)`): `run`, `call`, `check_call`,
-`check_output`, `system`, `getoutput` and `getstatusoutput` take a script where the standard
-library took the command string, and give what it gave.
+Command helpers: the shell-free versions of the standard library calls whose results
+a rewrite must keep — `os.popen`'s file object (whose close() returns the wait
+status) and `subprocess.getstatusoutput`'s (status, output) pair — taking an argument
+list instead of a command string; and a script runner for command lines that needed
+more than one program (pipelines, lists, redirections to files, globs, `$(...)`):
+`run`, `call`, `check_call`, `check_output`, `system`, `getoutput` and
+`getstatusoutput` take a script where the standard library took the command string,
+and give what it gave.
 
-`words(value)` stands for a Python value that a rewritten command line spliced in unquoted, as
-a word of its own, when harden could not prove how many arguments it holds: it splits the value
-at blanks as sh did (nothing for an empty value; no globbing, no quotes) and logs
-`CMD_VALUE_SPLIT` (the number of fields and the place, never the value) when that made other
-than one argument. `ENFORCE_SHELL_FREE=true` passes the value as one argument instead, as a
-program run without a shell receives it, once the logs show that no caller needs the splitting.
-"""
+`words(value)` stands for a Python value that a rewritten command line spliced in
+unquoted, as a word of its own, when harden could not prove how many arguments it
+holds: it splits the value at blanks as sh did (nothing for an empty value; no
+globbing, no quotes) and logs `CMD_VALUE_SPLIT` (the number of fields and the place,
+never the value) when that made other than one argument. `ENFORCE_SHELL_FREE=true`
+passes the value as one argument instead, as a program run without a shell receives
+it, once the logs show that no caller needs the splitting."""
 
 from __future__ import annotations
 
@@ -77,7 +91,7 @@ import json
 import os
 import re
 import signal
-import subprocess  # nosec B404
+import subprocess  # nosec B404  # the module's job: run programs without a shell
 import sys
 import threading
 import time
@@ -94,8 +108,9 @@ __version__ = "0.1.0"
 
 
 class PipeFile:
-    """What `os.popen` returns, for a program or a script run without a shell: the pipe's file
-    object, whose close() waits for it and returns None on success, else its status << 8."""
+    """What `os.popen` returns, for a program or a script run without a shell: the
+    pipe's file object, whose close() waits for it and returns None on success, else
+    its status << 8."""
 
     def __init__(self, stream: IO[str], wait: Callable[[], int]) -> None:
         self._stream = stream
@@ -120,19 +135,21 @@ class PipeFile:
 
 
 def popen(script: Sequence[Any], mode: str = "r", buffering: int = -1) -> PipeFile:
-    """`os.popen` for an argument list or a script: same modes, buffering and file object, no
-    shell."""
+    """`os.popen` for an argument list or a script: same modes, buffering and file
+    object, no shell."""
     if mode not in ("r", "w"):
         raise ValueError(f"invalid mode {mode!r}")
     if buffering == 0 or buffering is None:
         raise ValueError("popen() does not support unbuffered streams")
     if script and not isinstance(script[0], list | tuple):
         stream = "stdout" if mode == "r" else "stdin"
+        # Bandit B603 accepted: an argument list and no shell, what rewrites are for
         process = subprocess.Popen(  # nosec B603
             script, text=True, bufsize=buffering, **{stream: subprocess.PIPE}
         )
         return PipeFile(getattr(process, stream), process.wait)
-    # A script runs in a thread of its own, its stdout (or stdin) the other end of the pipe.
+    # A script runs in a thread of its own, its stdout (or stdin) the other end of the
+    # pipe.
     read_end, write_end = os.pipe()
     ours, theirs = (read_end, write_end) if mode == "r" else (write_end, read_end)
     statuses: list[int] = []
@@ -157,8 +174,8 @@ def popen(script: Sequence[Any], mode: str = "r", buffering: int = -1) -> PipeFi
 def getstatusoutput(
     script: Sequence[Any], *, encoding: str | None = None, errors: str | None = None
 ) -> tuple[int, str]:
-    """`subprocess.getstatusoutput` for an argument list or a script: (status, stdout and
-    stderr merged, one trailing newline removed)."""
+    """`subprocess.getstatusoutput` for an argument list or a script: (status, stdout
+    and stderr merged, one trailing newline removed)."""
     process = run(
         script,
         stdout=subprocess.PIPE,
@@ -171,20 +188,21 @@ def getstatusoutput(
     return process.returncode, output[:-1] if output.endswith("\n") else output
 
 
-# --- commands without a shell: scripts ---------------------------------------------------------
-# What harden writes for a command line that used pipes, redirections, lists, globs or command
-# substitution: a script, a list of commands (each a list of words) with the original line's
-# operators between them as plain strings, in its order:
+# --- commands without a shell: scripts ------------------------------------------------
+# What harden writes for a command line that used pipes, redirections, lists, globs or
+# command substitution: a script, a list of commands (each a list of words) with the
+# original line's operators between them as plain strings, in its order:
 #
 #     [["cd", repo], "&&", ["git", "log"], "2>&1", "|", ["grep", name], ">", path]
 #
-# The operators are harden's own literals at the script's top level; a value (a word, a file
-# name after ">") is never read as one, so no value can add a command. A script runs as sh ran
-# the line: each pipeline's processes connected and all waited for, `;`/`&&`/`||` by the status
-# of the last pipeline, redirections opened in order (relative to the current directory) and
-# closed once the process has them, `cd DIR` as sh's builtin for the commands after it, a
-# missing program as status 127 and a killed one as 128 + the signal, with sh's messages. A word
-# is a str, or glob()/output()/concat() when sh computes it as the command starts.
+# The operators are harden's own literals at the script's top level; a value (a word, a
+# file name after ">") is never read as one, so no value can add a command. A script
+# runs as sh ran the line: each pipeline's processes connected and all waited for,
+# `;`/`&&`/`||` by the status of the last pipeline, redirections opened in order
+# (relative to the current directory) and closed once the process has them, `cd DIR` as
+# sh's builtin for the commands after it, a missing program as status 127 and a killed
+# one as 128 + the signal, with sh's messages. A word is a str, or
+# glob()/output()/concat() when sh computes it as the command starts.
 
 _SH = "/bin/sh: 1: "  # how sh begins its own error messages
 _SCRIPT_REDIRECTION = re.compile(r"(\d?)(>>|>&|<&|>|<)(\d?)")
@@ -217,7 +235,9 @@ class _Glob(_Deferred):
         self.values = values
 
     def fields(self, shell: _Shell) -> list[str]:
-        pattern = self.template.format(*(_GLOB_MAGIC.sub(r"[\g<0>]", v) for v in self.values))
+        pattern = self.template.format(
+            *(_GLOB_MAGIC.sub(r"[\g<0>]", v) for v in self.values)
+        )
         return _pathnames(pattern, shell.cwd) or [self.template.format(*self.values)]
 
 
@@ -230,15 +250,17 @@ class _Concat(_Deferred):
 
 
 def output(script: Sequence[Any], *, split: bool = False) -> _Deferred:
-    """`$(...)`: the script's output without its trailing newlines; with `split`, cut into
-    words at blanks and newlines as sh does where the substitution stands unquoted."""
+    """`$(...)`: the script's output without its trailing newlines; with `split`, cut
+    into words at blanks and newlines as sh does where the substitution stands
+    unquoted."""
     return _Output(script, split)
 
 
 def glob(template: str, *values: str) -> _Deferred:
-    """An unquoted word with `*`, `?` or `[...]`: the sorted names it matches, or the word as
-    written when none does. `template` is the pattern with `{}` where each value goes; the
-    values are matched literally (they stood in quotes, or came from Python)."""
+    """An unquoted word with `*`, `?` or `[...]`: the sorted names it matches, or the
+    word as written when none does. `template` is the pattern with `{}` where each
+    value goes; the values are matched literally (they stood in quotes, or came from
+    Python)."""
     return _Glob(template, values)
 
 
@@ -250,8 +272,8 @@ def concat(*parts: str | _Deferred) -> _Deferred:
 
 
 def fields(value: str) -> list[str]:
-    """What sh makes of an unquoted `$VAR` or `$(...)` standing alone: the words between blanks
-    and newlines (none for an empty value)."""
+    """What sh makes of an unquoted `$VAR` or `$(...)` standing alone: the words
+    between blanks and newlines (none for an empty value)."""
     return [field for field in re.split(r"[ \t\n]+", value) if field]
 
 
@@ -259,18 +281,19 @@ VALUE_SPLIT_EVENT = "CMD_VALUE_SPLIT"
 
 
 def words(value: object) -> list[str]:
-    """The arguments a value spliced unquoted into a command line stands for: its `fields()`, as
-    sh split it (the text of a non-str value is `str(value)`). When they are other than the one
-    argument the value is, the split is logged as one JSON line on stderr, the value never:
+    """The arguments a value spliced unquoted into a command line stands for: its
+    `fields()`, as sh split it (the text of a non-str value is `str(value)`). When
+    they are other than the one argument the value is, the split is logged as one
+    JSON line on stderr, the value never:
 
     {"ts":"…","event":"CMD_VALUE_SPLIT","site":"server:42","fields":2,"tool":"git","caller":"local"}
 
-    `site` is the module and line of the call, `tool` and `caller` are there when a decorated
-    handler is running. With ENFORCE_SHELL_FREE=true the value is one argument, whatever its
-    blanks, and nothing is logged.
-    """
+    `site` is the module and line of the call, `tool` and `caller` are there when a
+    decorated handler is running. With ENFORCE_SHELL_FREE=true the value is one
+    argument, whatever its blanks, and nothing is logged."""
     text = value if isinstance(value, str) else str(value)
-    # Most values hold no blank: one argument in either mode, without reading the settings.
+    # Most values hold no blank: one argument in either mode, without reading the
+    # settings.
     if text and " " not in text and "\t" not in text and "\n" not in text:
         return [text]
     if _settings().enforce_shell_free:
@@ -308,10 +331,13 @@ def run(
     errors: str | None = None,
     universal_newlines: bool | None = None,
 ) -> subprocess.CompletedProcess[Any]:
-    """`subprocess.run` for a script (or one argument list): the same arguments and result."""
+    """`subprocess.run` for a script (or one argument list): the same arguments and
+    result."""
     if capture_output:
         if stdout is not None or stderr is not None:
-            raise ValueError("stdout and stderr arguments may not be used with capture_output.")
+            raise ValueError(
+                "stdout and stderr arguments may not be used with capture_output."
+            )
         stdout = stderr = subprocess.PIPE
     text_mode = bool(text or universal_newlines or encoding or errors)
     if input is not None:
@@ -322,7 +348,9 @@ def run(
             input = input.encode(encoding or _locale_encoding(), errors or "strict")
     streams = _Streams(stdin, input, stdout, stderr)
     deadline = None if timeout is None else time.monotonic() + timeout
-    shell = _Shell(streams.fds, None if cwd is None else os.fspath(cwd), env, deadline, [])
+    shell = _Shell(
+        streams.fds, None if cwd is None else os.fspath(cwd), env, deadline, []
+    )
     try:
         status = shell.run(_as_script(script))
     except BaseException as error:
@@ -331,7 +359,9 @@ def run(
         if isinstance(error, subprocess.TimeoutExpired):
             raise subprocess.TimeoutExpired(script, timeout or 0, out, err) from None
         raise
-    out, err = (_decoded(data, text_mode, encoding, errors) for data in streams.finish())
+    out, err = (
+        _decoded(data, text_mode, encoding, errors) for data in streams.finish()
+    )
     if check and status:
         raise subprocess.CalledProcessError(status, script, out, err)
     return subprocess.CompletedProcess(script, status, out, err)
@@ -353,19 +383,22 @@ def check_output(script: Sequence[Any], **kwargs: Any) -> Any:
 
 
 def system(script: Sequence[Any]) -> int:
-    """`os.system` for a script: the wait status sh's own would have been (status << 8)."""
+    """`os.system` for a script: the wait status sh's own would have been (status <<
+    8)."""
     return run(script).returncode << 8
 
 
 def getoutput(
     script: Sequence[Any], *, encoding: str | None = None, errors: str | None = None
 ) -> str:
-    """`subprocess.getoutput` for a script: stdout and stderr merged, one newline removed."""
+    """`subprocess.getoutput` for a script: stdout and stderr merged, one newline
+    removed."""
     return getstatusoutput(script, encoding=encoding, errors=errors)[1]
 
 
 def _as_script(script: Sequence[Any]) -> list[tuple[str, list[_ScriptCommand]]]:
-    """The steps of a script: how each follows the one before, and its pipeline's commands."""
+    """The steps of a script: how each follows the one before, and its pipeline's
+    commands."""
     if script and not isinstance(script[0], list | tuple):
         script = [script]  # one argument list
     steps: list[tuple[str, list[_ScriptCommand]]] = []
@@ -397,8 +430,8 @@ class _ScriptCommand:
 
 @dataclasses.dataclass
 class _Shell:
-    """One run of a script: its descriptors 0-2, directory, environment, deadline, and the
-    processes started (shared with the runs of its command substitutions)."""
+    """One run of a script: its descriptors 0-2, directory, environment, deadline,
+    and the processes started (shared with the runs of its command substitutions)."""
 
     fds: tuple[int, int, int]
     cwd: str | None
@@ -415,24 +448,32 @@ class _Shell:
         return status
 
     def capture(self, script: Sequence[Any]) -> str:
-        """A command substitution's output: run like sh's subshell, stdout read into a str."""
+        """A command substitution's output: run like sh's subshell, stdout read into
+        a str."""
         read_end, write_end = os.pipe()
         chunks: list[bytes] = []
-        reader = threading.Thread(target=_read_all, args=(read_end, chunks), daemon=True)
+        reader = threading.Thread(
+            target=_read_all, args=(read_end, chunks), daemon=True
+        )
         reader.start()
         inner = _Shell(
-            (self.fds[0], write_end, self.fds[2]), self.cwd, self.env, self.deadline, self.running
+            (self.fds[0], write_end, self.fds[2]),
+            self.cwd,
+            self.env,
+            self.deadline,
+            self.running,
         )
         try:
             inner.run(_as_script(script))
         except BaseException:
-            self.kill()  # before waiting for the reader: a live process holds the pipe open
+            # before waiting for the reader: a live process holds the pipe open
+            self.kill()
             raise
         finally:
             os.close(write_end)
             reader.join()
-        # sh drops NUL bytes and every trailing newline; os.fsdecode keeps the bytes of any
-        # encoding, and Popen encodes the argument back to the same bytes.
+        # sh drops NUL bytes and every trailing newline; os.fsdecode keeps the bytes of
+        # any encoding, and Popen encodes the argument back to the same bytes.
         return os.fsdecode(b"".join(chunks).replace(b"\0", b"")).rstrip("\n")
 
     def kill(self) -> None:
@@ -462,7 +503,8 @@ class _Shell:
     def _start(
         self, command: _ScriptCommand, stdin: int, stdout: int
     ) -> subprocess.Popen[bytes] | int:
-        """Start one command with its redirections; the status instead if sh would not run it."""
+        """Start one command with its redirections; the status instead if sh would
+        not run it."""
         argv = [field for word in command.words for field in self._fields(word)]
         fds = [stdin, stdout, self.fds[2]]
         opened: list[int] = []
@@ -478,21 +520,33 @@ class _Shell:
                     "<": os.O_RDONLY,
                 }[operator]
                 try:
-                    opened.append(os.open(os.path.join(self.cwd or "", name), flags, 0o666))
+                    opened.append(
+                        os.open(os.path.join(self.cwd or "", name), flags, 0o666)
+                    )
                 except OSError as error:
                     # sh's own words, on the stderr the redirections so far have made.
                     verb = "open" if operator == "<" else "create"
                     reason = error.strerror
                     if error.errno == 2:
-                        reason = "No such file" if operator == "<" else "Directory nonexistent"
+                        reason = (
+                            "No such file"
+                            if operator == "<"
+                            else "Directory nonexistent"
+                        )
                     self._say(fds[2], f"cannot {verb} {name}: {reason}")
                     return 2
                 fds[fd] = opened[-1]
             if not argv:
                 return 0
             try:
+                # Bandit B603 accepted: one command of a script, its words as arguments
                 process = subprocess.Popen(  # nosec B603
-                    argv, stdin=fds[0], stdout=fds[1], stderr=fds[2], cwd=self.cwd, env=self.env
+                    argv,
+                    stdin=fds[0],
+                    stdout=fds[1],
+                    stderr=fds[2],
+                    cwd=self.cwd,
+                    env=self.env,
                 )
             except OSError as error:
                 if error.filename != argv[0] or error.errno not in _NOT_RUNNABLE:
@@ -508,19 +562,23 @@ class _Shell:
     def _wait(self, process: subprocess.Popen[bytes] | int) -> int:
         if isinstance(process, int):
             return process
-        remaining = None if self.deadline is None else max(self.deadline - time.monotonic(), 0)
+        remaining = (
+            None if self.deadline is None else max(self.deadline - time.monotonic(), 0)
+        )
         returncode = process.wait(remaining)
         self.running.remove(process)
         if returncode >= 0:
             return returncode
         if -returncode not in (signal.SIGINT, signal.SIGPIPE):
-            # sh tells of a program killed by a signal on its stderr: "Killed", "Terminated".
+            # sh tells of a program killed by a signal on its stderr: "Killed",
+            # "Terminated".
             os.write(self.fds[2], f"{signal.strsignal(-returncode)}\n".encode())
         return 128 - returncode
 
     def _cd(self, arguments: list[Any]) -> int:
         name = "".join(self._fields(arguments[0]))
-        # sh's cd is logical: `a/..` is taken apart textually, not through a symbolic link.
+        # sh's cd is logical: `a/..` is taken apart textually, not through a symbolic
+        # link.
         directory = os.path.normpath(os.path.join(self.cwd or os.getcwd(), name))
         if not os.path.isdir(directory):
             self._say(self.fds[2], f"cd: can't cd to {name}")
@@ -540,10 +598,12 @@ _NOT_RUNNABLE = {2: (127, "not found"), 13: (126, "Permission denied")}
 
 
 class _Streams:
-    """A run's descriptors 0-2 from subprocess.run's arguments, and the threads that feed
-    `input` and read what is captured."""
+    """A run's descriptors 0-2 from subprocess.run's arguments, and the threads that
+    feed `input` and read what is captured."""
 
-    def __init__(self, stdin: Any, input: bytes | None, stdout: Any, stderr: Any) -> None:
+    def __init__(
+        self, stdin: Any, input: bytes | None, stdout: Any, stderr: Any
+    ) -> None:
         self.owned: list[int] = []  # descriptors this run opened, closed by finish()
         self.threads: list[threading.Thread] = []
         self.captured: dict[int, list[bytes]] = {}
@@ -567,7 +627,9 @@ class _Streams:
             read_end, write_end = os.pipe()
             self.owned.append(write_end)
             chunks = self.captured[number] = []
-            thread = threading.Thread(target=_read_all, args=(read_end, chunks), daemon=True)
+            thread = threading.Thread(
+                target=_read_all, args=(read_end, chunks), daemon=True
+            )
             thread.start()
             self.threads.append(thread)
             return write_end
@@ -582,14 +644,17 @@ class _Streams:
         return target if isinstance(target, int) else target.fileno()
 
     def finish(self) -> tuple[bytes | None, bytes | None]:
-        """Close this run's descriptors, wait for its threads; what stdout and stderr held."""
+        """Close this run's descriptors, wait for its threads; what stdout and stderr
+        held."""
         for fd in self.owned:
             os.close(fd)
         self.owned = []
         for thread in self.threads:
             thread.join()
         out, err = (self.captured.get(n) for n in (1, 2))
-        return (None if out is None else b"".join(out)), (None if err is None else b"".join(err))
+        return (None if out is None else b"".join(out)), (
+            None if err is None else b"".join(err)
+        )
 
 
 def _read_all(fd: int, chunks: list[bytes]) -> None:
@@ -607,7 +672,9 @@ def _write_all(fd: int, data: bytes) -> None:
             pass
 
 
-def _decoded(data: bytes | None, text_mode: bool, encoding: str | None, errors: str | None) -> Any:
+def _decoded(
+    data: bytes | None, text_mode: bool, encoding: str | None, errors: str | None
+) -> Any:
     if data is None or not text_mode:
         return data
     # subprocess's own text mode: the locale's encoding, universal newlines.
@@ -619,8 +686,8 @@ def _locale_encoding() -> str:
 
 
 def _pathnames(pattern: str, cwd: str | None) -> list[str]:
-    """The paths matching a sh pattern, sorted: `*` and `?` never match `/` nor a leading `.`
-    (a pattern starting with `.` matches `.` and `..` too, as sh's does)."""
+    """The paths matching a sh pattern, sorted: `*` and `?` never match `/` nor a
+    leading `.` (a pattern starting with `.` matches `.` and `..` too, as sh's does)."""
     base = cwd or "."
     found = ["/" if pattern.startswith("/") else ""]
     components = [c for c in pattern.split("/") if c]
@@ -644,7 +711,9 @@ def _pathnames(pattern: str, cwd: str | None) -> list[str]:
         found = matched
     found = [path for path in found if os.path.lexists(os.path.join(base, path))]
     if pattern.endswith("/"):
-        found = [path + "/" for path in found if os.path.isdir(os.path.join(base, path))]
+        found = [
+            path + "/" for path in found if os.path.isdir(os.path.join(base, path))
+        ]
     return sorted(found)
 
 
@@ -660,11 +729,12 @@ RATE_LIMIT_MAX_KEYS = 10_000
 
 
 class Rejected(ValueError):
-    """A call refused under ENFORCE_VALIDATION or ENFORCE_RATE_LIMITS. What is raised also
-    subclasses the framework's ToolError when one is loaded, so the client gets the message."""
+    """A call refused under ENFORCE_VALIDATION or ENFORCE_RATE_LIMITS. What is raised
+    also subclasses the framework's ToolError when one is loaded, so the client gets
+    the message."""
 
 
-# --- settings: environment first, then configure(), then defaults ----------------------------
+# --- settings: environment first, then configure(), then defaults ---------------------
 
 _ENV_KEYS = (
     "ENFORCE_VALIDATION",
@@ -697,7 +767,8 @@ class _Settings:
 
 
 class _SlidingWindows:
-    """The call times of the last window per (caller, tool), for every rate-limited handler."""
+    """The call times of the last window per (caller, tool), for every rate-limited
+    handler."""
 
     def __init__(self, max_keys: int) -> None:
         self._lock = threading.Lock()
@@ -705,16 +776,17 @@ class _SlidingWindows:
         self._calls: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
 
     def admit(self, key: tuple[str, str], now: float, limit: int) -> bool:
-        """Record a call at `now` and return True, or return False if `limit` calls were
-        already made in the window. A refused call is not recorded: enforcing refuses exactly
-        the calls the shadow mode reported."""
+        """Record a call at `now` and return True, or return False if `limit` calls
+        were already made in the window. A refused call is not recorded: enforcing
+        refuses exactly the calls the shadow mode reported."""
         cutoff = now - RATE_LIMIT_WINDOW_SECONDS
         with self._lock:
             calls = self._calls.get(key)
             if calls is None:
                 if len(self._calls) >= self._max_keys:
-                    # Forget the least recently seen caller: memory stays bounded however many
-                    # sessions come and go; the worst a forgotten one gains is a fresh window.
+                    # Forget the least recently seen caller: memory stays bounded
+                    # however many sessions come and go; the worst a forgotten one gains
+                    # is a fresh window.
                     self._calls.popitem(last=False)
                 calls = self._calls[key] = deque()
             else:
@@ -755,16 +827,17 @@ def configure(
 ) -> None:
     """Set options from code; an argument left None keeps its current value.
 
-    The environment takes precedence for the switches and numbers (ENFORCE_VALIDATION,
-    ENFORCE_RATE_LIMITS, RATE_LIMIT_RPM, ENFORCE_SHELL_FREE, HARDEN_MAX_STRING_LENGTH), so an
-    operator can flip them without a code change. The allow-lists add to the environment's
-    (HARDEN_ALLOWED_ROOTS, HARDEN_ALLOWED_HOSTS, HARDEN_VALIDATION_SKIP_PARAMS). `clock`
-    (seconds, monotonic) drives the rate-limit window.
+    The environment takes precedence for the switches and numbers
+    (ENFORCE_VALIDATION, ENFORCE_RATE_LIMITS, RATE_LIMIT_RPM, ENFORCE_SHELL_FREE,
+    HARDEN_MAX_STRING_LENGTH), so an operator can flip them without a code change.
+    The allow-lists add to the environment's (HARDEN_ALLOWED_ROOTS,
+    HARDEN_ALLOWED_HOSTS, HARDEN_VALIDATION_SKIP_PARAMS). `clock` (seconds,
+    monotonic) drives the rate-limit window.
 
-    The environment is re-read at most once a second, and at once when a variable is added or
-    removed; configure() with no arguments re-reads it now (needed only after changing, in the
-    same process, the value of a variable that was already set).
-    """
+    The environment is re-read at most once a second, and at once when a variable is
+    added or removed; configure() with no arguments re-reads it now (needed only
+    after changing, in the same process, the value of a variable that was already
+    set)."""
     given = {
         "allowed_roots": None if allowed_roots is None else tuple(allowed_roots),
         "allowed_hosts": None if allowed_hosts is None else tuple(allowed_hosts),
@@ -777,22 +850,25 @@ def configure(
     }
     state = _state
     with state.lock:
-        state.overrides.update({name: value for name, value in given.items() if value is not None})
+        state.overrides.update(
+            {name: value for name, value in given.items() if value is not None}
+        )
         if clock is not None:
             state.clock = clock
         state.generation += 1
 
 
 def reset() -> None:
-    """Forget what configure() set, the rate-limit history and the default allowed root."""
+    """Forget what configure() set, the rate-limit history and the default allowed
+    root."""
     global _state
     _state = _State()
 
 
 def _settings() -> _Settings:
-    # Reading the eight variables costs more than everything else a call does, so they are
-    # re-read once a second, and at once when the environment gains or loses a variable (a test
-    # setting one that was unset) or configure() is called.
+    # Reading the eight variables costs more than everything else a call does, so they
+    # are re-read once a second, and at once when the environment gains or loses a
+    # variable (a test setting one that was unset) or configure() is called.
     state = _state
     stamp = (state.generation, len(os.environ))
     now = time.monotonic()
@@ -805,14 +881,22 @@ def _settings() -> _Settings:
 
 
 def _parse_settings(state: _State, environ: tuple[Any, ...]) -> _Settings:
-    enforce_validation, roots, hosts, skip, max_length, enforce_rate_limits, rpm, shell_free = (
-        environ
-    )
+    (
+        enforce_validation,
+        roots,
+        hosts,
+        skip,
+        max_length,
+        enforce_rate_limits,
+        rpm,
+        shell_free,
+    ) = environ
     overrides = state.overrides
     root_entries = [*overrides.get("allowed_roots", ()), *_split(roots, os.pathsep)]
     if not root_entries:
         if state.default_root is None:
-            # The directory the server runs in, taken once: a later chdir must not widen it.
+            # The directory the server runs in, taken once: a later chdir must not widen
+            # it.
             state.default_root = os.getcwd()
         root_entries = [state.default_root]
     host_names: set[str] = set()
@@ -824,19 +908,28 @@ def _parse_settings(state: _State, environ: tuple[Any, ...]) -> _Settings:
         except ValueError:
             host_names.add(host)
     return _Settings(
-        enforce_validation=_flag(enforce_validation, overrides.get("enforce_validation", False)),
+        enforce_validation=_flag(
+            enforce_validation, overrides.get("enforce_validation", False)
+        ),
         allowed_roots=tuple(_root(entry) for entry in root_entries),
         allowed_host_names=frozenset(host_names),
         allowed_host_networks=tuple(host_networks),
         skip_params=frozenset(
-            entry.strip() for entry in [*overrides.get("skip_params", ()), *_split(skip, ",")]
+            entry.strip()
+            for entry in [*overrides.get("skip_params", ()), *_split(skip, ",")]
         ),
         max_string_length=_number(
             max_length, overrides.get("max_string_length", DEFAULT_MAX_STRING_LENGTH)
         ),
-        enforce_rate_limits=_flag(enforce_rate_limits, overrides.get("enforce_rate_limits", False)),
-        rate_limit_rpm=_number(rpm, overrides.get("rate_limit_rpm", DEFAULT_RATE_LIMIT_RPM)),
-        enforce_shell_free=_flag(shell_free, overrides.get("enforce_shell_free", False)),
+        enforce_rate_limits=_flag(
+            enforce_rate_limits, overrides.get("enforce_rate_limits", False)
+        ),
+        rate_limit_rpm=_number(
+            rpm, overrides.get("rate_limit_rpm", DEFAULT_RATE_LIMIT_RPM)
+        ),
+        enforce_shell_free=_flag(
+            shell_free, overrides.get("enforce_shell_free", False)
+        ),
     )
 
 
@@ -845,7 +938,11 @@ def _split(value: str | None, separator: str) -> list[str]:
 
 
 def _flag(value: str | None, default: bool) -> bool:
-    return default if value is None or not value.strip() else value.strip().lower() in _TRUE
+    return (
+        default
+        if value is None or not value.strip()
+        else value.strip().lower() in _TRUE
+    )
 
 
 def _number(value: str | None, default: int) -> int:
@@ -860,13 +957,15 @@ def _root(entry: str) -> tuple[str, str]:
     return root, root if root.endswith(os.sep) else root + os.sep
 
 
-# --- the decorators --------------------------------------------------------------------------
+# --- the decorators -------------------------------------------------------------------
 
 
 @overload
 def observe(fn: _F, /) -> _F: ...
 @overload
-def observe(*, tool: str | None = None, lowlevel: bool = False) -> Callable[[_F], _F]: ...
+def observe(
+    *, tool: str | None = None, lowlevel: bool = False
+) -> Callable[[_F], _F]: ...
 def observe(
     fn: _F | None = None, /, *, tool: str | None = None, lowlevel: bool = False
 ) -> _F | Callable[[_F], _F]:
@@ -876,45 +975,62 @@ def observe(
      "duration_ms":0.412,"params":{"path":"str"},"isError":false,"response_size":1834,
      "error":null}
 
-    `params` maps each argument's name to its type's name, never its value; `isError` is true
-    when the handler raised (`error` then names the exception's class) or returned a result
-    whose `isError` is true; `response_size` estimates the result's size in characters.
-    """
+    `params` maps each argument's name to its type's name, never its value; `isError`
+    is true when the handler raised (`error` then names the exception's class) or
+    returned a result whose `isError` is true; `response_size` estimates the result's
+    size in characters."""
     return _decorator(fn, "observe", tool, lowlevel)
 
 
 @overload
 def validate(fn: _F, /) -> _F: ...
 @overload
-def validate(*, tool: str | None = None, lowlevel: bool = False) -> Callable[[_F], _F]: ...
+def validate(
+    *, tool: str | None = None, lowlevel: bool = False
+) -> Callable[[_F], _F]: ...
 def validate(
     fn: _F | None = None, /, *, tool: str | None = None, lowlevel: bool = False
 ) -> _F | Callable[[_F], _F]:
-    """Check string arguments (and the strings one level inside a list, tuple, set or dict).
+    """Check string arguments (and the strings one level inside a list, tuple, set or
+    dict).
 
-    Rules, in order (a parameter's kind comes from the words of its name, e.g. `file_path`,
+    Rules, in order (a parameter's kind comes from the words of its name, e.g.
+    `file_path`,
     `targetUrl`):
     - `max_length`: longer than HARDEN_MAX_STRING_LENGTH (default 10000).
     - `nul_byte`: contains a NUL character.
-    - URL-like parameters (url, uri, endpoint, host, webhook, callback, proxy, address, ...) and
-      any value that is a whole `scheme://...` URL: `url_scheme` for gopher, dict, ldap, tftp,
-      jar, netdoc, phar; `ssrf` for a host that is internal — loopback, private, link-local
-      (169.254.169.254), unspecified, reserved, multicast, in any spelling (`0x7f000001`,
-      `2130706433`, `0177.0.0.1`, `127.1`, `::ffff:127.0.0.1`, `[::1]`, `fd00::/8`, `fe80::/10`),
-      or named localhost, *.localhost, *.local, *.internal, metadata.google.internal — unless
-      listed in HARDEN_ALLOWED_HOSTS. Names are not resolved. A `file:` URL is checked as a path.
-    - Path-like parameters (path, file, filename, dir, directory, folder, root, dest, cwd, ...):
-      `path_traversal` for a `..` segment; `path_outside_roots` for an absolute (or `~`) path
-      outside HARDEN_ALLOWED_ROOTS (default: the working directory at first use). In any other
-      parameter a value without blanks that has a `..` segment is `path_traversal` too.
+    - URL-like parameters (url, uri, endpoint, host, webhook, callback, proxy,
+      address, ...) and
+      any value that is a whole `scheme://...` URL: `url_scheme` for gopher, dict,
+      ldap, tftp,
+      jar, netdoc, phar; `ssrf` for a host that is internal — loopback, private,
+      link-local
+      (169.254.169.254), unspecified, reserved, multicast, in any spelling
+      (`0x7f000001`,
+      `2130706433`, `0177.0.0.1`, `127.1`, `::ffff:127.0.0.1`, `[::1]`, `fd00::/8`,
+      `fe80::/10`),
+      or named localhost, *.localhost, *.local, *.internal, metadata.google.internal
+      — unless
+      listed in HARDEN_ALLOWED_HOSTS. Names are not resolved. A `file:` URL is
+      checked as a path.
+    - Path-like parameters (path, file, filename, dir, directory, folder, root, dest,
+      cwd, ...):
+      `path_traversal` for a `..` segment; `path_outside_roots` for an absolute (or
+      `~`) path
+      outside HARDEN_ALLOWED_ROOTS (default: the working directory at first use). In
+      any other
+      parameter a value without blanks that has a `..` segment is `path_traversal`
+      too.
     - Command-like parameters (cmd, command, exec, shell, args, argv, program):
-      `shell_metachar` for any of ; & | ` $ < > or a line break. A `query` is not command-like:
+      `shell_metachar` for any of ; & | ` $ < > or a line break. A `query` is not
+      command-like:
       SQL and search text use those characters legitimately.
 
     A violation logs one line per parameter and the call goes on:
     {"ts":"…","event":"VALIDATION_WOULD_REJECT","tool":"read_file","caller":"local",
      "rule":"path_traversal","param":"path"}
-    With ENFORCE_VALIDATION=true the first violation is logged as `VALIDATION_REJECTED` and
+    With ENFORCE_VALIDATION=true the first violation is logged as
+    `VALIDATION_REJECTED` and
     the call is refused with a message naming the parameter, never its value.
     HARDEN_VALIDATION_SKIP_PARAMS exempts `param` (any tool) or `tool:param`.
     """
@@ -924,23 +1040,29 @@ def validate(
 @overload
 def rate_limit(fn: _F, /) -> _F: ...
 @overload
-def rate_limit(*, tool: str | None = None, lowlevel: bool = False) -> Callable[[_F], _F]: ...
+def rate_limit(
+    *, tool: str | None = None, lowlevel: bool = False
+) -> Callable[[_F], _F]: ...
 def rate_limit(
     fn: _F | None = None, /, *, tool: str | None = None, lowlevel: bool = False
 ) -> _F | Callable[[_F], _F]:
-    """Allow RATE_LIMIT_RPM calls (default 120; 0 or less: no limit) per caller and tool in
-    any sliding 60-second window. A call over the limit logs
+    """Allow RATE_LIMIT_RPM calls (default 120; 0 or less: no limit) per caller and
+    tool in any sliding 60-second window. A call over the limit logs
 
     {"ts":"…","event":"RATE_LIMIT_WOULD_THROTTLE","tool":"read_file","caller":"session:4f2a…",
      "limit_rpm":120}
 
-    and goes on; with ENFORCE_RATE_LIMITS=true it logs `RATE_LIMIT_ENFORCED` and is refused.
-    """
+    and goes on; with ENFORCE_RATE_LIMITS=true it logs `RATE_LIMIT_ENFORCED` and is
+    refused."""
     return _decorator(fn, "rate_limit", tool, lowlevel)
 
 
 def _decorator(
-    fn: _F | None, feature: str, tool: str | None, lowlevel: bool, keep: tuple[str, ...] = ()
+    fn: _F | None,
+    feature: str,
+    tool: str | None,
+    lowlevel: bool,
+    keep: tuple[str, ...] = (),
 ) -> _F | Callable[[_F], _F]:
     def decorate(target: _F) -> _F:
         return _harden(target, feature, tool, lowlevel, keep)
@@ -955,7 +1077,8 @@ class _Handler:
     lowlevel: bool
     signature: inspect.Signature | None
     positional: tuple[str, ...]  # the names of the arguments a call passes by position
-    # A method's `self` or `cls`: the instance a bound call passes first, not a tool argument.
+    # A method's `self` or `cls`: the instance a bound call passes first, not a tool
+    # argument.
     receiver: bool = False
     observe: bool = False
     rate_limit: bool = False
@@ -963,14 +1086,18 @@ class _Handler:
     mask_errors: bool = False
     # mask_errors(keep=...): the project's classes whose text is written for the client.
     keep: tuple[str, ...] = ()
-    # The declared defaults: a value equal to its parameter's default is never a violation.
+    # The declared defaults: a value equal to its parameter's default is never a
+    # violation.
     defaults: Mapping[str, object] = dataclasses.field(default_factory=dict)
 
 
-# The wrappers this module made, so stacking merges into one wrapper instead of nesting (one
-# layer of cost, one caller lookup, and a decorator applied twice logs once). A user's wrapper
-# in between is a different object, and is wrapped like any other function.
-_handlers: weakref.WeakKeyDictionary[Callable[..., Any], _Handler] = weakref.WeakKeyDictionary()
+# The wrappers this module made, so stacking merges into one wrapper instead of nesting
+# (one layer of cost, one caller lookup, and a decorator applied twice logs once). A
+# user's wrapper in between is a different object, and is wrapped like any other
+# function.
+_handlers: weakref.WeakKeyDictionary[Callable[..., Any], _Handler] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _harden(
@@ -982,7 +1109,8 @@ def _harden(
         positional = tuple(
             name
             for name, parameter in (signature.parameters.items() if signature else ())
-            if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+            if parameter.kind
+            in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
         )
         receiver = bool(positional) and positional[0] in ("self", "cls")
         defaults = {
@@ -1013,8 +1141,9 @@ def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:
     try:
         return inspect.signature(fn, eval_str=True)
     except Exception:
-        # An annotation that cannot be evaluated yet (a forward reference): the plain signature
-        # still lets the framework resolve it the way it would without the wrapper.
+        # An annotation that cannot be evaluated yet (a forward reference): the plain
+        # signature still lets the framework resolve it the way it would without the
+        # wrapper.
         try:
             return inspect.signature(fn)
         except (TypeError, ValueError):
@@ -1024,8 +1153,11 @@ def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:
 def _wrapper(handler: _Handler) -> Callable[..., Any]:
     fn = handler.fn
     wrapper: Callable[..., Any]
-    # type(fn).__call__ covers a callable object whose __call__ is async, as frameworks do.
-    if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__):
+    # type(fn).__call__ covers a callable object whose __call__ is async, as frameworks
+    # do.
+    if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        type(fn).__call__
+    ):
 
         @functools.wraps(fn)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -1047,23 +1179,25 @@ def _wrapper(handler: _Handler) -> Callable[..., Any]:
             call = _Call(handler, args, kwargs)
             result = _started(call, args, kwargs)
             if not call.refused and inspect.isawaitable(result):
-                # A plain function handing back a coroutine, which the framework awaits: the
-                # call ends, or fails, only then.
+                # A plain function handing back a coroutine, which the framework awaits:
+                # the call ends, or fails, only then.
                 return _awaited(call, result)
             call.finish(result, None)
             return result
 
     if handler.signature is not None:
-        # With the hints evaluated, a framework that resolves string annotations against the
-        # wrapper's globals (this module's) still sees the tool's own types: without this, a
-        # module using `from __future__ import annotations` fails to register on mcp < 1.22.
+        # With the hints evaluated, a framework that resolves string annotations against
+        # the wrapper's globals (this module's) still sees the tool's own types: without
+        # this, a module using `from __future__ import annotations` fails to register on
+        # mcp < 1.22.
         wrapper.__signature__ = handler.signature  # type: ignore[attr-defined]
     return wrapper
 
 
 def _started(call: _Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """Admit the call and call the handler: its result (for an async handler, the coroutine
-    still to await), or what a refused low-level call returns instead (`call.refused`)."""
+    """Admit the call and call the handler: its result (for an async handler, the
+    coroutine still to await), or what a refused low-level call returns instead
+    (`call.refused`)."""
     token = _current_call.set(call)
     try:
         refusal = call.admit()
@@ -1081,8 +1215,11 @@ def _started(call: _Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
 
 
 async def _awaited(call: _Call, awaitable: Awaitable[Any]) -> Any:
-    """The handler's awaited result, the call finished (logged) only once it is there."""
-    token = _current_call.set(call)  # a tool it calls while awaited is part of this call
+    """The handler's awaited result, the call finished (logged) only once it is
+    there."""
+    token = _current_call.set(
+        call
+    )  # a tool it calls while awaited is part of this call
     try:
         result = await awaitable
     except BaseException as error:
@@ -1097,7 +1234,8 @@ async def _awaited(call: _Call, awaitable: Awaitable[Any]) -> Any:
 
 
 def _failed(call: _Call, error: BaseException) -> Exception | None:
-    """Log the failed call; what to raise instead of `error` (None: raise it as it is)."""
+    """Log the failed call; what to raise instead of `error` (None: raise it as it
+    is)."""
     call.finish(None, error)
     return _masked(call, error)
 
@@ -1105,9 +1243,19 @@ def _failed(call: _Call, error: BaseException) -> Exception | None:
 class _Call:
     """One call of a decorated handler: what the checks and the log lines share."""
 
-    __slots__ = ("_caller", "arguments", "context", "handler", "refused", "started", "tool")
+    __slots__ = (
+        "_caller",
+        "arguments",
+        "context",
+        "handler",
+        "refused",
+        "started",
+        "tool",
+    )
 
-    def __init__(self, handler: _Handler, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self, handler: _Handler, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
         self.handler = handler
         self.started = time.perf_counter()
         self._caller: str | None = None
@@ -1116,8 +1264,8 @@ class _Call:
         self.arguments: Mapping[str, Any]
         if handler.lowlevel:
             tool, self.arguments, self.context = _lowlevel_call(args, kwargs)
-            # A low-level server's tool name is whatever the client sent: bounded before it is
-            # kept as a rate-limit key or written to the log.
+            # A low-level server's tool name is whatever the client sent: bounded before
+            # it is kept as a rate-limit key or written to the log.
             self.tool = _bounded(tool) if tool else handler.tool
         else:
             self.tool = handler.tool
@@ -1125,7 +1273,10 @@ class _Call:
             if handler.receiver:
                 args = args[1:]
             if args:
-                self.arguments = {**dict(zip(handler.positional, args, strict=False)), **kwargs}
+                self.arguments = {
+                    **dict(zip(handler.positional, args, strict=False)),
+                    **kwargs,
+                }
 
     @property
     def caller(self) -> str:
@@ -1134,8 +1285,8 @@ class _Call:
         return self._caller
 
     def admit(self) -> object | None:
-        """None to run the handler; else what a low-level handler returns instead (an error
-        result). Raises the rejection for any other handler."""
+        """None to run the handler; else what a low-level handler returns instead (an
+        error result). Raises the rejection for any other handler."""
         handler = self.handler
         if not (handler.rate_limit or handler.validate):
             return None
@@ -1171,7 +1322,8 @@ class _Call:
 def _lowlevel_call(
     args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[str | None, Mapping[str, Any], object | None]:
-    """(tool name, arguments, request context) of a low-level server's call_tool handler."""
+    """(tool name, arguments, request context) of a low-level server's call_tool
+    handler."""
     values = (*args, *kwargs.values())
     for index, value in enumerate(values):
         if isinstance(value, str):
@@ -1187,28 +1339,36 @@ def _lowlevel_call(
     return None, {}, None
 
 
-# --- the caller --------------------------------------------------------------------------------
+# --- the caller -----------------------------------------------------------------------
 
-# Where the running framework publishes the current request, looked up only if already imported.
+# Where the running framework publishes the current request, looked up only if already
+# imported.
 _REQUEST_CONTEXT_VARS = (
-    ("mcp.server.lowlevel.server", "request_ctx"),  # mcp 1.x, and fastmcp 2.x/3.x built on it
+    (
+        "mcp.server.lowlevel.server",
+        "request_ctx",
+    ),  # mcp 1.x, and fastmcp 2.x/3.x built on it
     ("fastmcp.server.dependencies", "fastmcp_request_ctx"),  # fastmcp 4.x on mcp 2.x
 )
-# A header or query value comes from the client: bound what is logged and kept per caller.
+# A header or query value comes from the client: bound what is logged and kept per
+# caller.
 _MAX_ID_LENGTH = 128
 
 
 def _identify_caller(call: _Call) -> str:
     """`session:<id>` (the mcp-session-id header, or the SSE transport's session_id),
-    `addr:<host>` (an HTTP client without a session), or `local` (stdio, in-memory, unknown)."""
+    `addr:<host>` (an HTTP client without a session), or `local` (stdio, in-memory,
+    unknown)."""
     try:
         request_context = _request_context()
         if request_context is None:
-            # mcp 2.x publishes no context variable: the Context argument (MCPServer) or the
-            # low-level handler's ctx carries it.
+            # mcp 2.x publishes no context variable: the Context argument (MCPServer) or
+            # the low-level handler's ctx carries it.
             context = call.context
             if context is None:
-                context = next((v for v in call.arguments.values() if _is_context(v)), None)
+                context = next(
+                    (v for v in call.arguments.values() if _is_context(v)), None
+                )
             request_context = getattr(context, "request_context", context)
         # The session id is the client's to choose: bounded like a name.
         return _bounded(_caller_of(getattr(request_context, "request", None)))
@@ -1218,13 +1378,14 @@ def _identify_caller(call: _Call) -> str:
 
 
 def _serving() -> bool:
-    """Whether the decorated call starting now is the framework serving a client's request.
+    """Whether the decorated call starting now is the framework serving a client's
+    request.
 
-    Not when a decorated call is already in progress (one handler calling another), in this
-    copy of the runtime or in another one of the process. Otherwise: where the framework
-    publishes the request it serves (mcp 1.x, fastmcp), when it publishes one now; where it
-    publishes none (mcp 2.x), when the handler is called from the framework's own code.
-    """
+    Not when a decorated call is already in progress (one handler calling another),
+    in this copy of the runtime or in another one of the process. Otherwise: where
+    the framework publishes the request it serves (mcp 1.x, fastmcp), when it
+    publishes one now; where it publishes none (mcp 2.x), when the handler is called
+    from the framework's own code."""
     if _current_call.get() is not None:
         return False
     published = False
@@ -1237,21 +1398,29 @@ def _serving() -> bool:
     return not published and _called_by_framework()
 
 
-# What calls a handler on the framework's behalf without being the framework: the event loops,
-# worker threads and helpers between its code and the handler (mcp 2.x validates a resource
-# function's arguments with pydantic's validate_call).
+# What calls a handler on the framework's behalf without being the framework: the event
+# loops, worker threads and helpers between its code and the handler (mcp 2.x validates
+# a resource function's arguments with pydantic's validate_call).
 _PLUMBING = (
-    *("asyncio", "anyio", "sniffio", "concurrent", "threading", "contextlib", "functools"),
+    *(
+        "asyncio",
+        "anyio",
+        "sniffio",
+        "concurrent",
+        "threading",
+        "contextlib",
+        "functools",
+    ),
     "pydantic",
 )
 _FRAMEWORKS = ("mcp", "fastmcp")
 
 
 def _called_by_framework() -> bool:
-    """Whether the nearest caller of the handler, past this module and the plumbing, is an MCP
-    framework's code. A sync handler that the framework runs in a worker thread has only
-    plumbing above it (anyio's worker): that counts too; a coroutine a test runs with
-    `asyncio.run` has nothing above it, and does not."""
+    """Whether the nearest caller of the handler, past this module and the plumbing,
+    is an MCP framework's code. A sync handler that the framework runs in a worker
+    thread has only plumbing above it (anyio's worker): that counts too; a coroutine
+    a test runs with `asyncio.run` has nothing above it, and does not."""
     frame: types.FrameType | None = sys._getframe(1)
     through_anyio = False
     while frame is not None:
@@ -1267,8 +1436,9 @@ def _called_by_framework() -> bool:
 
 
 def _request_context() -> Any:
-    """The request context the framework publishes while it serves a client's request; None
-    outside one (a direct call), and always on mcp 2.x, which publishes none."""
+    """The request context the framework publishes while it serves a client's
+    request; None outside one (a direct call), and always on mcp 2.x, which publishes
+    none."""
     for module_name, name in _REQUEST_CONTEXT_VARS:
         variable = getattr(sys.modules.get(module_name), name, None)
         if variable is not None:
@@ -1293,12 +1463,12 @@ def _caller_of(request: Any) -> str:
 
 
 def _is_context(value: object) -> bool:
-    # mcp 1.x/2.x and fastmcp Context classes all expose `request_context`; the framework injects
-    # them, the client never sends them.
+    # mcp 1.x/2.x and fastmcp Context classes all expose `request_context`; the
+    # framework injects them, the client never sends them.
     return hasattr(type(value), "request_context")
 
 
-# --- rejecting ---------------------------------------------------------------------------------
+# --- rejecting ------------------------------------------------------------------------
 
 _TOOL_ERROR_MODULES = (
     "fastmcp.exceptions",  # standalone fastmcp (its servers also load mcp's)
@@ -1310,8 +1480,8 @@ _TOOL_ERROR_MODULES = (
 def _refuse(call: _Call, message: str) -> object:
     types: Any = sys.modules.get("mcp.types")
     if call.handler.lowlevel and hasattr(types, "CallToolResult"):
-        # A low-level mcp 2.x server turns a raised exception into a protocol error, not an error
-        # result; both 1.x and 2.x pass a returned CallToolResult through.
+        # A low-level mcp 2.x server turns a raised exception into a protocol error, not
+        # an error result; both 1.x and 2.x pass a returned CallToolResult through.
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=message)], isError=True
         )
@@ -1322,7 +1492,8 @@ def _refuse(call: _Call, message: str) -> object:
 
 
 def _tool_error_class() -> type[Exception] | None:
-    """The running framework's ToolError: the first of their modules already imported."""
+    """The running framework's ToolError: the first of their modules already
+    imported."""
     for module_name in _TOOL_ERROR_MODULES:
         base = getattr(sys.modules.get(module_name), "ToolError", None)
         if isinstance(base, type) and issubclass(base, Exception):
@@ -1332,14 +1503,16 @@ def _tool_error_class() -> type[Exception] | None:
 
 @functools.cache
 def _rejection_class(tool_error: type[Exception]) -> type[Exception]:
-    # The framework sends a ToolError's message as the error result (mcp 2.x masks any other
-    # exception's), and code around the server can still catch Rejected.
+    # The framework sends a ToolError's message as the error result (mcp 2.x masks any
+    # other exception's), and code around the server can still catch Rejected.
     return type("Rejected", (tool_error, Rejected), {"__module__": __name__})
 
 
 def _check_rate(call: _Call, settings: _Settings) -> object | None:
     limit = settings.rate_limit_rpm
-    if limit <= 0 or _state.windows.admit((call.caller, call.tool), _state.clock(), limit):
+    if limit <= 0 or _state.windows.admit(
+        (call.caller, call.tool), _state.clock(), limit
+    ):
         return None
     if settings.enforce_rate_limits:
         _log_event("RATE_LIMIT_ENFORCED", call, limit_rpm=limit)
@@ -1353,35 +1526,41 @@ def _check_arguments(call: _Call, settings: _Settings) -> object | None:
         if settings.enforce_validation:
             _log_event("VALIDATION_REJECTED", call, rule=rule, param=param)
             # The parameter's name helps a legitimate client correct itself; a low-level
-            # server's argument names come from the client, so only a plain name is repeated.
+            # server's argument names come from the client, so only a plain name is
+            # repeated.
             named = f" '{param}'" if param.isidentifier() and len(param) <= 64 else ""
             return _refuse(call, f"Argument{named} was rejected by input validation.")
         _log_event("VALIDATION_WOULD_REJECT", call, rule=rule, param=param)
     return None
 
 
-# --- errors (phase 5): a reference for the client, the detail for the server log ------------
+# --- errors (phase 5): a reference for the client, the detail for the server log ------
 
 ERROR_DETAIL_EVENT = "TOOL_ERROR_DETAIL"
 
 
 def _shared_call_variable() -> contextvars.ContextVar[Any]:
-    """The context variable holding the decorated handler call in progress, one for the whole
-    process: a project holds a copy of this module in each folder of hardened modules, and a
-    handler of one folder called by a handler of another is still a call within a call."""
+    """The context variable holding the decorated handler call in progress, one for
+    the whole process: a project holds a copy of this module in each folder of
+    hardened modules, and a handler of one folder called by a handler of another is
+    still a call within a call."""
     holder = sys.modules.get(_SHARED_STATE)
     if holder is None:
-        fresh = types.ModuleType(_SHARED_STATE, "State shared by harden_runtime copies.")
+        fresh = types.ModuleType(
+            _SHARED_STATE, "State shared by harden_runtime copies."
+        )
         fresh.current_call = contextvars.ContextVar("harden_runtime_call", default=None)  # type: ignore[attr-defined]
         holder = sys.modules.setdefault(_SHARED_STATE, fresh)
     return cast(contextvars.ContextVar[Any], holder.current_call)
 
 
 _SHARED_STATE = "_harden_runtime_shared"
-# The decorated handler call in progress, so that error_ref() can name its tool and caller.
+# The decorated handler call in progress, so that error_ref() can name its tool and
+# caller.
 _current_call: contextvars.ContextVar[_Call | None] = _shared_call_variable()
-# What a handler raises on purpose, for the client to read; the frameworks send these as they
-# are (fastmcp passes its own FastMCPError subclasses through even with mask_error_details).
+# What a handler raises on purpose, for the client to read; the frameworks send these as
+# they are (fastmcp passes its own FastMCPError subclasses through even with
+# mask_error_details).
 _DELIBERATE_ERRORS = (
     ("fastmcp.exceptions", "FastMCPError"),
     ("mcp.server.mcpserver.exceptions", "ToolError"),
@@ -1392,13 +1571,16 @@ _DELIBERATE_ERRORS = (
 # Exceptions whose text names what was wrong with the client's own input: pydantic's
 # ValidationError (a tool validating its arguments, or a model built from them).
 _NAME_BYTES = 128  # longer tool, caller and argument names are bounded (_bounded)
-_VALUE_DEPTH = 4  # how deep validate looks into the containers and models a tool receives
+_VALUE_DEPTH = (
+    4  # how deep validate looks into the containers and models a tool receives
+)
 _CLIENT_ERRORS = frozenset({"pydantic_core._pydantic_core.ValidationError"})
 _REF_ATTRIBUTE = "_harden_error_ref"
 
 
 def error_ref(error: BaseException | None = None, detail: object = None) -> str:
-    """The text a client gets in place of an exception's: `internal error (ref 3f9c2a1b4d5e)`.
+    """The text a client gets in place of an exception's: `internal error (ref
+    3f9c2a1b4d5e)`.
 
     The exception goes to stderr instead, as one JSON line with the same ref:
 
@@ -1406,11 +1588,11 @@ def error_ref(error: BaseException | None = None, detail: object = None) -> str:
      "exception":"sqlite3.OperationalError","message":"no such table: users",
      "traceback":"Traceback (most recent call last): …"}
 
-    `error` defaults to the exception being handled, as traceback.format_exc() reads it.
-    `detail` is the part of it a message showed (`e.stderr`), logged as "detail". `tool` and
-    `caller` are there when a decorated handler is running. An exception keeps its ref: asking
-    again returns the same one, logging again only to add a detail.
-    """
+    `error` defaults to the exception being handled, as traceback.format_exc() reads
+    it. `detail` is the part of it a message showed (`e.stderr`), logged as "detail".
+    `tool` and `caller` are there when a decorated handler is running. An exception
+    keeps its ref: asking again returns the same one, logging again only to add a
+    detail."""
     if error is None:
         error = sys.exc_info()[1]
     ref = _safely(lambda: getattr(error, _REF_ATTRIBUTE, None), None)
@@ -1434,28 +1616,30 @@ def mask_errors(
     lowlevel: bool = False,
     keep: Iterable[str] = (),
 ) -> _F | Callable[[_F], _F]:
-    """Give the client a ref, not the text, of an exception the handler did not raise for it.
+    """Give the client a ref, not the text, of an exception the handler did not raise
+    for it.
 
-    mcp 1.x, fastmcp (without `mask_error_details=True`) and mcp 1.x low-level servers send the
-    text of any exception a tool raises. Under this decorator such an exception, raised while
-    the framework serves a client's request, is logged as error_ref() logs it and replaced by
-    the framework's ToolError (raised from it) whose message is error_ref()'s text, so the
-    client still gets an error result. What the handler raised on purpose passes unchanged: the
-    framework's ToolError (fastmcp: any FastMCPError), an McpError, and validate's or
-    rate_limit's rejections; so do exceptions that are not Exceptions (cancellation), and every
-    exception of a direct call (a test, another module), which sees the handler as written.
-    So do exceptions whose text is written for the client: pydantic's ValidationError (it
-    names the invalid argument), and the project's own classes harden proved are raised only
-    with such messages, given as `keep` by their file's path and name
-    (`src.pkg.errors.PolicyError`; an exception whose class's module and name end one of them,
-    or derives from such a class, is kept).
-    mcp 2.x publishes no request context and needs none of this: it hides such text itself.
-    """
+    mcp 1.x, fastmcp (without `mask_error_details=True`) and mcp 1.x low-level
+    servers send the text of any exception a tool raises. Under this decorator such
+    an exception, raised while the framework serves a client's request, is logged as
+    error_ref() logs it and replaced by the framework's ToolError (raised from it)
+    whose message is error_ref()'s text, so the client still gets an error result.
+    What the handler raised on purpose passes unchanged: the framework's ToolError
+    (fastmcp: any FastMCPError), an McpError, and validate's or rate_limit's
+    rejections; so do exceptions that are not Exceptions (cancellation), and every
+    exception of a direct call (a test, another module), which sees the handler as
+    written. So do exceptions whose text is written for the client: pydantic's
+    ValidationError (it names the invalid argument), and the project's own classes
+    harden proved are raised only with such messages, given as `keep` by their file's
+    path and name (`src.pkg.errors.PolicyError`; an exception whose class's module
+    and name end one of them, or derives from such a class, is kept). mcp 2.x
+    publishes no request context and needs none of this: it hides such text itself."""
     return _decorator(fn, "mask_errors", tool, lowlevel, tuple(keep))
 
 
 def _masked(call: _Call, error: BaseException) -> Exception | None:
-    """What a call of a mask_errors handler raises in place of `error`; None: `error` itself."""
+    """What a call of a mask_errors handler raises in place of `error`; None: `error`
+    itself."""
     if not call.handler.mask_errors or not isinstance(error, Exception):
         return None
     if isinstance(error, Rejected) or _request_context() is None:
@@ -1466,29 +1650,36 @@ def _masked(call: _Call, error: BaseException) -> Exception | None:
             return None
     if _written_for_client(type(error), call.handler.keep):
         return None
-    # A low-level mcp 1.x server sends any exception's text: one without a ToolError loaded
-    # still gets the generic one.
+    # A low-level mcp 1.x server sends any exception's text: one without a ToolError
+    # loaded still gets the generic one.
     return (_tool_error_class() or RuntimeError)(error_ref(error))
 
 
 def _bounded(text: str) -> str:
-    """`text`, or for a long one its start and a digest: distinct names stay distinct, and a
-    client cannot make the runtime keep (or log) megabytes per name."""
+    """`text`, or for a long one its start and a digest: distinct names stay
+    distinct, and a client cannot make the runtime keep (or log) megabytes per name."""
     if len(text) <= _NAME_BYTES:
         return text
-    return f"{text[:64]}…{hashlib.sha256(text.encode('utf-8', 'replace')).hexdigest()[:16]}"
+    digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+    return f"{text[:64]}…{digest}"
 
 
 def _written_for_client(kind: type, keep: tuple[str, ...]) -> bool:
     for cls in kind.__mro__:
         name = f"{cls.__module__}.{cls.__qualname__}"
-        if name in _CLIENT_ERRORS or any(k == name or k.endswith("." + name) for k in keep):
+        if name in _CLIENT_ERRORS or any(
+            k == name or k.endswith("." + name) for k in keep
+        ):
             return True
     return False
 
 
 def _log_error(ref: str, error: BaseException | None, detail: object) -> None:
-    record: dict[str, object] = {"ts": _timestamp(), "event": ERROR_DETAIL_EVENT, "ref": ref}
+    record: dict[str, object] = {
+        "ts": _timestamp(),
+        "event": ERROR_DETAIL_EVENT,
+        "ref": ref,
+    }
     call = _current_call.get()
     if call is not None:
         record["tool"] = call.tool
@@ -1503,9 +1694,11 @@ def _log_error(ref: str, error: BaseException | None, detail: object) -> None:
             else f"{kind.__module__}.{kind.__qualname__}"
         )
         record["message"] = _safely(lambda: str(error), "<unprintable>")
-        record["traceback"] = _safely(lambda: "".join(traceback.format_exception(error)), None)
-        # Remembered on the exception itself (exceptions take no weak references); one without
-        # a __dict__ gets a fresh ref each time.
+        record["traceback"] = _safely(
+            lambda: "".join(traceback.format_exception(error)), None
+        )
+        # Remembered on the exception itself (exceptions take no weak references); one
+        # without a __dict__ gets a fresh ref each time.
         _safely(lambda: setattr(error, _REF_ATTRIBUTE, ref), None)
     if detail is not None:
         record["detail"] = _safely(lambda: str(detail), "<unprintable>")
@@ -1516,14 +1709,15 @@ _T = TypeVar("_T")
 
 
 def _safely(compute: Callable[[], _T], fallback: _T) -> _T:
-    # An exception's own __str__ or attributes can raise; reporting it must never fail the call.
+    # An exception's own __str__ or attributes can raise; reporting it must never fail
+    # the call.
     try:
         return compute()
     except Exception:
         return fallback
 
 
-# --- validation rules --------------------------------------------------------------------------
+# --- validation rules -----------------------------------------------------------------
 
 _PATH, _URL, _COMMAND = 1, 2, 4
 _PATH_WORDS = frozenset(
@@ -1585,7 +1779,9 @@ _URL_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*\Z")
 _SEPARATORS = re.compile(r"[\\/]")
 _BLANK = re.compile(r"\s")
 _SHELL_METACHARACTERS = re.compile(r"[;&|`$<>\n\r]")
-_UNSAFE_SCHEMES = frozenset({"gopher", "dict", "ldap", "ldaps", "tftp", "jar", "netdoc", "phar"})
+_UNSAFE_SCHEMES = frozenset(
+    {"gopher", "dict", "ldap", "ldaps", "tftp", "jar", "netdoc", "phar"}
+)
 _INTERNAL_NAMES = frozenset(
     {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "metadata"}
     | {"metadata.google.internal", "instance-data"}
@@ -1595,7 +1791,8 @@ _INET_PART = re.compile(r"0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*")
 
 
 def _kinds(name: str) -> int:
-    # Argument names of a low-level call come from the client: only short ones are cached.
+    # Argument names of a low-level call come from the client: only short ones are
+    # cached.
     return _cached_kinds(name) if len(name) <= _NAME_BYTES else _kinds_of(name)
 
 
@@ -1618,14 +1815,16 @@ def _kinds_of(name: str) -> int:
 
 
 def _violations(call: _Call, settings: _Settings) -> Iterator[tuple[str, str]]:
-    """(parameter, rule) for each parameter with a violation, the first rule it breaks."""
+    """(parameter, rule) for each parameter with a violation, the first rule it
+    breaks."""
     skip = settings.skip_params
     defaults = call.handler.defaults
     for name, value in call.arguments.items():
         if skip and (name in skip or f"{call.tool}:{name}" in skip):
             continue
         if name in defaults and _same(value, defaults[name]):
-            continue  # the tool's own default (`path="/"`): its author chose it, not a client
+            # the tool's own default (`path="/"`): its author chose it, not a client
+            continue
         rule = _argument_rule(name, value, settings)
         if rule is not None:
             yield name, rule
@@ -1642,7 +1841,9 @@ def _argument_rule(name: str, value: object, settings: _Settings) -> str | None:
     return _value_rule(value, _kinds(name), settings, _VALUE_DEPTH)
 
 
-def _value_rule(value: object, kinds: int, settings: _Settings, depth: int) -> str | None:
+def _value_rule(
+    value: object, kinds: int, settings: _Settings, depth: int
+) -> str | None:
     """The first rule a value breaks: a string, or what the SDK made of one (a `Path`, a
     pydantic model or dataclass, lists and dicts of them), `depth` levels deep."""
     if isinstance(value, str):
@@ -1650,19 +1851,28 @@ def _value_rule(value: object, kinds: int, settings: _Settings, depth: int) -> s
     if isinstance(value, os.PathLike):
         path = os.fspath(value)
         return _rule(path, kinds | _PATH, settings) if isinstance(path, str) else None
-    if depth <= 0 or isinstance(value, (bytes, bytearray, int, float, bool, type)) or value is None:
+    if (
+        depth <= 0
+        or isinstance(value, (bytes, bytearray, int, float, bool, type))
+        or value is None
+    ):
         return None
     items: Iterable[tuple[int, object]]
     if isinstance(value, Mapping):
         # A key names its value too: {"url": ...} inside `options` is URL-like.
-        items = ((kinds | _kinds(str(key)), item) for key, item in islice(value.items(), 256))
+        items = (
+            (kinds | _kinds(str(key)), item) for key, item in islice(value.items(), 256)
+        )
     elif isinstance(value, (list, tuple, set, frozenset)):
         items = ((kinds, item) for item in islice(value, 256))
     else:
         fields = getattr(value, "__dict__", None)  # a model's or dataclass's fields
         if not isinstance(fields, dict):
             return None
-        items = ((kinds | _kinds(str(key)), item) for key, item in islice(fields.items(), 256))
+        items = (
+            (kinds | _kinds(str(key)), item)
+            for key, item in islice(fields.items(), 256)
+        )
     for item_kinds, item in items:
         rule = _value_rule(item, item_kinds, settings, depth - 1)
         if rule is not None:
@@ -1690,8 +1900,9 @@ def _rule(value: str, kinds: int, settings: _Settings) -> str | None:
         and not _BLANK.search(value)
         and ".." in _SEPARATORS.split(value)
     ):
-        # A value shaped like a path in a parameter not named like one: only a `..` segment
-        # counts, since any absolute-looking text ("/help", a regex) would be noise.
+        # A value shaped like a path in a parameter not named like one: only a `..`
+        # segment counts, since any absolute-looking text ("/help", a regex) would be
+        # noise.
         return "path_traversal"
     if kinds & _COMMAND and _SHELL_METACHARACTERS.search(value):
         return "shell_metachar"
@@ -1705,8 +1916,8 @@ def _path_rule(path: str, settings: _Settings) -> str | None:
         path = os.path.expanduser(path)
     if not os.path.isabs(path):
         return None
-    # Where it really leads: a link inside a root may point outside (one not there yet: its
-    # folder's real path, which realpath gives for the part that exists).
+    # Where it really leads: a link inside a root may point outside (one not there yet:
+    # its folder's real path, which realpath gives for the part that exists).
     path = os.path.normcase(os.path.realpath(path))
     for root, prefix in settings.allowed_roots:
         if path == root or path.startswith(prefix):
@@ -1728,10 +1939,14 @@ def _url_rule(value: str, settings: _Settings) -> str | None:
             return "url_scheme"
         host = parts.hostname
     elif _ip_address(value.strip("[]")) is not None:
-        host = value.strip("[]")  # a bare address, IPv6 ones included, in a host-like parameter
+        host = value.strip(
+            "[]"
+        )  # a bare address, IPv6 ones included, in a host-like parameter
     else:
         try:
-            host = urlsplit("//" + value).hostname  # host[:port][/path] without a scheme
+            host = urlsplit(
+                "//" + value
+            ).hostname  # host[:port][/path] without a scheme
         except ValueError:
             return "ssrf"
     return "ssrf" if host and _is_internal_host(unquote(host), settings) else None
@@ -1739,8 +1954,8 @@ def _url_rule(value: str, settings: _Settings) -> str | None:
 
 def _is_internal_host(host: str, settings: _Settings) -> bool:
     if not host.isascii():
-        # As the resolver will read it: IDNA maps full-width digits, circled letters and the
-        # ideographic full stop, to the address or name it stands for.
+        # As the resolver will read it: IDNA maps full-width digits, circled letters and
+        # the ideographic full stop, to the address or name it stands for.
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
@@ -1770,16 +1985,19 @@ def _ip_address(host: str) -> _Address | None:
 
 
 def _inet_aton(host: str) -> ipaddress.IPv4Address | None:
-    """The address C's inet_aton (and so many HTTP clients) reads from `host`: one to four
-    parts, each decimal, octal (leading 0) or hex (0x), the last filling the remaining bytes —
-    `2130706433`, `0x7f000001`, `0177.0.0.1` and `127.1` are all 127.0.0.1."""
+    """The address C's inet_aton (and so many HTTP clients) reads from `host`: one to
+    four parts, each decimal, octal (leading 0) or hex (0x), the last filling the
+    remaining bytes — `2130706433`, `0x7f000001`, `0177.0.0.1` and `127.1` are all
+    127.0.0.1."""
     parts = host.split(".")
     if len(parts) > 4 or not all(_INET_PART.fullmatch(part) for part in parts):
         return None
     numbers = [
-        int(part[2:] or "0", 16)
-        if part[:2].lower() == "0x"
-        else int(part, 8 if part[0] == "0" else 10)
+        (
+            int(part[2:] or "0", 16)
+            if part[:2].lower() == "0x"
+            else int(part, 8 if part[0] == "0" else 10)
+        )
         for part in parts
     ]
     *head, last = numbers
@@ -1791,26 +2009,38 @@ def _inet_aton(host: str) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(value)
 
 
-# --- the log -----------------------------------------------------------------------------------
+# --- the log --------------------------------------------------------------------------
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 _write_lock = threading.Lock()
-# Every line starts with the version of its format, so `harden report` can read older logs.
+# Every line starts with the version of its format, so `harden report` can read older
+# logs.
 LOG_FORMAT_VERSION = 1
 _LINE_START = f'{{"v":{LOG_FORMAT_VERSION},'
 LOG_FILE_VARIABLE = "HARDEN_LOG_FILE"
-_log_file: tuple[str, int] | None = None  # (path, its descriptor or -1 if it cannot be opened)
+_log_file: tuple[str, int] | None = (
+    None  # (path, its descriptor or -1 if it cannot be opened)
+)
 _second_cache: tuple[int, str] = (0, "")
 _SIZE_DEPTH = 3
 _SIZE_SAMPLE = 8
 
 
 def _log_event(event: str, call: _Call, **fields: object) -> None:
-    _write({"ts": _timestamp(), "event": event, "tool": call.tool, "caller": call.caller, **fields})
+    _write(
+        {
+            "ts": _timestamp(),
+            "event": event,
+            "tool": call.tool,
+            "caller": call.caller,
+            **fields,
+        }
+    )
 
 
 def _write(record: dict[str, object]) -> None:
-    # The version goes first by splicing text: cheaper than copying the record on every call.
+    # The version goes first by splicing text: cheaper than copying the record on every
+    # call.
     line = _LINE_START + _ENCODER.encode(record)[1:] + "\n"
     try:
         with _write_lock:
@@ -1827,9 +2057,9 @@ def _write(record: dict[str, object]) -> None:
 
 
 def _append(path: str, data: bytes) -> None:
-    """Append one line to HARDEN_LOG_FILE with a single write on an O_APPEND descriptor: the
-    kernel places each write at the end of the file in one piece, so the lines of several
-    worker processes sharing the file never interleave."""
+    """Append one line to HARDEN_LOG_FILE with a single write on an O_APPEND
+    descriptor: the kernel places each write at the end of the file in one piece, so
+    the lines of several worker processes sharing the file never interleave."""
     global _log_file
     with _write_lock:
         opened = _log_file
@@ -1837,7 +2067,9 @@ def _append(path: str, data: bytes) -> None:
             if opened is not None and opened[1] >= 0:
                 _safely(lambda: os.close(opened[1]), None)
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                fd = os.open(
+                    path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600
+                )
             except OSError:
                 fd = -1  # remembered, so a bad path costs one open, not one per call
             opened = _log_file = (path, fd)
@@ -1854,22 +2086,28 @@ def _timestamp() -> str:
     second = int(now)
     cached = _second_cache
     if cached[0] != second:
-        cached = _second_cache = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        cached = _second_cache = (
+            second,
+            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)),
+        )
     return f"{cached[1]}.{int((now - second) * 1000):03d}Z"
 
 
 def _is_error_result(result: object) -> bool:
     try:
         # mcp 1.x spells it isError, mcp 2.x is_error.
-        return getattr(result, "isError", None) is True or getattr(result, "is_error", None) is True
+        return (
+            getattr(result, "isError", None) is True
+            or getattr(result, "is_error", None) is True
+        )
     except Exception:
         return False
 
 
 def _estimated_size(value: object, depth: int = 0) -> int:
-    """Characters of text in `value`, counting into containers and objects' fields a few levels
-    deep and extrapolating from the first few items, so a huge result costs no more to measure
-    than a small one."""
+    """Characters of text in `value`, counting into containers and objects' fields a
+    few levels deep and extrapolating from the first few items, so a huge result
+    costs no more to measure than a small one."""
     try:
         if isinstance(value, (str, bytes, bytearray)):
             return len(value)

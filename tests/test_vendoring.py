@@ -16,7 +16,7 @@ import pytest
 
 from harden import engine
 from harden.sources import working_tree
-from harden.vendoring import RUNTIME_FILENAME, runtime_source
+from harden.vendoring import RUNTIME_FILENAME, VENDORED_HEADER, runtime_source
 
 TOOLS = '''"""Tools of an example package."""
 import os
@@ -197,3 +197,26 @@ def test_a_namespace_package_server_starts_once_installed(tmp_path: Path, server
     assert "from . import harden_runtime" in code and "@harden_runtime.mask_errors" in code
     module = server.removesuffix(".py").replace("/", ".").removeprefix("src.")
     assert _installed_start(project, tmp_path / "site", module) == "alpha\n"
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "ruff check --isolated --no-cache --line-length 88 --select E,F,W,I,UP,B,SIM,RUF",
+        "ruff format --isolated --no-cache --line-length 88 --check",
+        "black --quiet --check --line-length 88",
+        "bandit --quiet",
+    ],
+)
+def test_the_runtime_is_clean_without_its_header(tmp_path: Path, check: str) -> None:
+    """The header asks the project's tools to leave the copy alone; it need not."""
+    copy = tmp_path / RUNTIME_FILENAME
+    copy.write_text(runtime_source().removeprefix(VENDORED_HEADER))
+    tool, *args = check.split()
+    found = subprocess.run(
+        [str(Path(sys.executable).parent / tool), *args, str(copy)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert found.returncode == 0, found.stdout + found.stderr
