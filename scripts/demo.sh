@@ -13,7 +13,10 @@ git init --quiet --initial-branch=main
 git add .
 git -c user.name="harden demo" -c user.email="demo@localhost" commit --quiet -m "example MCP server"
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# Bold command lines on a terminal only: a log or a pipe gets no raw escape codes.
+bold="" plain=""
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 
 step harden scan .
 "$harden" scan . || true
