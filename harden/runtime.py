@@ -90,6 +90,7 @@ import ipaddress
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess  # nosec B404  # the module's job: run programs without a shell
 import sys
@@ -134,9 +135,16 @@ class PipeFile:
         return iter(self._stream)
 
 
-def popen(script: Sequence[Any], mode: str = "r", buffering: int = -1) -> PipeFile:
-    """`os.popen` for an argument list or a script: same modes, buffering and file
-    object, no shell."""
+def popen(script: Any, mode: str = "r", buffering: int = -1) -> Any:
+    """`os.popen` for an argument list, a script or a command line read when it runs:
+    same modes, buffering and file object, no shell."""
+    if isinstance(script, str | bytes):
+        line = _read_line(script, None)
+        if line.argv is None and line.script is None:
+            _needs_shell("os.popen", line)
+            # Bandit B605 accepted: warn-only, the line runs through /bin/sh as before.
+            return os.popen(script, mode, buffering)  # nosec B605
+        script = line.script or line.argv
     if mode not in ("r", "w"):
         raise ValueError(f"invalid mode {mode!r}")
     if buffering == 0 or buffering is None:
@@ -157,7 +165,7 @@ def popen(script: Sequence[Any], mode: str = "r", buffering: int = -1) -> PipeFi
     def run_script() -> None:
         try:
             stream = {"stdout" if mode == "r" else "stdin": theirs}
-            statuses.append(run(script, **stream).returncode)
+            statuses.append(_run_script(script, **stream).returncode)
         finally:
             os.close(theirs)
 
@@ -172,11 +180,21 @@ def popen(script: Sequence[Any], mode: str = "r", buffering: int = -1) -> PipeFi
 
 
 def getstatusoutput(
-    script: Sequence[Any], *, encoding: str | None = None, errors: str | None = None
+    script: Any, *, encoding: str | None = None, errors: str | None = None
 ) -> tuple[int, str]:
-    """`subprocess.getstatusoutput` for an argument list or a script: (status, stdout
-    and stderr merged, one trailing newline removed)."""
-    process = run(
+    """`subprocess.getstatusoutput` for an argument list, a script or a command line
+    read when it runs: (status, stdout and stderr merged, one trailing newline
+    removed)."""
+    if isinstance(script, str | bytes):
+        line = _read_line(script, None)
+        if line.argv is None and line.script is None:
+            _needs_shell("subprocess.getstatusoutput", line)
+            # Bandit B605 accepted: warn-only, the line runs through /bin/sh as before.
+            return subprocess.getstatusoutput(  # nosec B605
+                script, encoding=encoding, errors=errors
+            )
+        script = line.script or line.argv
+    process = _run_script(
         script,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -314,7 +332,20 @@ def words(value: object) -> list[str]:
     return split
 
 
+_SCRIPT: Any = object()  # shell= not given: a script harden wrote, not a command line
+
+
 def run(
+    script: Any, *, shell: object = _SCRIPT, **kwargs: Any
+) -> subprocess.CompletedProcess[Any]:
+    """`subprocess.run` for a script (or one argument list): the same arguments and
+    result. With `shell=`, the original call's command and flag, read when it runs."""
+    if shell is not _SCRIPT:
+        return _subprocess_line("run", script, shell, kwargs)
+    return _run_script(script, **kwargs)
+
+
+def _run_script(
     script: Sequence[Any],
     *,
     stdin: Any = None,
@@ -367,29 +398,89 @@ def run(
     return subprocess.CompletedProcess(script, status, out, err)
 
 
-def call(script: Sequence[Any], **kwargs: Any) -> int:
+def call(script: Any, *, shell: object = _SCRIPT, **kwargs: Any) -> int:
     """`subprocess.call` for a script: its exit status."""
-    return run(script, **kwargs).returncode
+    if shell is not _SCRIPT:
+        return cast(int, _subprocess_line("call", script, shell, kwargs))
+    return _run_script(script, **kwargs).returncode
 
 
-def check_call(script: Sequence[Any], **kwargs: Any) -> int:
+def check_call(script: Any, *, shell: object = _SCRIPT, **kwargs: Any) -> int:
     """`subprocess.check_call` for a script: 0, or CalledProcessError."""
-    return run(script, check=True, **kwargs).returncode
+    if shell is not _SCRIPT:
+        return cast(int, _subprocess_line("check_call", script, shell, kwargs))
+    return _run_script(script, check=True, **kwargs).returncode
 
 
-def check_output(script: Sequence[Any], **kwargs: Any) -> Any:
+def check_output(script: Any, *, shell: object = _SCRIPT, **kwargs: Any) -> Any:
     """`subprocess.check_output` for a script: its output, or CalledProcessError."""
-    return run(script, stdout=subprocess.PIPE, check=True, **kwargs).stdout
+    if shell is not _SCRIPT:
+        return _subprocess_line("check_output", script, shell, kwargs)
+    return _run_script(script, stdout=subprocess.PIPE, check=True, **kwargs).stdout
 
 
-def system(script: Sequence[Any]) -> int:
-    """`os.system` for a script: the wait status sh's own would have been (status <<
-    8)."""
-    return run(script).returncode << 8
+def Popen(args: Any, *, shell: object, **kwargs: Any) -> subprocess.Popen[Any]:
+    """`subprocess.Popen` with the original call's command and `shell=` flag: one
+    program with plain words starts without a shell; anything else as before."""
+    return cast("subprocess.Popen[Any]", _subprocess_line("Popen", args, shell, kwargs))
+
+
+async def create_subprocess_shell(cmd: Any, **kwargs: Any) -> Any:
+    """`asyncio.create_subprocess_shell`: one program with plain words starts with
+    create_subprocess_exec, without a shell; anything else as before."""
+    import asyncio  # only servers that use it pay for importing it
+
+    line = _read_line(cmd, kwargs.get("env"))
+    if line.argv is not None:
+        return await asyncio.create_subprocess_exec(*line.argv, **kwargs)
+    if not line.plain:
+        _needs_shell("asyncio.create_subprocess_shell", line)
+    return await asyncio.create_subprocess_shell(cmd, **kwargs)
+
+
+def system(script: Any) -> int:
+    """`os.system` for a script, or a command line read when it runs: the wait status
+    sh's own would have been (status << 8)."""
+    if isinstance(script, str | bytes):
+        line = _read_line(script, None)
+        if line.argv is None and line.script is None:
+            _needs_shell("os.system", line)
+            # Bandit B605 accepted: warn-only, the line runs through /bin/sh as before.
+            return os.system(script)  # nosec B605
+        script = line.script or line.argv
+    return _run_script(script).returncode << 8
+
+
+def _subprocess_line(
+    api: str, command: Any, shell: object, kwargs: dict[str, Any]
+) -> Any:
+    """`subprocess.<api>(command, shell=shell, **kwargs)` as the original call ran it,
+    without a shell wherever the line allows."""
+    original = getattr(subprocess, api)
+    line = _read_line(command, kwargs.get("env")) if shell else None
+    if line is None:
+        # Bandit B604 accepted: a false `shell=`, the call runs as it did, no shell.
+        return original(command, shell=shell, **kwargs)  # nosec B604
+    if line.argv is not None:
+        return original(line.argv, **kwargs)
+    if (
+        line.script is not None
+        and api != "Popen"
+        and _RUNNER_KEYWORDS.issuperset(kwargs)
+    ):
+        if api == "run":
+            return _run_script(line.script, **kwargs)
+        if api == "check_output":
+            return check_output(line.script, **kwargs)
+        return _run_script(line.script, check=api == "check_call", **kwargs).returncode
+    if not line.plain:
+        _needs_shell(f"subprocess.{api}", line)
+    # Bandit B604 accepted: warn-only, the line runs through /bin/sh as it did before.
+    return original(command, shell=shell, **kwargs)  # nosec B604
 
 
 def getoutput(
-    script: Sequence[Any], *, encoding: str | None = None, errors: str | None = None
+    script: Any, *, encoding: str | None = None, errors: str | None = None
 ) -> str:
     """`subprocess.getoutput` for a script: stdout and stderr merged, one newline
     removed."""
@@ -726,6 +817,447 @@ DEFAULT_MAX_STRING_LENGTH = 10_000
 RATE_LIMIT_WINDOW_SECONDS = 60.0
 # Each tracked (caller, tool) holds at most RATE_LIMIT_RPM call times.
 RATE_LIMIT_MAX_KEYS = 10_000
+
+
+# --- commands harden could not read: the shim -----------------------------------------
+# A command line that only exists when the call runs (a tool's parameter, an attribute,
+# a `shell=` flag from a request) is read here, with the sh rules harden applies to the
+# ones it can see: plain words run as an argument list, what the script runner supports
+# (pipelines, lists, redirections, globs, `$VAR`, `~`, `$(...)`) runs through it, both
+# without /bin/sh. Anything else is logged as CMD_SHELL_FEATURE_DETECTED (the feature
+# kinds and the program, never the command) and runs through /bin/sh as before, until
+# ENFORCE_SHELL_FREE=true refuses it.
+
+SHELL_FEATURE_EVENT = "CMD_SHELL_FEATURE_DETECTED"
+_RUNNER_KEYWORDS = frozenset(
+    {
+        *("stdin", "input", "stdout", "stderr", "capture_output", "check", "timeout"),
+        *("cwd", "env", "text", "encoding", "errors", "universal_newlines"),
+    }
+)
+_KEYWORDS = frozenset(
+    {"if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until"}
+    | {"for", "in", "function", "select", "{", "}", "!", "[[", "]]"}
+)
+# sh's builtins that no program stands in for, or that a program does differently.
+_BUILTINS = frozenset(
+    {":", ".", "break", "continue", "eval", "exec", "exit", "export", "readonly"}
+    | {"return", "set", "shift", "times", "trap", "unset", "alias", "unalias", "read"}
+    | {"umask", "ulimit", "wait", "jobs", "fg", "bg", "getopts", "hash", "type"}
+    | {"command", "local", "source", "pwd"}
+)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SPECIAL_PARAMETERS = frozenset("@*#?-$!0123456789")
+_OPERATOR_CHARS = frozenset("|&;<>()\n")
+
+
+class _NeedsShell(Exception):
+    """What the line uses that only /bin/sh does: a feature kind, never the text."""
+
+
+@dataclasses.dataclass
+class _Line:
+    """A command line as read: `argv` for one program with plain words, else `script`
+    for the runner, else the `features` that need /bin/sh. `program`: its first word."""
+
+    argv: list[str] | None = None
+    script: list[Any] | None = None
+    features: tuple[str, ...] = ()
+    program: str | None = None
+    plain: bool = False  # one program and plain words (not found, or `cd`: in `script`)
+
+
+class _LineReader:
+    """sh's reading of one command line (POSIX quoting, operators, expansions), turned
+    into the runner's script; `_NeedsShell` for anything it does not read as sh does."""
+
+    def __init__(self, text: str, environ: Mapping[str, str]) -> None:
+        self.text = text
+        self.at = 0
+        self.environ = environ
+        self.features: list[str] = []
+
+    def read(self) -> list[Any]:
+        """The script: commands (lists of words) and operators, redirections after
+        their command."""
+        script: list[Any] = []
+        command: list[Any] | None = None
+        while (token := self._token()) is not None:
+            if isinstance(token, list):
+                if command is None or not any(isinstance(e, list) for e in command):
+                    self._check_first(token)
+                command = [*(command or []), token]
+                continue
+            operator = token[0]
+            if operator in ("|", "&&", "||", ";"):
+                if command is None:
+                    raise _NeedsShell("syntax error")
+                script += [command, operator]
+                command = None
+            else:
+                command = [*(command or []), (operator, self._word_after(operator))]
+        if command is not None:
+            script.append(command)
+        elif script and script[-1] == ";":
+            script.pop()
+        elif script:
+            raise _NeedsShell("syntax error")
+        return self._emit(script)
+
+    # -- lexing ------------------------------------------------------------------------
+
+    def _token(self) -> Any:
+        """The next word (a list of parts), operator (a 1-tuple), or None at the end."""
+        text = self.text
+        while self.at < len(text) and text[self.at] in " \t":
+            self.at += 1
+        if self.at >= len(text):
+            return None
+        char = text[self.at]
+        if char == "#":
+            end = text.find("\n", self.at)
+            self.at = len(text) if end < 0 else end
+            return self._token()
+        if char == "\\" and text[self.at + 1 : self.at + 2] == "\n":
+            self.at += 2
+            return self._token()
+        if char.isdigit() and self._redirect_after_digit():
+            return self._operator()
+        if char in _OPERATOR_CHARS:
+            return self._operator()
+        return self._word()
+
+    def _redirect_after_digit(self) -> bool:
+        return self.text[self.at + 1 : self.at + 2] in ("<", ">")
+
+    def _operator(self) -> tuple[str]:
+        text, at = self.text, self.at
+        fd = ""
+        if text[at].isdigit():
+            fd, at = text[at], at + 1
+            if fd not in "012":
+                raise _NeedsShell("descriptor above 2")
+        for operator in (
+            "&&",
+            "||",
+            ">>",
+            ">&",
+            "<&",
+            "<<",
+            "<>",
+            ">|",
+            "|",
+            ";",
+            "\n",
+        ):
+            if text.startswith(operator, at):
+                break
+        else:
+            operator = text[at]
+        self.at = at + len(operator)
+        if operator in ("<<", "<>", ">|", "&", "(", ")", "\n"):
+            # sh names a line in its messages: the runner's are all of line 1.
+            kinds = {"<<": "heredoc", "&": "background", "\n": "several lines"}
+            kinds |= {"(": "subshell", ")": "subshell"}
+            raise _NeedsShell(kinds.get(operator, "redirection"))
+        if operator in (">", ">>", "<", ">&", "<&"):
+            if operator.endswith("&"):
+                target = text[self.at : self.at + 1]
+                if target not in ("0", "1", "2") or self._continues(self.at + 1):
+                    raise _NeedsShell("redirection")
+                self.at += 1
+                return (f"{fd}{operator}{target}",)
+            return (f"{fd}{operator}",)
+        if fd:
+            raise _NeedsShell("syntax error")
+        return (operator,)
+
+    def _continues(self, at: int) -> bool:
+        rest = self.text[at : at + 1]
+        return bool(rest) and rest not in " \t" and rest not in _OPERATOR_CHARS
+
+    def _word(self) -> list[tuple[str, Any, bool]]:
+        """A word's parts: ("text" | "var" | "out", value, quoted)."""
+        parts: list[tuple[str, Any, bool]] = []
+        text = self.text
+        start = self.at
+        while self.at < len(text):
+            char = text[self.at]
+            if char in " \t" or char in _OPERATOR_CHARS:
+                break
+            if char == "\\":
+                following = text[self.at + 1 : self.at + 2]
+                self.at += 2
+                if following and following != "\n":
+                    parts.append(("text", following, True))
+            elif char == "'":
+                end = text.find("'", self.at + 1)
+                if end < 0:
+                    raise _NeedsShell("syntax error")
+                parts.append(("text", text[self.at + 1 : end], True))
+                self.at = end + 1
+            elif char == '"':
+                self.at += 1
+                parts += self._double_quoted()
+            elif char == "$":
+                parts.append(self._dollar(quoted=False))
+            elif char == "`":
+                raise _NeedsShell("backquote substitution")
+            elif char == "~" and self.at == start:
+                parts.append(self._tilde())
+            else:
+                parts.append(("text", char, False))
+                self.at += 1
+        return parts
+
+    def _double_quoted(self) -> list[tuple[str, Any, bool]]:
+        parts: list[tuple[str, Any, bool]] = []
+        text = self.text
+        while self.at < len(text):
+            char = text[self.at]
+            if char == '"':
+                self.at += 1
+                return parts or [("text", "", True)]
+            if char == "\\":
+                following = text[self.at + 1 : self.at + 2]
+                self.at += 2
+                if following in ("$", "`", '"', "\\"):
+                    parts.append(("text", following, True))
+                elif following != "\n":
+                    parts.append(("text", "\\" + following, True))
+            elif char == "$":
+                parts.append(self._dollar(quoted=True))
+            elif char == "`":
+                raise _NeedsShell("backquote substitution")
+            else:
+                parts.append(("text", char, True))
+                self.at += 1
+        raise _NeedsShell("syntax error")
+
+    def _dollar(self, *, quoted: bool) -> tuple[str, Any, bool]:
+        text, at = self.text, self.at + 1
+        following = text[at : at + 1]
+        if text.startswith("((", at):
+            raise _NeedsShell("arithmetic expansion")
+        if following == "(":
+            return ("out", self._substitution(at + 1), quoted)
+        if following == "{":
+            end = text.find("}", at)
+            name = text[at + 1 : end] if end > 0 else ""
+            if not _NAME.fullmatch(name):
+                raise _NeedsShell("parameter expansion")
+            self.at = end + 1
+            return ("var", self.environ.get(name, ""), quoted)
+        if following and following in _SPECIAL_PARAMETERS:
+            raise _NeedsShell("special parameter")
+        name_match = _NAME.match(text, at)
+        if name_match is None:
+            self.at = at
+            return ("text", "$", quoted)
+        self.at = name_match.end()
+        return ("var", self.environ.get(name_match.group(), ""), quoted)
+
+    def _substitution(self, start: int) -> list[Any]:
+        """`$(...)`: the script inside, read by a reader of its own."""
+        end = self._closing(start)
+        script = _LineReader(self.text[start:end], self.environ).read()
+        self.at = end + 1
+        return script
+
+    def _closing(self, start: int) -> int:
+        """Where the `)` closing `$(` at `start` is, quotes and nesting considered."""
+        depth, at, text = 1, start, self.text
+        while at < len(text):
+            char = text[at]
+            if char == "\\":
+                at += 2
+                continue
+            if char == "'":
+                at = text.find("'", at + 1)
+                if at < 0:
+                    break
+            elif char == '"':
+                at += 1
+                while at < len(text) and text[at] != '"':
+                    at += 2 if text[at] == "\\" else 1
+            elif char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+                if depth == 0:
+                    return at
+            at += 1
+        raise _NeedsShell("syntax error")
+
+    def _tilde(self) -> tuple[str, Any, bool]:
+        text, at = self.text, self.at + 1
+        following = text[at : at + 1]
+        if following and following not in "/ \t" and following not in _OPERATOR_CHARS:
+            raise _NeedsShell("~user")
+        home = self.environ.get("HOME")
+        if home is None:
+            raise _NeedsShell("~ without HOME")
+        self.at = at
+        return ("text", home, True)
+
+    def _word_after(self, operator: str) -> Any:
+        if operator[-1].isdigit():
+            return None  # 2>&1: its target is in the operator
+        token = self._token()
+        if not isinstance(token, list):
+            raise _NeedsShell("syntax error")
+        word = self._emit_word(token)
+        if len(word) != 1 or not isinstance(word[0], str):
+            raise _NeedsShell("redirection to an expanded file name")
+        return word[0]
+
+    def _check_first(self, word: list[tuple[str, Any, bool]]) -> None:
+        """A command's first word: no keyword, no assignment (`NAME=value cmd`)."""
+        head = ""
+        for kind, value, quoted in word:
+            if kind != "text" or quoted:
+                break
+            head += value
+        if head == "".join(str(v) for _, v, _ in word) and head in _KEYWORDS:
+            raise _NeedsShell("compound command")
+        name, equals, _ = head.partition("=")
+        if equals and _NAME.fullmatch(name):
+            raise _NeedsShell("assignment")
+
+    # -- the runner's script -----------------------------------------------------------
+
+    def _emit(self, raw: list[Any]) -> list[Any]:
+        script: list[Any] = []
+        for item in raw:
+            if isinstance(item, str):
+                script.append(item)
+                continue
+            words: list[Any] = []
+            redirects: list[str] = []
+            for element in item:
+                if isinstance(element, tuple):
+                    operator, target = element
+                    redirects += [operator] + ([target] if target is not None else [])
+                else:
+                    words += self._emit_word(element)
+            if not words:
+                raise _NeedsShell("no command")
+            self._check_builtin(words)
+            script += [words, *redirects]
+        return script
+
+    def _emit_word(self, parts: list[tuple[str, Any, bool]]) -> list[Any]:
+        """A word's fields: plain text, or fields()/glob()/output()/concat() as sh would
+        compute it."""
+        if not parts:
+            return [""]
+        if len(parts) == 1 and parts[0][0] in ("var", "out") and not parts[0][2]:
+            kind, value, _ = parts[0]
+            if kind == "out":
+                return [output(value, split=True)]
+            if _GLOB_MAGIC.search(value):
+                raise _NeedsShell("pattern in an expansion")
+            return fields(value)
+        if any(k == "out" for k, _, _ in parts):
+            if any(not q for k, v, q in parts if k != "text" or _GLOB_MAGIC.search(v)):
+                raise _NeedsShell("command substitution inside a word")
+            glued: list[Any] = []
+            for kind, value, _ in parts:
+                if kind == "out":
+                    glued.append(output(value))
+                elif glued and isinstance(glued[-1], str):
+                    glued[-1] += value
+                else:
+                    glued.append(value)
+            return [concat(*glued)]
+        for kind, value, quoted in parts:
+            if kind == "var" and not quoted and re.search(r"[ \t\n*?[]", value):
+                raise _NeedsShell("expansion split inside a word")
+        if not any(
+            k == "text" and not q and _GLOB_MAGIC.search(v) for k, v, q in parts
+        ):
+            return ["".join(value for _, value, _ in parts)]
+        template, values = "", []
+        for kind, value, quoted in parts:
+            if kind == "text" and not quoted:
+                template += value.replace("{", "{{").replace("}", "}}")
+            else:
+                template += "{}"
+                values.append(value)
+        return [glob(template, *values)]
+
+    def _check_builtin(self, words: list[Any]) -> None:
+        program, *arguments = words
+        if not isinstance(program, str):
+            raise _NeedsShell("computed program name")
+        if program in _BUILTINS:
+            raise _NeedsShell("builtin")
+        if program == "echo":
+            # sh's echo takes one leading -n and may read backslashes, /bin/echo
+            # differs (and which echo /bin/sh has varies): both must agree.
+            if arguments[:1] == ["-n"]:
+                arguments = arguments[1:]
+            first = arguments[0] if arguments else ""
+            if (isinstance(first, str) and first.startswith("-")) or any(
+                not isinstance(word, str) or "\\" in word for word in arguments
+            ):
+                raise _NeedsShell("echo's options or escapes")
+
+
+def _read_line(command: Any, env: Mapping[str, str] | None) -> _Line:
+    """What the runtime can do with a command line sh would have run."""
+    text = os.fsdecode(command) if isinstance(command, bytes) else command
+    if not isinstance(text, str):
+        return _Line(features=("a command that is not text",))
+    try:
+        script = _LineReader(text, os.environ if env is None else env).read()
+    except _NeedsShell as needs:
+        first = text.split(None, 1)[:1]
+        program = first[0] if first and re.fullmatch(r"[\w./+-]+", first[0]) else None
+        return _Line(features=(str(needs),), program=program)
+    except RecursionError:
+        return _Line(features=("nesting",))
+    if not script:
+        return _Line(features=("empty command",))
+    first = script[0][0]
+    program = first if isinstance(first, str) else None
+    if len(script) == 1 and all(isinstance(w, str) for w in script[0]):
+        if program != "cd" and _found(script[0][0], env):
+            return _Line(argv=script[0], program=program, plain=True)
+        return _Line(script=script, program=program, plain=True)
+    return _Line(script=script, program=program)
+
+
+def _found(program: str, env: Mapping[str, str] | None) -> bool:
+    """Whether sh would find the program: else it is left to sh, whose status (127)
+    and message the caller may rely on."""
+    path = (env if env is not None else os.environ).get("PATH", os.defpath)
+    return shutil.which(program, path=path) is not None
+
+
+def _needs_shell(api: str, line: _Line) -> None:
+    """Log a command line that needs /bin/sh; refuse it under ENFORCE_SHELL_FREE."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back  # the caller's line, not the runtime's
+    record: dict[str, object] = {
+        "ts": _timestamp(),
+        "event": SHELL_FEATURE_EVENT,
+        "site": f"{frame.f_globals.get('__name__', '?')}:{frame.f_lineno}",
+        "api": api,
+        "features": list(line.features),
+    }
+    if line.program:
+        record["program"] = _bounded(os.path.basename(line.program))
+    call = _current_call.get()
+    if call is not None:
+        record["tool"] = call.tool
+        record["caller"] = call.caller
+    _write(record)
+    if _settings().enforce_shell_free:
+        message = "refused: the command needs a shell, which ENFORCE_SHELL_FREE forbids"
+        tool_error = _tool_error_class()
+        raise (_rejection_class(tool_error) if tool_error else Rejected)(message)
 
 
 class Rejected(ValueError):

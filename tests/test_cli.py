@@ -159,7 +159,7 @@ def test_dry_run_formats(project, capsys, monkeypatch) -> None:
     _, markdown, _ = harden(
         ["apply", "-p", "5", "--dry-run", "-f", "markdown"], project, capsys, monkeypatch
     )
-    assert "<details>" in markdown and "Not rewritten" in markdown
+    assert "<details>" in markdown and "harden_runtime" in markdown
     _, report, _ = harden(
         ["apply", "-p", "5", "--dry-run", "-f", "json"], project, capsys, monkeypatch
     )

@@ -100,14 +100,10 @@ def test_a_scan_finds_what_apply_acts_on(name: str) -> None:
         assert [f.line for f in scan.findings] == [28, 35, 40, 44, 50]
     if name == "constants.py":
         assert [f.line for f in scan.findings] == [13, 17, 26]
-        assert list(scan.reasons.values()) == [
-            "`TWICE` is declared `global` in a function, which may rebind it"
-        ]
+        assert not scan.reasons  # `TWICE`, which may be rebound, goes through the shim
     if name == "callers.py":
         assert [f.line for f in scan.findings] == [5, 9]
-        assert list(scan.reasons.values()) == [
-            "the command comes from parameter `cmd`, and `_each` is called with `x`"
-        ]
+        assert not scan.reasons  # `_each(x)`: its command goes through the shim
 
 
 def test_progress_reports_every_parsed_file() -> None:

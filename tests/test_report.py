@@ -203,6 +203,26 @@ def test_value_splits_need_review_by_site(tmp_path: Path) -> None:
     assert report(str(log), "--check", "shell-free")[0] == 1
 
 
+def test_commands_that_need_a_shell_need_review_by_tool_and_feature(tmp_path: Path) -> None:
+    """The shim's lines: a tool whose callers send loops keeps ENFORCE_SHELL_FREE off."""
+    needs = [
+        line(START + DAY, "CMD_SHELL_FEATURE_DETECTED", tool="terminal", features=["heredoc"]),
+        line(START + 2 * DAY, "CMD_SHELL_FEATURE_DETECTED", tool="terminal", features=["heredoc"]),
+        line(
+            START + 3 * DAY, "CMD_SHELL_FEATURE_DETECTED", tool=None, features=["compound command"]
+        ),
+    ]
+    log = write(tmp_path / "a.log", [*calls_over(8), *needs])
+    shell = control(as_json(str(log)), "shell-free")
+    assert shell["verdict"] == "review"
+    assert [(f["tool"], f["what"], f["count"]) for f in shell["findings"]] == [
+        ("terminal", "heredoc needs /bin/sh", 2),
+        (None, "compound command needs /bin/sh", 1),
+    ]
+    assert "CMD_SHELL_FEATURE_DETECTED" in shell["reason"]
+    assert report(str(log), "--check", "shell-free")[0] == 1
+
+
 # -- reading ------------------------------------------------------------------------------------
 
 

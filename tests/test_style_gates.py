@@ -131,7 +131,13 @@ def test_each_phase_branch_passes_the_checks_the_base_passes(
         if phase == "5":
             # A command run without a shell is what Bandit reports at low severity as
             # B603/B607 (and B404 for the import): the trade phase 5 makes for each B602.
+            # A command the runtime reads when it runs (the shim) still reaches /bin/sh
+            # until ENFORCE_SHELL_FREE: B604 (medium), in place of a B602 (high).
             new = Counter({key: n for key, n in new.items() if key[2] != "LOW"})
+            removed = base_bandit - bandit
+            for key in [k for k in new if k[1] == "B604"]:
+                assert new[key] <= removed[key[0], "B602", "HIGH"]
+                del new[key]
         assert not new, f"phase {phase} adds Bandit findings: {new}"
         assert not any(key[0] == "harden_runtime.py" for key in bandit)
         _git(repo, "checkout", "-q", "main")

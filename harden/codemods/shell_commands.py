@@ -49,7 +49,6 @@ from harden.codemods.shell_calls import (
 from harden.codemods.shell_conversion import Command
 from harden.codemods.shell_examples import EXAMPLES
 from harden.codemods.shell_planner import ShellCallPlanner
-from harden.findings.model import Severity
 
 INFO = CodemodInfo(
     id="shell-commands",
@@ -120,7 +119,7 @@ class CommandPlanner(ShellCallPlanner):
         command_index = command_position(node)
         command = node.args[command_index].value if command_index is not None else None
         if not is_true(shell.value):
-            self._refuse(node, "`shell=` is not a literal True or False", command, Severity.MEDIUM)
+            self._shim(node, "`shell=` is not a literal True or False", command)
             return
         if command is None:
             return

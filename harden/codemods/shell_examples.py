@@ -176,18 +176,37 @@ EXAMPLES = (
         ),
         unfixed="needs a shell: heredoc",
     ),
+    # A command harden cannot read here, or a `shell=` flag: the runtime reads it when the
+    # call runs (shell_shim.py).
     Example(
         before=(
             "import subprocess\n\ndef run(command: str):\n    subprocess.run(command, shell=True)\n"
         ),
         after=(
-            "import subprocess\n\ndef run(command: str):\n    subprocess.run(command, shell=True)\n"
+            "import harden_runtime\n\ndef run(command: str):\n"
+            "    harden_runtime.run(command, shell=True)\n"
         ),
-        unfixed="comes from parameter `command`",
     ),
     Example(
         before="import subprocess\n\ndef run(flag):\n    subprocess.run('ls', shell=flag)\n",
-        after="import subprocess\n\ndef run(flag):\n    subprocess.run('ls', shell=flag)\n",
-        unfixed="`shell=` is not a literal",
+        after="import harden_runtime\n\ndef run(flag):\n    harden_runtime.run('ls', shell=flag)\n",
+    ),
+    Example(
+        before="import os\n\ndef run(self):\n    return os.popen(self.command, 'r').read()\n",
+        after=(
+            "import harden_runtime\n\ndef run(self):\n"
+            "    return harden_runtime.popen(self.command, 'r').read()\n"
+        ),
+    ),
+    Example(
+        before=(
+            "import subprocess\n\ndef run(command, size):\n"
+            "    return subprocess.Popen(command, size, shell=True)\n"
+        ),
+        after=(
+            "import subprocess\n\ndef run(command, size):\n"
+            "    return subprocess.Popen(command, size, shell=True)\n"
+        ),
+        unfixed="positional arguments after the command",
     ),
 )

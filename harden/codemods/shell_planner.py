@@ -35,6 +35,7 @@ from harden.codemods.shell_notes import (
     literals_note,
     value_notes,
 )
+from harden.codemods.shell_shim import shim_builder, shim_note
 from harden.findings.model import Severity
 from harden.shell.argv import Argv, ArgvItem
 from harden.shell.origin import OriginTracer, Traced
@@ -75,7 +76,7 @@ class ShellCallPlanner(Planner):
         try:
             traced = self.tracer.trace(command)
         except Untraceable as reason:
-            self._refuse(node, str(reason), command)
+            self._shim(node, str(reason), command)
             return None
         except NeedsWholeModule:
             self.needs_whole_module = True
@@ -223,6 +224,26 @@ class ShellCallPlanner(Planner):
                 return parent
             parent = self.get_metadata(ParentNodeProvider, parent, None)
         return None
+
+    def _shim(self, node: cst.Call, why: str, command: cst.BaseExpression | None) -> None:
+        """Route the call through the runtime's shim (shell_shim.py), which reads the command
+        when it runs; refuse with `why` when the call's arguments do not allow it."""
+        names = {q.name for q in self.get_metadata(QualifiedNameProvider, node.func, set())}
+        build = shim_builder(node, names)
+        if isinstance(build, str):
+            self._refuse(node, f"{why}; {build}", command)
+            return
+        self.plans.append(
+            Proposal(
+                node=node,
+                build=build,
+                note=shim_note(why),
+                severity=finding_severity(True),
+                message=finding_message(node, True),
+                drop_imports=self._import_of(node),
+                uses_runtime=True,
+            )
+        )
 
     def _refuse(
         self,

@@ -21,6 +21,7 @@ REJECTED = "VALIDATION_REJECTED"
 WOULD_THROTTLE = "RATE_LIMIT_WOULD_THROTTLE"
 THROTTLED = "RATE_LIMIT_ENFORCED"
 VALUE_SPLIT = "CMD_VALUE_SPLIT"
+SHELL_FEATURE = "CMD_SHELL_FEATURE_DETECTED"
 TOOL_CALL = "tool_call"
 _RATIO = 1.02  # neighbouring duration buckets differ by 2%
 
@@ -122,6 +123,8 @@ class ToolStats:
 class LogStats:
     tools: dict[str, ToolStats] = field(default_factory=dict)
     value_splits: dict[str, Occurrences] = field(default_factory=dict)  # site -> occurrences
+    # (tool, or "" outside a tool call; feature) -> occurrences of a command needing /bin/sh
+    shell_features: dict[tuple[str, str], Occurrences] = field(default_factory=dict)
     first: float = math.inf  # of any harden line in the window
     last: float = -math.inf
     first_call: float = math.inf  # of tool calls: the span validation and rate limits watched
@@ -166,6 +169,13 @@ def _count(stats: LogStats, when: float, record: dict[str, Any]) -> None:
     if event == VALUE_SPLIT:
         site = str(record.get("site", "unknown"))
         stats.value_splits.setdefault(site, Occurrences()).add(when, caller)
+        return
+    if event == SHELL_FEATURE:
+        tool_name = record.get("tool")
+        features = record.get("features")
+        for feature in features if isinstance(features, list) and features else ["unknown"]:
+            key = (tool_name if isinstance(tool_name, str) else "", str(feature))
+            stats.shell_features.setdefault(key, Occurrences()).add(when, caller)
         return
     name = record.get("tool")
     if not isinstance(name, str):

@@ -36,6 +36,11 @@ class Control:
     phase: int
     switch: str
     event: str
+    also: str = ""  # a second event the control watches
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        return (self.event, self.also) if self.also else (self.event,)
 
     @property
     def window_days(self) -> int:
@@ -45,7 +50,7 @@ class Control:
 CONTROLS = (
     Control("validation", 2, "ENFORCE_VALIDATION", "VALIDATION_WOULD_REJECT"),
     Control("rate-limit", 3, "ENFORCE_RATE_LIMITS", "RATE_LIMIT_WOULD_THROTTLE"),
-    Control("shell-free", 5, "ENFORCE_SHELL_FREE", "CMD_VALUE_SPLIT"),
+    Control("shell-free", 5, "ENFORCE_SHELL_FREE", "CMD_VALUE_SPLIT", "CMD_SHELL_FEATURE_DETECTED"),
 )
 CONTROL_NAMES = tuple(control.name for control in CONTROLS)
 
@@ -108,6 +113,12 @@ def _verdict(control: Control, stats: LogStats) -> Verdict:
         # words() runs outside tool calls too: any line shows the runtime was running.
         span = stats.last - stats.first
         findings = [_occurred(None, f"site {site}", o, None) for site, o in _sorted(stats)]
+        findings += [
+            _occurred(tool or None, f"{feature} needs /bin/sh", o, None)
+            for (tool, feature), o in sorted(
+                stats.shell_features.items(), key=lambda item: (-item[1].count, item[0])
+            )
+        ]
     else:
         span = stats.last_call - stats.first_call
         findings = (
@@ -118,14 +129,15 @@ def _verdict(control: Control, stats: LogStats) -> Verdict:
     snippet = _snippet(findings)
     if findings:
         total = sum(finding.count for finding in findings)
-        reason = f"{total} {control.event} line(s) in {covered:.1f} days"
+        events = " or ".join(dict.fromkeys(control.events))
+        reason = f"{total} {events} line(s) in {covered:.1f} days"
         return Verdict(control, REVIEW, reason, covered, findings, snippet)
     if not math.isfinite(span) or (control.name != "shell-free" and not stats.tools):
         return Verdict(control, NOT_ENOUGH, "no tool was called in these logs", 0.0)
     if covered < window:
         reason = f"the logs cover {covered:.1f} of the {window} days to watch"
         return Verdict(control, NOT_ENOUGH, reason, covered)
-    reason = f"no {control.event} line in {covered:.1f} days (window {window})"
+    reason = f"no {' or '.join(control.events)} line in {covered:.1f} days (window {window})"
     return Verdict(control, READY, reason, covered)
 
 

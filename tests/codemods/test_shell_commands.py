@@ -5,6 +5,7 @@ Refusals are checked with their exact reason, since the reason is what every rep
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import libcst as cst
@@ -301,9 +302,36 @@ UNTRACEABLE = {
 }
 
 
-@pytest.mark.parametrize(("body", "reason"), UNTRACEABLE.values(), ids=UNTRACEABLE.keys())
+# Refused still: what a caller passes is traced and needs a shell, or the call's own
+# arguments hand the command to a shell the runtime cannot stand in for.
+STILL_REFUSED = (
+    "parameter-given-a-pipe",
+    "parameter-given-a-variable-reference",
+    "parameter-split-unlike-shlex",
+    "executable",
+    "list-with-shell",
+)
+SHIMMED = {k: v for k, v in UNTRACEABLE.items() if k not in STILL_REFUSED}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"), [UNTRACEABLE[k] for k in STILL_REFUSED], ids=STILL_REFUSED
+)
 def test_command_harden_cannot_follow_is_reported(apply: Apply, body: str, reason: str) -> None:
     assert refused(apply, body) == [reason]
+
+
+@pytest.mark.parametrize(("body", "reason"), SHIMMED.values(), ids=SHIMMED.keys())
+def test_command_harden_cannot_read_goes_through_the_runtime_shim(
+    apply: Apply, body: str, reason: str
+) -> None:
+    """The runtime reads the command when the call runs; the note says why, and what the
+    switch will forbid."""
+    new, run = apply(HEADER + body)
+    (rewrite,) = run.accepted
+    assert f"({reason})" in rewrite.note and "ENFORCE_SHELL_FREE=true" in rewrite.note
+    assert re.search(r"harden_runtime\.(run|system)\(", new), new
+    assert run.uses_runtime and not run.unfixed
 
 
 @pytest.mark.parametrize(
