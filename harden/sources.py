@@ -167,8 +167,10 @@ def _listed(target: Path, root: Path, repo: git.Repo | None) -> Iterator[Path]:
     if target.is_file():
         yield target
         return
-    if repo is not None:
+    if repo is not None and not _ignored(repo, target):
         # Tracked plus untracked-but-not-ignored files: .gitignore decides, as for git itself.
+        # A folder the user names though .gitignore excludes it is read like one outside git:
+        # they asked for it.
         output = repo.git.ls_files("-z", "-co", "--exclude-standard", "--", str(target))
         for name in sorted(set(filter(None, output.split("\0")))):
             path = root / name
@@ -183,6 +185,29 @@ def _listed(target: Path, root: Path, repo: git.Repo | None) -> Iterator[Path]:
         for name in sorted(names):
             if name.endswith(".py"):
                 yield Path(folder, name)
+
+
+def ignored_python_files(target: Path, repo: git.Repo) -> int:
+    """How many Python files under `target` .gitignore keeps from being read (not counting
+    the folders skipped anyway, virtualenvs and caches): for a run that read none, a hint."""
+    target = target.resolve()
+    root = Path(str(repo.working_tree_dir)).resolve()
+    output = repo.git.ls_files("-z", "-oi", "--exclude-standard", "--", str(target))
+    names = [name for name in output.split("\0") if name.endswith(".py")]
+    return sum(
+        1
+        for name in names
+        if not _in_skipped_dir(Path(name).parent.parts)
+        and not any((root / parent / "pyvenv.cfg").exists() for parent in Path(name).parents)
+    )
+
+
+def _ignored(repo: git.Repo, path: Path) -> bool:
+    try:
+        repo.git.check_ignore("-q", str(path))
+    except git.GitCommandError:
+        return False  # not ignored (status 1), or git cannot tell: .gitignore decides below
+    return True
 
 
 def _in_skipped_dir(parts: tuple[str, ...]) -> bool:

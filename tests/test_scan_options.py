@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -41,6 +42,7 @@ def findings(args: list[str], cwd: Path, capsys, monkeypatch) -> list[dict]:
     [
         (["--select", "shell-command"], {"shell-command"}),
         (["--select", "B602"], {"shell-command"}),  # Bandit's id for what harden calls this
+        (["--select", "S6"], {"shell-command"}),  # a code prefix, as ruff takes one
         (["--select", "s605,mcp-tool-unlimited"], {"shell-command", "mcp-tool-unlimited"}),
         (
             ["--ignore", "S602", "--ignore", "mcp-handler-unobserved"],
@@ -97,6 +99,7 @@ def test_fail_on_counts_only_the_findings_shown(project, capsys, monkeypatch) ->
         (["--select", "B999"], "", "unknown rule 'B999'"),
         (["--ignore", "shell-commands"], "", "unknown rule 'shell-commands'"),
         ([], 'select = ["nope"]', "unknown rule 'nope'"),
+        (["--select", "S9"], "", "unknown rule 'S9'"),  # a prefix of no id harden maps
         ([], 'ignore = "B602"', "[tool.harden] ignore must be a list of strings"),
         (["--severity", "urgent"], "", "Invalid value for '--severity'"),
         (["--statistics", "-f", "json"], "", "--statistics prints text"),
@@ -180,3 +183,17 @@ def test_table_gathers_a_files_per_handler_findings_by_rule(tmp_path, capsys, mo
     assert len(gathered) == 4 and len(rows) == len(every) - 4 * 5 + 4
     severities = [row.split("│")[1].strip() for row in rows]
     assert severities == sorted(severities, key=["high", "medium", "low"].index)
+
+
+def test_a_folder_named_is_read_though_gitignore_excludes_it(tmp_path, capsys, monkeypatch) -> None:
+    """Like an explicitly named file; a run that reads nothing says what .gitignore kept."""
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / ".gitignore").write_text("generated/\n")
+    (tmp_path / "generated").mkdir()
+    (tmp_path / "generated" / "tools.py").write_text(SHELL)
+    assert [f["rule_id"] for f in findings(["generated"], tmp_path, capsys, monkeypatch)] == [
+        "shell-command"
+    ]
+    code, out, err = harden(["scan", "."], tmp_path, capsys, monkeypatch)
+    assert code == 0 and "no findings" in out + err
+    assert ".gitignore excludes 1 Python file here" in " ".join(err.split())

@@ -47,7 +47,7 @@ from harden.findings.model import Finding, Severity
 from harden.findings.sarif_writer import to_sarif
 from harden.findings.selection import Selection, SelectionError
 from harden.render import plural
-from harden.sources import Tree, working_tree
+from harden.sources import Tree, ignored_python_files, working_tree
 
 
 class ScanFormat(enum.StrEnum):
@@ -121,8 +121,10 @@ def scan(
         raise HardenError("--only picks a part of a phase: give --phase too")
     if statistics and output_format not in (ScanFormat.table, ScanFormat.concise):
         raise HardenError(f"--statistics prints text: leave out --format {output_format}")
-    # Read before scanning, so that a bad file fails at once.
+    # Read before scanning, so that a bad file or rule id fails at once.
     recorded = _read_baseline(baseline) if baseline is not None else None
+    if select or ignore:
+        _selection(Config(), select, ignore, severity)
     codemods = chosen_phase(phase_number, only).codemods if phase_number is not None else ALL
     scanned = scan_working_tree(path, include, exclude, jobs, "scanning", codemods)
     result, texts = scanned.result, dict(scanned.tree.files)
@@ -151,6 +153,16 @@ def scan(
     if hidden := len(result.findings) - len(shown):
         err.print(f"[dim]{plural(hidden, 'finding')} not shown (rule, severity or baseline).[/]")
     err.print(f"[dim]{result.files} Python files read, {result.candidates} parsed.[/]")
+    repo = scanned.target.repo
+    if (
+        not result.files
+        and repo is not None
+        and (excluded := ignored_python_files(scanned.target.path, repo))
+    ):
+        err.print(
+            f"  [cyan]note[/] .gitignore excludes {plural(excluded, 'Python file')} here: "
+            "name a file or folder to read it anyway"
+        )
     # Like ruff: the exit status counts only the findings shown.
     if fail_on is not None and any(f.severity >= fail_on.severity for f in shown):
         raise typer.Exit(1)

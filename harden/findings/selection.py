@@ -1,13 +1,15 @@
 """Which findings a user asked to see: rule selectors (`--select`, `--ignore`) and a severity floor.
 
 A selector is a harden rule id (`shell-command`) or another scanner's rule id that the rule
-table maps to a harden codemod (Bandit `B602`, ruff `S602`, a semgrep or CodeQL id); it stands
-for the harden rules whose codemod that is. This module reads the rule tables and filters; it
+table maps to a harden codemod (Bandit `B602`, ruff `S602`, a semgrep or CodeQL id), or a code
+prefix of such ids as ruff takes one (`S6`); it stands for the harden rules whose codemod that
+is. This module reads the rule tables and filters; it
 must never print or decide what a finding's severity is.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -41,7 +43,7 @@ def rules_for(selectors: Iterable[str]) -> frozenset[str]:
     rules: set[str] = set()
     # `--select B602,S605` as ruff takes it, as well as the option repeated
     for selector in (p.strip() for item in selectors for p in item.split(",") if p.strip()):
-        found = table.get(selector.casefold())
+        found = table.get(selector.casefold()) or _by_prefix(table, selector)
         if found is None:
             known = ", ".join(sorted(CODEMOD_BY_RULE["harden"]))
             raise SelectionError(
@@ -50,6 +52,16 @@ def rules_for(selectors: Iterable[str]) -> frozenset[str]:
             )
         rules |= found
     return frozenset(rules)
+
+
+def _by_prefix(table: dict[str, frozenset[str]], selector: str) -> frozenset[str] | None:
+    """A code prefix as ruff takes one (`S6` for S602 and S605, `B` for every Bandit id harden
+    maps): the rules of every id it begins; None when it begins none, or is no code prefix."""
+    if not re.fullmatch(r"[A-Za-z]+[0-9]*", selector):
+        return None
+    prefix = selector.casefold()
+    matched = [rules for key, rules in table.items() if key.startswith(prefix) and key != prefix]
+    return frozenset().union(*matched) if matched else None
 
 
 @dataclass(frozen=True, slots=True)
