@@ -12,6 +12,8 @@ import ast
 import difflib
 import os
 import re
+import threading
+import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -193,7 +195,7 @@ def _run(
         if handlers:
             tasks = _with_facts(tasks, files, seeds=None)
         return _collect((_process(task, decide) for task in tasks), len(tasks), progress)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent) as pool:
         # First the cheap checks on every file, spread over the workers. They rule out nearly
         # all files; each of the rest costs libcst's time, up to seconds for a big one. Those
         # then go one at a time, costliest first, so that no worker is left with a long tail.
@@ -223,6 +225,19 @@ def _run(
         results = _collect(done, len(tasks), progress, finished=ruled_out)
     by_path = {result.change.path: result for result in results}
     return [by_path.get(t.path) or _Result(FileChange(t.path, t.text, t.text)) for t in tasks]
+
+
+def _exit_with_parent() -> None:
+    """In a worker: exit once harden is gone. A killed harden (SIGKILL) cannot stop its
+    workers, which would otherwise wait for work forever, holding its output pipes open."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _with_facts(

@@ -2311,6 +2311,9 @@ _URL_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*\Z")
 _SEPARATORS = re.compile(r"[\\/]")
 _BLANK = re.compile(r"\s")
 _SHELL_METACHARACTERS = re.compile(r"[;&|`$<>\n\r]")
+_PATTERN_CHARACTERS = re.compile(r"[*?\[\]()+^$|\\{}]")
+# In a file name `&` and `$` occur ("Tom & Jerry.mp3"); these start another command.
+_PATH_METACHARACTERS = re.compile(r"[;|`\n\r]|\$\(")
 _UNSAFE_SCHEMES = frozenset(
     {"gopher", "dict", "ldap", "ldaps", "tftp", "jar", "netdoc", "phar"}
 )
@@ -2417,12 +2420,21 @@ def _rule(value: str, kinds: int, settings: _Settings) -> str | None:
         return "max_length"
     if "\x00" in value:
         return "nul_byte"
-    url_like = kinds & _URL or ("://" in value and _URL_SHAPE.match(value) is not None)
-    if url_like:
+    url_shaped = "://" in value and _URL_SHAPE.match(value) is not None
+    # Shaped like an address whatever the parameter is called (`target`): an IP literal.
+    address_shaped = not kinds & _URL and _ip_address(value.strip("[]")) is not None
+    if kinds & _URL or url_shaped or address_shaped:
         rule = _url_rule(value, settings)
         if rule is not None:
             return rule
-    if kinds & _PATH:
+        if not url_shaped and _SHELL_METACHARACTERS.search(value):
+            # A host name or address holds none: `host="x; touch PWNED"` is an injection
+            # waiting for a shell. (A URL's query may hold `&` and `$`.)
+            return "shell_metachar"
+    url_like = kinds & _URL or url_shaped
+    if kinds & _PATH or (not url_like and _path_shaped(value)):
+        if kinds & _PATH and _PATH_METACHARACTERS.search(value):
+            return "shell_metachar"
         rule = _path_rule(value, settings)
         if rule is not None:
             return rule
@@ -2439,6 +2451,25 @@ def _rule(value: str, kinds: int, settings: _Settings) -> str | None:
     if kinds & _COMMAND and _SHELL_METACHARACTERS.search(value):
         return "shell_metachar"
     return None
+
+
+def _path_shaped(value: str) -> bool:
+    """An absolute path whatever the parameter's name (`location="/etc/passwd"`): one
+    word, whose first folder exists here, so that "/help" or "/api/v1" is not taken
+    for one."""
+    if not value.startswith(("/", "~/")) or value.startswith("//"):
+        return False
+    if _BLANK.search(value) or _PATTERN_CHARACTERS.search(value):
+        return False  # prose, or a pattern ("/usr/.*")
+    if value.startswith("~/"):
+        return _top_folder_exists("~")  # anything below the home folder
+    first = value[1:].split("/", 1)[0]
+    return bool(first) and _top_folder_exists("/" + first)
+
+
+@functools.lru_cache(maxsize=256)
+def _top_folder_exists(top: str) -> bool:
+    return os.path.isdir(os.path.expanduser(top) if top.startswith("~") else top)
 
 
 def _path_rule(path: str, settings: _Settings) -> str | None:
@@ -2471,14 +2502,12 @@ def _url_rule(value: str, settings: _Settings) -> str | None:
             return "url_scheme"
         host = parts.hostname
     elif _ip_address(value.strip("[]")) is not None:
-        host = value.strip(
-            "[]"
-        )  # a bare address, IPv6 ones included, in a host-like parameter
+        # A bare address, IPv6 ones included, in a host-like parameter.
+        host = value.strip("[]")
     else:
         try:
-            host = urlsplit(
-                "//" + value
-            ).hostname  # host[:port][/path] without a scheme
+            # host[:port][/path] without a scheme
+            host = urlsplit("//" + value).hostname
         except ValueError:
             return "ssrf"
     return "ssrf" if host and _is_internal_host(unquote(host), settings) else None

@@ -10,8 +10,10 @@ user's uncommitted edits. Paths are POSIX and relative to `root`. Nothing here w
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +115,8 @@ def write_in_place(root: Path, changes: list[FileChange]) -> list[Skipped]:
     anything outside `root` are left as they are and returned as skipped: the user's work is
     never overwritten."""
     skipped: list[Skipped] = []
+    for folder in sorted({(root / change.path).parent for change in changes}):
+        _remove_stale_temporaries(folder)
     for change in sorted(changes, key=lambda change: not is_runtime(change.path)):
         path = root / change.path
         problem, current = _as_read(root, path, change.before)
@@ -133,6 +137,32 @@ def write_in_place(root: Path, changes: list[FileChange]) -> list[Skipped]:
             Path(temporary).unlink(missing_ok=True)
             raise
     return skipped
+
+
+# A temporary file lives for the milliseconds of one write; one older than this was left by
+# a run that was killed (SIGKILL leaves no chance to remove it).
+_STALE_SECONDS = 60
+_TEMPORARY = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.harden")
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Remove what an earlier, killed run left in `folder` (`.name.py.XXXXXXXX.harden`)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        if not _TEMPORARY.fullmatch(entry.name):
+            continue
+        try:
+            if (
+                entry.is_file(follow_symlinks=False)
+                and now - entry.stat().st_mtime > _STALE_SECONDS
+            ):
+                os.unlink(entry.path)
+        except OSError:
+            continue
 
 
 def _as_read(root: Path, path: Path, before: str) -> tuple[str, bytes | None]:

