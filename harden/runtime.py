@@ -2336,6 +2336,8 @@ _URL_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*\Z")
 _SEPARATORS = re.compile(r"[\\/]")
 _BLANK = re.compile(r"\s")
 _SHELL_METACHARACTERS = re.compile(r"[;&|`$<>\n\r]")
+# The characters of an IP literal (IPv6, IPv4 in any base): a cheap test before parsing.
+_ADDRESS_CHARACTERS = re.compile(r"[0-9A-Fa-fxX.:\[\]%]{1,64}")
 _PATTERN_CHARACTERS = re.compile(r"[*?\[\]()+^$|\\{}]")
 # In a file name `&` and `$` occur ("Tom & Jerry.mp3"); these start another command.
 _PATH_METACHARACTERS = re.compile(r"[;|`\n\r]|\$\(")
@@ -2447,7 +2449,11 @@ def _rule(value: str, kinds: int, settings: _Settings) -> str | None:
         return "nul_byte"
     url_shaped = "://" in value and _URL_SHAPE.match(value) is not None
     # Shaped like an address whatever the parameter is called (`target`): an IP literal.
-    address_shaped = not kinds & _URL and _ip_address(value.strip("[]")) is not None
+    address_shaped = (
+        not kinds & _URL
+        and _ADDRESS_CHARACTERS.fullmatch(value) is not None
+        and _ip_address(value.strip("[]")) is not None
+    )
     if kinds & _URL or url_shaped or address_shaped:
         rule = _url_rule(value, settings)
         if rule is not None:

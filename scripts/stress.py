@@ -66,7 +66,7 @@ def kill_loop(kills: int, modules: int, seed: int = 0) -> tuple[int, list[str]]:
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as scratch:
         clean = make_tree(Path(scratch) / "clean", modules)
-        subprocess.run(HARDEN, cwd=clean, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(HARDEN, cwd=clean, check=True, capture_output=True)
         expected = snapshot(clean)
         for attempt in range(kills):
             tree = make_tree(Path(scratch) / f"killed-{attempt}", modules)
@@ -84,7 +84,7 @@ def kill_loop(kills: int, modules: int, seed: int = 0) -> tuple[int, list[str]]:
             # What SIGKILL left is old by the next run (the next run removes it then).
             for path in tree.rglob("*.harden"):
                 os.utime(path, (time.time() - 3600,) * 2)
-            subprocess.run(HARDEN, cwd=tree, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(HARDEN, cwd=tree, check=True, capture_output=True)
             if snapshot(tree) != expected:
                 problems.append(f"kill {attempt}: a complete run after it differs")
             shutil.rmtree(tree)
