@@ -63,11 +63,15 @@ def recorded_command(message: str) -> Recorded | None:
     )
 
 
-def stacked_base(repo: git.Repo, prefix: str, phase: int) -> str | None:
-    """The branch of the newest earlier phase not yet merged into HEAD (None: start from
-    HEAD). For phase 5 both halves count, the whole phase's branch first."""
-    earlier = [(n, b) for n, b in phase_branches(repo, prefix) if n < phase]
-    for _, branch in reversed(earlier):
+def stacked_base(repo: git.Repo, prefix: str, phase: int, slug: str) -> str | None:
+    """The newest phase branch before `<prefix>phase-<phase>-<slug>` in stacking order that
+    is not yet merged into HEAD (None: start from HEAD). Phase 5's errors half stacks on its
+    commands branch: both add the runtime's import to the same modules."""
+    own = phase_branch_name(prefix, phase, slug)
+    order = [name for _, name in _branch_order(prefix)]
+    place = order.index(own) if own in order else len(order)
+    earlier = [name for name in order[:place] if _exists(repo, name)]
+    for branch in reversed(earlier):
         if not repo.is_ancestor(branch, "HEAD"):
             return branch
     return None
@@ -75,14 +79,17 @@ def stacked_base(repo: git.Repo, prefix: str, phase: int) -> str | None:
 
 def phase_branches(repo: git.Repo, prefix: str) -> list[tuple[int, str]]:
     """The phase branches that exist, in the order they stack: (phase number, branch)."""
-    found = []
+    return [(number, name) for number, name in _branch_order(prefix) if _exists(repo, name)]
+
+
+def _branch_order(prefix: str) -> list[tuple[int, str]]:
+    """Every phase branch name, in the order they stack. Phase 5: the whole phase's branch
+    (also its commands half's), then the errors half."""
+    order = []
     for phase in sorted(PHASES.values(), key=lambda p: p.number):
-        # Phase 5: the whole phase's branch (also its commands half's), then the errors half.
         for slug in dict.fromkeys([phase.slug, *(part.name for part in phase.parts)]):
-            name = phase_branch_name(prefix, phase.number, slug)
-            if _exists(repo, name):
-                found.append((phase.number, name))
-    return found
+            order.append((phase.number, phase_branch_name(prefix, phase.number, slug)))
+    return order
 
 
 def _exists(repo: git.Repo, branch: str) -> bool:

@@ -82,6 +82,21 @@ def test_once_merged_the_next_phase_starts_from_head_again(repo: Path) -> None:
     assert _git(repo, "rev-parse", "harden/phase-2-validate^").stdout == head
 
 
+def test_the_halves_of_phase_5_stack_and_merge_in_order(repo: Path) -> None:
+    """Both halves add the runtime's import to the same module: the errors half stacks on
+    the commands half, so merging one then the other never conflicts."""
+    _harden(repo, "apply", "--phase", "5", "--only", "commands", ".")
+    said = _harden(repo, "apply", "--phase", "5", "--only", "errors", ".")
+    assert "Stacked on harden/phase-5-commands" in said
+    commands = _git(repo, "rev-parse", "harden/phase-5-commands").stdout
+    assert _git(repo, "rev-parse", "harden/phase-5-errors^").stdout == commands
+    for branch in ("harden/phase-5-commands", "harden/phase-5-errors"):
+        merged = _git(repo, "merge", "--no-ff", "--no-edit", branch)
+        assert merged.returncode == 0, merged.stdout + merged.stderr
+    server = (repo / "server.py").read_text()
+    assert "shell=True" not in server and "@harden_runtime.mask_errors" in server
+
+
 def _plan_step(repo: Path) -> str:
     process = subprocess.run(
         [sys.executable, "-m", "harden", "plan", "--format", "json", "."],

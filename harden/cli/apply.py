@@ -116,7 +116,7 @@ def apply(
     prefix = branch_prefix_of(target, branch_prefix)
     stacked = None
     if base is None and target.repo is not None and not in_place:
-        stacked = stacked_base(target.repo, prefix, phase.number)
+        stacked = stacked_base(target.repo, prefix, phase.number, phase.slug)
     base = base or stacked or "HEAD"
     tree = _read(target, base, from_commit=not in_place and target.repo is not None)
     config = project_config(tree, include=include, exclude=exclude)
