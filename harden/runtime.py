@@ -139,12 +139,11 @@ def popen(script: Any, mode: str = "r", buffering: int = -1) -> Any:
     """`os.popen` for an argument list, a script or a command line read when it runs:
     same modes, buffering and file object, no shell."""
     if isinstance(script, str | bytes):
-        line = _read_line(script, None)
-        if line.argv is None and line.script is None:
-            _needs_shell("os.popen", line)
+        runnable = _run_as(script, "os.popen")
+        if runnable is None:
             # Bandit B605 accepted: warn-only, the line runs through /bin/sh as before.
             return os.popen(script, mode, buffering)  # nosec B605
-        script = line.script or line.argv
+        script = runnable
     if mode not in ("r", "w"):
         raise ValueError(f"invalid mode {mode!r}")
     if buffering == 0 or buffering is None:
@@ -186,14 +185,13 @@ def getstatusoutput(
     read when it runs: (status, stdout and stderr merged, one trailing newline
     removed)."""
     if isinstance(script, str | bytes):
-        line = _read_line(script, None)
-        if line.argv is None and line.script is None:
-            _needs_shell("subprocess.getstatusoutput", line)
+        runnable = _run_as(script, "subprocess.getstatusoutput")
+        if runnable is None:
             # Bandit B605 accepted: warn-only, the line runs through /bin/sh as before.
             return subprocess.getstatusoutput(  # nosec B605
                 script, encoding=encoding, errors=errors
             )
-        script = line.script or line.argv
+        script = runnable
     process = _run_script(
         script,
         stdout=subprocess.PIPE,
@@ -317,19 +315,28 @@ def words(value: object) -> list[str]:
     if _settings().enforce_shell_free:
         return [text]
     split = fields(text)
+    _log_at_site(VALUE_SPLIT_EVENT, fields=len(split))
+    return split
+
+
+def _log_at_site(event: str, **fields: object) -> None:
+    """Log a command event with its site (the module and line of the call outside the
+    runtime), and the tool and caller when a decorated handler is running."""
     frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    site = f"{frame.f_globals.get('__name__', '?')}:{frame.f_lineno}"
     record: dict[str, object] = {
         "ts": _timestamp(),
-        "event": VALUE_SPLIT_EVENT,
-        "site": f"{frame.f_globals.get('__name__', '?')}:{frame.f_lineno}",
-        "fields": len(split),
+        "event": event,
+        "site": site,
+        **fields,
     }
     call = _current_call.get()
     if call is not None:
         record["tool"] = call.tool
         record["caller"] = call.caller
     _write(record)
-    return split
 
 
 _SCRIPT: Any = object()  # shell= not given: a script harden wrote, not a command line
@@ -442,12 +449,11 @@ def system(script: Any) -> int:
     """`os.system` for a script, or a command line read when it runs: the wait status
     sh's own would have been (status << 8)."""
     if isinstance(script, str | bytes):
-        line = _read_line(script, None)
-        if line.argv is None and line.script is None:
-            _needs_shell("os.system", line)
+        runnable = _run_as(script, "os.system")
+        if runnable is None:
             # Bandit B605 accepted: warn-only, the line runs through /bin/sh as before.
             return os.system(script)  # nosec B605
-        script = line.script or line.argv
+        script = runnable
     return _run_script(script).returncode << 8
 
 
@@ -1237,27 +1243,25 @@ def _found(program: str, env: Mapping[str, str] | None) -> bool:
 
 def _needs_shell(api: str, line: _Line) -> None:
     """Log a command line that needs /bin/sh; refuse it under ENFORCE_SHELL_FREE."""
-    frame = sys._getframe(1)
-    while frame.f_back is not None and frame.f_globals.get("__name__") == __name__:
-        frame = frame.f_back  # the caller's line, not the runtime's
-    record: dict[str, object] = {
-        "ts": _timestamp(),
-        "event": SHELL_FEATURE_EVENT,
-        "site": f"{frame.f_globals.get('__name__', '?')}:{frame.f_lineno}",
-        "api": api,
-        "features": list(line.features),
-    }
-    if line.program:
-        record["program"] = _bounded(os.path.basename(line.program))
-    call = _current_call.get()
-    if call is not None:
-        record["tool"] = call.tool
-        record["caller"] = call.caller
-    _write(record)
+    program = (
+        {"program": _bounded(os.path.basename(line.program))} if line.program else {}
+    )
+    _log_at_site(SHELL_FEATURE_EVENT, api=api, features=list(line.features), **program)
     if _settings().enforce_shell_free:
-        message = "refused: the command needs a shell, which ENFORCE_SHELL_FREE forbids"
-        tool_error = _tool_error_class()
-        raise (_rejection_class(tool_error) if tool_error else Rejected)(message)
+        raise _rejected(
+            "refused: the command needs a shell, which ENFORCE_SHELL_FREE forbids"
+        )
+
+
+def _run_as(command: Any, api: str) -> Sequence[Any] | None:
+    """A command line given to `os.system`, `os.popen` or `getstatusoutput`, as what
+    the runner runs; None when it needs /bin/sh (logged; under ENFORCE_SHELL_FREE,
+    refused)."""
+    line = _read_line(command, None)
+    if line.argv is None and line.script is None:
+        _needs_shell(api, line)
+        return None
+    return line.script or line.argv
 
 
 class Rejected(ValueError):
@@ -2042,10 +2046,14 @@ def _refuse(call: _Call, message: str) -> object:
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=message)], isError=True
         )
+    raise _rejected(message)
+
+
+def _rejected(message: str) -> Exception:
+    """The refusal to raise: the framework's ToolError too, when one is loaded, so the
+    client gets the message as an error result."""
     tool_error = _tool_error_class()
-    if tool_error is not None:
-        raise _rejection_class(tool_error)(message)
-    raise Rejected(message)
+    return (_rejection_class(tool_error) if tool_error else Rejected)(message)
 
 
 def _tool_error_class() -> type[Exception] | None:
