@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import shutil
 import subprocess
 import sys
@@ -21,8 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harden.changes import Span
-from harden.line_moves import moved_lines
 from harden.project_style import ProjectStyle
 
 # Their headers are the user's: harden only adds decorators above them.
@@ -50,16 +49,6 @@ def conform(path: str, before: str, after: str, style: ProjectStyle) -> Conforme
         text = formatted
         tools.append(formatter)
     return Conformed(text, tuple(tools))
-
-
-def moved_span(span: Span, old: str, new: str) -> Span:
-    """`span`, a place in `old`, in `new`: the same text, or the lines it became."""
-    lines = moved_lines(old, new)
-    start = lines.get(span.line, (span.line, span.line))[0]
-    end = lines.get(span.end_line, (span.end_line, span.end_line))[1]
-    if (start, end) == (span.line, span.end_line):
-        return span
-    return Span(start, span.column if start == span.line else 1, end, span.end_column)
 
 
 def _adds_imports(before: str, after: str) -> bool:
@@ -147,6 +136,7 @@ def _only_between(text: str, formatted: str, start: int, end: int) -> bool:
     )
 
 
+@functools.cache  # looked up once per process, not once per file and tool run
 def _ruff() -> str | None:
     try:
         from ruff import find_ruff_bin
@@ -156,6 +146,7 @@ def _ruff() -> str | None:
         return shutil.which("ruff")
 
 
+@functools.cache
 def _program(name: str) -> str | None:
     """The tool installed beside harden, else on PATH; never one from the tree harden reads
     (a program committed there is not the user's to run unasked)."""

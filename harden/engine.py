@@ -29,9 +29,10 @@ from harden.codemods import BY_ID
 from harden.codemods.base import FileRun, PlannedCodemod
 from harden.codemods.call_sites import call_lines
 from harden.codemods.focus import FocusText, focus_text
-from harden.conform import conform, moved_span
+from harden.conform import conform
 from harden.findings.model import Finding
 from harden.findings.rules import codemod_for
+from harden.line_moves import moved_lines, moved_span
 from harden.mcp import PREFILTER, HandlerProvider, may_hold_handlers
 from harden.mcp.facts import NO_FACTS, ModuleFacts
 from harden.mcp.project import index_project
@@ -394,10 +395,8 @@ def _conform(result: _Result, original: str, style: ProjectStyle) -> None:
     change = result.change
     conformed = conform(change.path, original, change.after, style)
     if conformed.text != change.after:
-        change.rewrites = [
-            replace(r, span=moved_span(r.span, change.after, conformed.text))
-            for r in change.rewrites
-        ]
+        lines = moved_lines(change.after, conformed.text)
+        change.rewrites = [replace(r, span=moved_span(r.span, lines)) for r in change.rewrites]
         change.after = conformed.text
         result.styled = conformed.tools
 

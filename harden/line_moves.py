@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from harden.changes import Span
 from harden.findings.model import Finding
 
 
@@ -26,6 +27,15 @@ def moved_lines(old: str, new: str) -> dict[int, tuple[int, int]]:
     return moved
 
 
+def moved_span(span: Span, lines: Mapping[int, tuple[int, int]]) -> Span:
+    """`span` moved by `lines` (moved_lines): the same text, or the lines it became."""
+    start = lines.get(span.line, (span.line, span.line))[0]
+    end = lines.get(span.end_line, (span.end_line, span.end_line))[1]
+    if (start, end) == (span.line, span.end_line):
+        return span
+    return Span(start, span.column if start == span.line else 1, end, span.end_column)
+
+
 def moved_findings(
     findings: Iterable[Finding], scanned: Mapping[str, str], read: Mapping[str, str]
 ) -> list[Finding]:
@@ -38,7 +48,9 @@ def moved_findings(
         if old is None or new is None or old == new:
             moved.append(finding)
             continue
-        lines = maps.setdefault(finding.path, moved_lines(old, new))
+        if finding.path not in maps:
+            maps[finding.path] = moved_lines(old, new)
+        lines = maps[finding.path]
         start = lines.get(finding.line, (finding.line,))[0]
         end = lines.get(finding.end_line, (0, finding.end_line))[1] if finding.end_line else 0
         moved.append(replace(finding, line=start, end_line=end))

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from harden.changes import Span
-from harden.conform import conform, moved_span
+from harden.conform import conform
+from harden.line_moves import moved_lines, moved_span
 from harden.project_style import DEFAULT_LINE_LENGTH, ProjectStyle, read_style
 
 BIN = Path(sys.executable).parent
@@ -141,5 +142,6 @@ def test_a_missing_tool_leaves_harden_s_text(tmp_path: Path, monkeypatch) -> Non
 def test_a_place_moves_with_the_lines_around_it() -> None:
     old = "a\nlong\nb\n"
     new = "x\na\nlo\nng\nb\n"
-    assert moved_span(Span(3, 1, 3, 2), old, new) == Span(5, 1, 5, 2)
-    assert moved_span(Span(2, 5, 2, 9), old, new) == Span(3, 1, 4, 9)
+    lines = moved_lines(old, new)
+    assert moved_span(Span(3, 1, 3, 2), lines) == Span(5, 1, 5, 2)
+    assert moved_span(Span(2, 5, 2, 9), lines) == Span(3, 1, 4, 9)
