@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from harden.codemods.base import Replacements, substitute
+from harden.codemods.runtime_import import RUNTIME_MODULE
 from harden.shell.script import STREAMS
 
 SUBPROCESS_SHELL_KW = frozenset(
@@ -134,6 +135,24 @@ def recomma(args: list[cst.Arg], original: Sequence[cst.Arg]) -> list[cst.Arg]:
             comma=original[-1].comma if original else cst.MaybeSentinel.DEFAULT
         )
     return out
+
+
+def as_runtime_call(
+    call: cst.Call, helper: str, command_index: int, command: cst.BaseExpression | None = None
+) -> cst.Call:
+    """`call` made the vendored runtime's `helper`: its command (or `command` instead) the
+    first argument, positional, the others kept in their order (`cmd=` given after another
+    keyword must move: a positional argument cannot follow one)."""
+    args = list(call.args)
+    moved = args.pop(command_index)
+    moved = moved.with_changes(
+        value=moved.value if command is None else command,
+        keyword=None,
+        equal=cst.MaybeSentinel.DEFAULT,
+    )
+    args.insert(0, moved)
+    func = cst.Attribute(cst.Name(RUNTIME_MODULE), cst.Name(helper))
+    return call.with_changes(func=func, args=recomma(args, call.args) if command_index else args)
 
 
 def binds_tighter(parent: cst.CSTNode | None, node: cst.CSTNode) -> bool:

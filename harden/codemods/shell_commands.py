@@ -32,6 +32,7 @@ from harden.codemods.shell_calls import (
     POPEN,
     SUBPROCESS_SHELL_KW,
     SYSTEM,
+    as_runtime_call,
     binds_tighter,
     call_streams,
     command_position,
@@ -288,14 +289,9 @@ class CommandPlanner(ShellCallPlanner):
         command_index = command_position(node, keyword="cmd")
 
         def build(replaced: Replacements) -> cst.CSTNode:
-            call = substituted_call(node, replaced)
-            args = list(call.args)
             assert command_index is not None
-            args[command_index] = args[command_index].with_changes(
-                value=converted.value(replaced), keyword=None, equal=cst.MaybeSentinel.DEFAULT
-            )
-            func = cst.Attribute(cst.Name(RUNTIME_MODULE), cst.Name(helper))
-            return call.with_changes(func=func, args=args)
+            call = substituted_call(node, replaced)
+            return as_runtime_call(call, helper, command_index, converted.value(replaced))
 
         self._propose(node, build, converted, drops=self._import_of(node), helper=helper)
 

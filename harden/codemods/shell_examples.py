@@ -200,6 +200,16 @@ EXAMPLES = (
     ),
     Example(
         before=(
+            "import subprocess\n\ndef run(command):\n"
+            "    return subprocess.getoutput(encoding='utf-8', cmd=command)\n"
+        ),
+        after=(
+            "import harden_runtime\n\ndef run(command):\n"
+            "    return harden_runtime.getoutput(command, encoding='utf-8')\n"
+        ),
+    ),
+    Example(
+        before=(
             "import subprocess\n\ndef run(command, size):\n"
             "    return subprocess.Popen(command, size, shell=True)\n"
         ),

@@ -17,7 +17,6 @@ from collections.abc import Callable
 import libcst as cst
 
 from harden.codemods.base import Replacements
-from harden.codemods.runtime_import import RUNTIME_MODULE
 from harden.codemods.shell_calls import (
     ASYNC_SHELL,
     GETOUTPUT,
@@ -25,6 +24,7 @@ from harden.codemods.shell_calls import (
     POPEN,
     SUBPROCESS_SHELL_KW,
     SYSTEM,
+    as_runtime_call,
     command_position,
     substituted_call,
 )
@@ -71,14 +71,6 @@ def shim_builder(node: cst.Call, names: set[str]) -> Callable[[Replacements], cs
         return "positional arguments after the command"
 
     def build(replaced: Replacements) -> cst.CSTNode:
-        call = substituted_call(node, replaced)
-        args = list(call.args)
-        args[command_index] = args[command_index].with_changes(
-            keyword=None, equal=cst.MaybeSentinel.DEFAULT
-        )
-        if command_index:
-            args.insert(0, args.pop(command_index))
-        func = cst.Attribute(cst.Name(RUNTIME_MODULE), cst.Name(helper))
-        return call.with_changes(func=func, args=args)
+        return as_runtime_call(substituted_call(node, replaced), helper, command_index)
 
     return build

@@ -354,6 +354,11 @@ def test_command_harden_cannot_read_goes_through_the_runtime_shim(
             "os.popen(f'sort {x}', 'r', 1)",
             "harden_runtime.popen([\"sort\", *harden_runtime.words(x)], 'r', 1)",
         ),
+        # `cmd=` after another keyword: the runtime takes it first and positional.
+        (
+            "subprocess.getstatusoutput(encoding='utf-8', cmd=f'ls {x}')",
+            "harden_runtime.getstatusoutput([\"ls\", *harden_runtime.words(x)], encoding='utf-8')",
+        ),
     ],
 )
 def test_results_stdlib_cannot_give_without_a_shell_use_the_runtime(
