@@ -19,32 +19,23 @@ and below the decorator that registers it; outermost first:
 
 - `observe` writes one JSON line per call to stderr (never stdout: that is the stdio
   transport): tool, caller, duration, parameter names with their types (never
-  values), whether
-  it failed, and the response size. Every line the runtime writes starts with `"v"`,
-  the
-  version of its format, and is also appended to the file HARDEN_LOG_FILE names, when
-  set (one
-  write per line on an O_APPEND descriptor: worker processes can share the file).
+  values), whether it failed, and the response size. Every line the runtime writes
+  starts with `"v"`, the version of its format, and is also appended to the file
+  HARDEN_LOG_FILE names, when set (one write per line on an O_APPEND descriptor:
+  worker processes can share the file).
 - `validate` checks string arguments for path traversal, NUL bytes, requests to
-  internal hosts
-  (SSRF), shell metacharacters in command-like parameters and overlong strings. It
-  logs
-  `VALIDATION_WOULD_REJECT` and lets the call through; `ENFORCE_VALIDATION=true`
-  rejects it.
+  internal hosts (SSRF), shell metacharacters in command-like parameters and overlong
+  strings. It logs `VALIDATION_WOULD_REJECT` and lets the call through;
+  `ENFORCE_VALIDATION=true` rejects it.
 - `rate_limit` counts calls per caller and tool in a sliding one-minute window
-  (`RATE_LIMIT_RPM`,
-  default 120). It logs `RATE_LIMIT_WOULD_THROTTLE` and lets the call through;
-  `ENFORCE_RATE_LIMITS=true` rejects it.
+  (`RATE_LIMIT_RPM`, default 120). It logs `RATE_LIMIT_WOULD_THROTTLE` and lets the
+  call through; `ENFORCE_RATE_LIMITS=true` rejects it.
 - `mask_errors`, while the framework serves a client's request, replaces an exception
-  the
-  handler did not raise for the client (anything but the framework's ToolError, an
-  McpError, a
-  rejection, pydantic's ValidationError or a project class given as `keep=`) with a
-  ToolError
-  saying `internal error (ref <id>)`, and logs its text and
+  the handler did not raise for the client (anything but the framework's ToolError,
+  an McpError, a rejection, pydantic's ValidationError or a project class given as
+  `keep=`) with a ToolError saying `internal error (ref <id>)`, and logs its text and
   traceback as `TOOL_ERROR_DETAIL` with the same ref. `error_ref(e)` gives the same
-  text for a
-  message built in the handler.
+  text for a message built in the handler.
 
 Only a client's call counts: while the framework serves a client's request. A
 decorated handler called by another one (a tool calling a tool), by the project's
@@ -1552,48 +1543,42 @@ def validate(
 def validate(
     fn: _F | None = None, /, *, tool: str | None = None, lowlevel: bool = False
 ) -> _F | Callable[[_F], _F]:
-    """Check string arguments (and the strings one level inside a list, tuple, set or
-    dict).
+    """Check string arguments, and what the SDK made of them: a `Path`, a pydantic
+    model's or dataclass's fields, lists and dicts, four levels deep.
 
-    Rules, in order (a parameter's kind comes from the words of its name, e.g.
-    `file_path`,
-    `targetUrl`):
+    Rules, in order. A parameter's kind comes from the words of its name (`file_path`,
+    `targetUrl`), from `configure(path_params=..., url_params=..., command_params=...)`,
+    and from the value's shape.
     - `max_length`: longer than HARDEN_MAX_STRING_LENGTH (default 10000).
     - `nul_byte`: contains a NUL character.
-    - URL-like parameters (url, uri, endpoint, host, webhook, callback, proxy,
-      address, ...) and
-      any value that is a whole `scheme://...` URL: `url_scheme` for gopher, dict,
-      ldap, tftp,
-      jar, netdoc, phar; `ssrf` for a host that is internal — loopback, private,
-      link-local
-      (169.254.169.254), unspecified, reserved, multicast, in any spelling
-      (`0x7f000001`,
-      `2130706433`, `0177.0.0.1`, `127.1`, `::ffff:127.0.0.1`, `[::1]`, `fd00::/8`,
-      `fe80::/10`),
-      or named localhost, *.localhost, *.local, *.internal, metadata.google.internal
-      — unless
-      listed in HARDEN_ALLOWED_HOSTS. Names are not resolved. A `file:` URL is
-      checked as a path.
+    - URL-like parameters (url, uri, endpoint, host, webhook, callback, proxy, address,
+      ...), any value that is a whole `scheme://...` URL and any IP literal:
+      `url_scheme` for gopher, dict, ldap, tftp, jar, netdoc, phar; `ssrf` for a host
+      that is internal — loopback, private, link-local (169.254.169.254), unspecified,
+      reserved, multicast, in any spelling (`0x7f000001`, `2130706433`, `0177.0.0.1`,
+      `127.1`, `::ffff:127.0.0.1`, `[::1]`, `fd00::/8`, `fe80::/10`, full-width digits),
+      or named localhost, *.localhost, *.local, *.internal, metadata.google.internal —
+      unless listed in HARDEN_ALLOWED_HOSTS. Names are not resolved. A `file:` URL is
+      checked as a path. A host that is not a URL holds no shell syntax
+      (`shell_metachar`).
     - Path-like parameters (path, file, filename, dir, directory, folder, root, dest,
-      cwd, ...):
-      `path_traversal` for a `..` segment; `path_outside_roots` for an absolute (or
-      `~`) path
-      outside HARDEN_ALLOWED_ROOTS (default: the working directory at first use). In
-      any other
-      parameter a value without blanks that has a `..` segment is `path_traversal`
-      too.
+      cwd, ...) and absolute paths whose first folder exists here: `shell_metachar` for
+      ; | ` $( or a line break in a path-like parameter; `path_traversal` for a `..`
+      segment; `path_outside_roots` for an absolute (or `~`) path outside
+      HARDEN_ALLOWED_ROOTS (default: the working directory at first use), where it
+      really leads. In any other parameter a value without blanks that has a `..`
+      segment is `path_traversal` too.
     - Command-like parameters (cmd, command, exec, shell, args, argv, program):
       `shell_metachar` for any of ; & | ` $ < > or a line break. A `query` is not
-      command-like:
-      SQL and search text use those characters legitimately.
+      command-like: SQL and search text use those characters legitimately.
 
     A violation logs one line per parameter and the call goes on:
     {"ts":"…","event":"VALIDATION_WOULD_REJECT","tool":"read_file","caller":"local",
      "rule":"path_traversal","param":"path"}
     With ENFORCE_VALIDATION=true the first violation is logged as
-    `VALIDATION_REJECTED` and
-    the call is refused with a message naming the parameter, never its value.
-    HARDEN_VALIDATION_SKIP_PARAMS exempts `param` (any tool) or `tool:param`.
+    `VALIDATION_REJECTED` and the call is refused with a message naming the
+    parameter, never its value. HARDEN_VALIDATION_SKIP_PARAMS exempts `param` (any
+    tool) or `tool:param`. A value equal to the parameter's own default is not checked.
     """
     return _decorator(fn, "validate", tool, lowlevel)
 
