@@ -117,18 +117,26 @@ def _ini_value(value: str) -> object:
 
 def _ini_sections(root: Path) -> dict[str, dict[str, str]]:
     """The flake8 and isort sections, each from the first file its tool would read."""
+    parsed: dict[str, configparser.ConfigParser | None] = {}
     found: dict[str, dict[str, str]] = {}
     for tool, places in _INI_PLACES.items():
         for name, section in places:
-            parser = configparser.ConfigParser(interpolation=None)
-            try:
-                parser.read_string(_text(root / name))
-            except configparser.Error:
-                continue
-            if parser.has_section(section):
+            if name not in parsed:  # setup.cfg and tox.ini serve both tools
+                parsed[name] = _ini(root / name)
+            parser = parsed[name]
+            if parser is not None and parser.has_section(section):
                 found[tool] = dict(parser.items(section))
                 break
     return found
+
+
+def _ini(path: Path) -> configparser.ConfigParser | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(_text(path))
+    except configparser.Error:
+        return None
+    return parser
 
 
 def _command_text(root: Path) -> str:
