@@ -60,7 +60,7 @@ class Command:
         code."""
         if not replaced or self.traced.literals:  # a parameter holds no nested rewrite
             return self.emitted
-        pieces = [_substituted_piece(piece, replaced) for piece in self.traced.pieces]
+        pieces = [substituted_piece(piece, replaced) for piece in self.traced.pieces]
         return self.options.emit(parse(pieces))
 
     def command(self, replaced: Replacements) -> cst.BaseExpression:
@@ -116,7 +116,7 @@ def _remove(_replaced: Replacements) -> cst.RemovalSentinel:
     return cst.RemovalSentinel.REMOVE
 
 
-def _substituted_piece(piece: Piece, replaced: Replacements) -> Piece:
+def substituted_piece(piece: Piece, replaced: Replacements) -> Piece:
     if not isinstance(piece, Placeholder):
         return piece
     items = substitute(piece.items, replaced) if piece.items is not None else None

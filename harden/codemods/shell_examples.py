@@ -165,6 +165,41 @@ EXAMPLES = (
             'def uptime() -> str:\n    return _run("uptime -p")\n'
         ),
     ),
+    # A command built by several statements: each adds its own arguments to a list.
+    Example(
+        before=(
+            "import subprocess\n\n"
+            "def search(pattern: str, ignore_case: bool) -> str:\n"
+            '    cmd = "grep -n"\n'
+            "    if ignore_case:\n"
+            '        cmd += " -i"\n'
+            '    cmd += f" {pattern} notes.txt"\n'
+            "    return subprocess.check_output(cmd, shell=True, text=True)\n"
+        ),
+        after=(
+            "import subprocess\nimport harden_runtime\n\n"
+            "def search(pattern: str, ignore_case: bool) -> str:\n"
+            '    cmd = ["grep", "-n"]\n'
+            "    if ignore_case:\n"
+            '        cmd += ["-i"]\n'
+            '    cmd += [*harden_runtime.words(pattern), "notes.txt"]\n'
+            "    return subprocess.check_output(cmd, text=True)\n"
+        ),
+    ),
+    # A module-level template: its text is known, so the call gets the argument list.
+    Example(
+        before=(
+            'import subprocess\n\nCOUNT = "grep -c {} notes.txt"\n\n'
+            "def count(word: str) -> str:\n"
+            "    return subprocess.check_output(COUNT.format(word), shell=True, text=True)\n"
+        ),
+        after=(
+            'import subprocess\nimport harden_runtime\n\nCOUNT = "grep -c {} notes.txt"\n\n'
+            "def count(word: str) -> str:\n"
+            "    return subprocess.check_output("
+            '["grep", "-c", *harden_runtime.words(word), "notes.txt"], text=True)\n'
+        ),
+    ),
     Example(
         before=(
             "import subprocess\n\ndef write(path: str, text: str):\n"

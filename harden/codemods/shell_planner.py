@@ -19,6 +19,7 @@ from libcst.metadata import (
 
 from harden.codemods.base import Planner, Proposal, Refusal, Replacements
 from harden.codemods.imports import Import, import_of
+from harden.codemods.shell_built import built_command
 from harden.codemods.shell_calls import (
     ASYNC_SHELL,
     SUBPROCESS_SHELL_KW,
@@ -73,21 +74,24 @@ class ShellCallPlanner(Planner):
         """Trace, parse and emit the command; on failure record a refusal and return None.
         `call`: the call whose `cwd=` and `env=` the command runs with; `keywords`: whether
         the rewritten call takes `cwd=` and stream keywords (the runtime's helpers do not)."""
-        try:
-            traced = self.tracer.trace(command)
-        except Untraceable as reason:
-            self._shim(node, str(reason), command)
-            return None
-        except NeedsWholeModule:
-            self.needs_whole_module = True
-            return None
-        has_values = any(isinstance(p, Placeholder) for p in traced.pieces)
         env = find_keyword(call, "env") if call is not None else None
         options = EmitOptions(
             streams if keywords else dict.fromkeys(STREAMS, "set"),
             cwd_given=not keywords or (call is not None and find_keyword(call, "cwd") is not None),
             environ=env.value if env is not None else None,
         )
+        try:
+            try:
+                traced = self.tracer.trace(command)
+            except Untraceable as reason:
+                built = self._built(command, options)
+                if built is None:
+                    self._shim(node, str(reason), command)
+                return built
+        except NeedsWholeModule:
+            self.needs_whole_module = True
+            return None
+        has_values = any(isinstance(p, Placeholder) for p in traced.pieces)
         if traced.literals:
             emitted = self._split_at_run_time(node, command, traced, options)
             if emitted is None:
@@ -120,6 +124,15 @@ class ShellCallPlanner(Planner):
                 "the module (a test's monkeypatch) no longer changes the command."
             )
         return Command(traced, options, emitted, notes, variable)
+
+    def _built(self, command: cst.BaseExpression, options: EmitOptions) -> Command | None:
+        """The command as a list built where its variable was (shell_built.py), or None."""
+        if not isinstance(command, cst.Name):
+            return None
+        try:
+            return built_command(self.tracer.built(command), options, command.value)
+        except (Untraceable, NeedsShell):
+            return None
 
     def _split_at_run_time(
         self,

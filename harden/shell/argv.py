@@ -60,7 +60,7 @@ _SHELL_ONLY = frozenset(
     | {"times", "let", "declare", "typeset", "builtin", "enable", "history"}
 )
 _GLOB_MAGIC = re.compile(r"[*?[]")
-_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"})
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"})
 # Values meant as several arguments or a command line: as the program, they may hold a whole
 # command. Any other value is split, as the program's word, as it is anywhere else.
 _WHOLE_COMMANDS = frozenset({Splitting.WORDS, Splitting.LIST, Splitting.COMMAND})
@@ -119,7 +119,7 @@ class WordEmitter:
         return Argv(items, frozenset(self.imports), self.runtime, self.deferred)
 
     def _item(self, word: Word) -> ArgvItem:
-        if _is_glob(word):
+        if is_glob(word):
             return ArgvItem(self._glob(word))
         if any(isinstance(part.piece, Substitution) for part in word):
             return ArgvItem(self._substituted(word, split=not word[0].quoted))
@@ -260,7 +260,7 @@ def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
     )
 
 
-def _is_glob(word: Word) -> bool:
+def is_glob(word: Word) -> bool:
     return any(
         isinstance(part.piece, str) and not part.quoted and _GLOB_MAGIC.search(part.piece)
         for part in word
@@ -282,7 +282,7 @@ def _check_program(words: Sequence[Word]) -> None:
         return
     if program in _SHELL_ONLY:
         raise NeedsShell("shell builtin", f"`{program}` exists only inside a shell")
-    if program.rpartition("/")[2] in _SHELLS:
+    if program.rpartition("/")[2] in SHELLS:
         # `sh -c 'literal script' x` runs harden-readable code with inert arguments; a script
         # that comes from a value is a command line harden cannot see.
         texts = [literal_text(word) for word in words]

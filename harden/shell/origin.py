@@ -1,13 +1,16 @@
 """Trace where a command string comes from and turn it into pieces: literal text and placeholders.
 
 Followed: a string literal, implicit concatenation, an f-string, `+`, `%` formatting (tuple and
-mapping), `.format` (positional and named), `" ".join([...])`, a local variable assigned once
-(or built by `+=`) in the same function before the call, on every path to it, and what
-module_names.py follows: a module-level constant, a helper returning the command, the literals
-the callers of a private runner pass. Anything else in the middle of a command (a parameter, a
-call, an attribute) becomes a placeholder, whose splitting arity.py decides. A tracer given only
-part of the module (`whole_module=False`) raises NeedsWholeModule when the command, or what a
-value can be, depends on a module-level name.
+mapping), `.format` (positional and named), both also on a module-level template constant,
+`" ".join([...])`, a local variable assigned once (or built by `+=`) in the same function before
+the call, on every path to it, and what module_names.py follows: a module-level constant, a
+helper returning the command, the literals the callers of a private runner pass. Anything else
+in the middle of a command (a parameter, a call, an attribute) becomes a placeholder, whose
+splitting arity.py decides. A tracer given only part of the module (`whole_module=False`)
+raises NeedsWholeModule when the command, or what a value can be, depends on a module-level
+name. A local variable built otherwise (`+=` in blocks or loops) is given as its fragments
+(`built`), each statement's text on its own, for the codemod to turn into a list built the same
+way.
 
 It never guesses: a command whose text cannot be followed with certainty raises Untraceable with
 the reason the report shows. Placeholder expressions taken from a variable's definition are
@@ -62,6 +65,16 @@ class Traced:
     literals: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """A statement building a command variable: `cmd = ...` starts a command line (`starts`),
+    `cmd += ...` appends text to it; `pieces` is the text the statement gives."""
+
+    statement: cst.Assign | cst.AnnAssign | cst.AugAssign
+    pieces: list[Piece]
+    starts: bool
+
+
 class OriginTracer:
     """Follows command strings inside one module; needs Scope, Parent and Position metadata."""
 
@@ -81,6 +94,45 @@ class OriginTracer:
             return Traced(pieces, definitions, expr.value)
         return Traced(self._pieces(expr, depth=0))
 
+    def built(self, name: cst.Name) -> list[Fragment]:
+        """The statements building local `name`, which `trace` cannot follow as one text (it is
+        built in blocks or loops, or assigned more than once), in the order written: the call
+        at `name` must be the variable's only reader, so each statement can hold its own part
+        of the argument list. Untraceable otherwise."""
+        scope = self._tree.scope(name)
+        if not isinstance(scope, FunctionScope):
+            raise Untraceable(f"`{name.value}` is not a local variable of the function")
+        fragments: list[tuple[tuple[int, int], Fragment]] = []
+        for assignment in scope[name.value]:
+            node = getattr(assignment, "node", None)
+            if assignment.scope is not scope or not isinstance(node, cst.Name):
+                raise Untraceable(f"`{name.value}` is assigned in a way harden cannot follow")
+            statement = self._assigning(node)
+            if statement is None:
+                raise Untraceable(f"`{name.value}` is assigned in a way harden cannot follow")
+            if any(access.node is not name for access in assignment.references):
+                raise Untraceable(f"`{name.value}` is read elsewhere too, not only by the call")
+            starts = not isinstance(statement, cst.AugAssign)
+            assert statement.value is not None
+            pieces = (
+                self._pieces(statement.value, 1) if starts else self._operand(statement.value, 1)
+            )
+            fragments.append((self._tree.start(statement), Fragment(statement, pieces, starts)))
+        return [fragment for _, fragment in sorted(fragments, key=lambda item: item[0])]
+
+    def _assigning(self, target: cst.Name) -> cst.Assign | cst.AnnAssign | cst.AugAssign | None:
+        """The statement `target = ...`, `target: T = ...` or `target += ...`."""
+        parent = self._tree.parent(target)
+        if isinstance(parent, cst.AssignTarget):
+            assign = self._tree.parent(parent)
+            if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
+                return assign
+        elif (isinstance(parent, cst.AnnAssign) and parent.value is not None) or (
+            isinstance(parent, cst.AugAssign) and isinstance(parent.operator, cst.AddAssign)
+        ):
+            return parent
+        return None
+
     # -- the string-building forms -------------------------------------------------------
 
     def _pieces(self, expr: cst.BaseExpression, depth: int) -> list[Piece]:
@@ -96,19 +148,25 @@ class OriginTracer:
             return self._fstring(expr)
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
             return self._operand(expr.left, depth) + self._operand(expr.right, depth)
-        if (
-            isinstance(expr, cst.BinaryOperation)
-            and isinstance(expr.operator, cst.Modulo)
-            and isinstance(expr.left, cst.SimpleString | cst.ConcatenatedString)
-        ):
-            return self._percent(expr.left, expr.right, depth)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Modulo):
+            template = self._template(expr.left, depth)
+            if template is not None:
+                return self._percent(template, expr.right, depth)
         method = string_method(expr)
         if method is not None:
             assert isinstance(expr, cst.Call)
             if method == "format":
-                return self._format(expr, depth)
+                return self._format(template_text(expr.func.value), expr, depth)  # type: ignore[attr-defined]
             if method == "join":
                 return self._join(expr, depth)
+        if (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Attribute)
+            and expr.func.attr.value == "format"
+        ):
+            template = self._template(expr.func.value, depth)
+            if template is not None:
+                return self._format(template, expr, depth)
         if isinstance(expr, cst.Name):
             return self._variable(expr, expr, depth)[0]
         if (
@@ -154,13 +212,17 @@ class OriginTracer:
             )
         return pieces
 
-    def _percent(
-        self,
-        template: cst.SimpleString | cst.ConcatenatedString,
-        values: cst.BaseExpression,
-        depth: int,
-    ) -> list[Piece]:
-        text = template_text(template)
+    def _template(self, expr: cst.BaseExpression, depth: int) -> str | None:
+        """The text of a `%` or `.format` template: a string literal, or a module-level
+        constant (`COUNT = "grep -c {} notes.txt"`, then `COUNT.format(word)`); None for
+        anything else."""
+        if isinstance(expr, cst.SimpleString | cst.ConcatenatedString):
+            return template_text(expr)
+        if isinstance(expr, cst.Name) and self._names.reads_module_level(expr):
+            return self._names.constant(expr, depth + 1)
+        return None
+
+    def _percent(self, text: str, values: cst.BaseExpression, depth: int) -> list[Piece]:
         positional: list[cst.BaseExpression] = []
         named: dict[str, cst.BaseExpression] = {}
         if isinstance(values, cst.Tuple):
@@ -216,8 +278,7 @@ class OriginTracer:
             formatted, name=hint.name, is_str=True, splitting=splitting, evidence=evidence
         )
 
-    def _format(self, call: cst.Call, depth: int) -> list[Piece]:
-        text = template_text(call.func.value)  # type: ignore[attr-defined]
+    def _format(self, text: str, call: cst.Call, depth: int) -> list[Piece]:
         positional: list[cst.BaseExpression] = []
         named: dict[str, cst.BaseExpression] = {}
         for arg in call.args:

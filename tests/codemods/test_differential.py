@@ -84,11 +84,29 @@ SOURCES = {
     "variable": Source('cmd = f"showargs {value} y"\n', "cmd", UNQUOTED),
     "augmented": Source('cmd = "showargs -q"\ncmd += " " + value\n', "cmd", UNQUOTED),
     "module-constant": Source("", 'COMMAND + " " + value', UNQUOTED),
+    "module-template-format": Source("", "TEMPLATE.format(value)", UNQUOTED),
+    "module-template-percent": Source("", "PERCENT_TEMPLATE % (value,)", UNQUOTED),
+    "built-in-blocks": Source(
+        'cmd = "showargs -q"\n'
+        "if len(value) > 5:\n"
+        "    cmd += \" 'long  one'\"\n"
+        "else:\n"
+        '    cmd += " short"\n'
+        'for extra in ("x", "y"):\n'
+        '    cmd += " -" + extra\n'
+        "if value:\n"
+        '    cmd += " " + value\n',
+        "cmd",
+        UNQUOTED,
+    ),
     "helper": Source("", 'build_command(value, "-v  -w")', IN_SINGLE_QUOTES),
 }
-# Module-level constants and a helper, above every case: commands from them are followed.
+# Module-level constants, templates and a helper, above every case: commands from them are
+# followed.
 CONSTANTS = """PROGRAM = "showargs"
 COMMAND = f"{PROGRAM} -c 'x  y'" + " end"
+TEMPLATE = "showargs -t {} 'a  b'"
+PERCENT_TEMPLATE = PROGRAM + " -p %s end"
 
 
 def build_command(word, flags):

@@ -112,62 +112,6 @@ UNTRACEABLE = {
         "def f(self):\n    os.system(self.command)\n",
         "the command comes from `self.command`, whose text harden cannot see",
     ),
-    "if-else": (
-        "def f(verbose, x):\n"
-        "    if verbose:\n"
-        '        cmd = f"ls -l {x}"\n'
-        "    else:\n"
-        '        cmd = f"ls {x}"\n'
-        "    subprocess.run(cmd, shell=True)\n",
-        "`cmd` is built conditionally (inside a block)",
-    ),
-    "extended-in-if": (
-        "def f(verbose, x):\n"
-        '    cmd = f"ls {x}"\n'
-        "    if verbose:\n"
-        '        cmd += " -l"\n'
-        "    subprocess.run(cmd, shell=True)\n",
-        "`cmd` is built conditionally (inside a block)",
-    ),
-    "reassigned-after": (
-        'def f(x):\n    cmd = f"ls {x}"\n    subprocess.run(cmd, shell=True)\n    cmd = "pwd"\n',
-        "`cmd` is assigned again after the call",
-    ),
-    "assigned-twice": (
-        'def f(x):\n    cmd = "ls"\n    cmd = f"ls {x}"\n    subprocess.run(cmd, shell=True)\n',
-        "`cmd` is assigned more than once",
-    ),
-    "value-rebound": (
-        'def f(x):\n    cmd = f"ls {x}"\n    x = "other"\n    subprocess.run(cmd, shell=True)\n',
-        "`x` changes between where the command is built and where it runs",
-    ),
-    "value-changed-in-place": (
-        "def f(opts):\n"
-        "    cmd = f\"ls {opts['dir']}\"\n"
-        '    opts["dir"] = "/"\n'
-        "    subprocess.run(cmd, shell=True)\n",
-        '`opts["dir"]` may change `opts` between where the command is built and where it runs',
-    ),
-    "value-changed-by-method": (
-        'def f(items):\n    cmd = f"ls {items}"\n    items.append(1)\n    os.system(cmd)\n',
-        "`items.append(1)` may change `items` between where the command is built and where it runs",
-    ),
-    "value-changed-later-in-loop": (
-        "def f(x):\n"
-        '    cmd = f"ls {x}"\n'
-        "    for _ in range(2):\n"
-        "        os.system(cmd)\n"
-        '        x = "other"\n',
-        "`x` changes between where the command is built and where it runs",
-    ),
-    "extended-in-loop": (
-        "def f(paths):\n"
-        '    cmd = "ls"\n'
-        "    for path in paths:\n"
-        '        cmd += " -l"\n'
-        "        os.system(cmd)\n",
-        "`cmd` is extended in a loop, so it grows on every pass",
-    ),
     "constant-assigned-twice": (
         'CMD = "ls"\nCMD = "pwd"\n\n\ndef f():\n    os.system(CMD)\n',
         "module-level `CMD` is assigned more than once",
@@ -300,6 +244,113 @@ UNTRACEABLE = {
         "a list with `shell=True` hands its items to sh as $0, $1, ...",
     ),
 }
+
+
+# A variable built by several statements (in blocks, in loops, assigned again): each statement
+# gives its own words, evaluated where they were, and the call passes the list.
+BUILT = {
+    "if-else": (
+        "def f(verbose, x):\n"
+        "    if verbose:\n"
+        '        cmd = f"ls -l {x}"\n'
+        "    else:\n"
+        '        cmd = f"ls {x}"\n'
+        "    subprocess.run(cmd, shell=True)\n",
+        "def f(verbose, x):\n"
+        "    if verbose:\n"
+        '        cmd = ["ls", "-l", *harden_runtime.words(x)]\n'
+        "    else:\n"
+        '        cmd = ["ls", *harden_runtime.words(x)]\n'
+        "    subprocess.run(cmd)\n",
+    ),
+    "extended-in-if": (
+        'def f(verbose, x):\n    cmd = f"ls {x}"\n    if verbose:\n        cmd += " -l"\n'
+        "    subprocess.run(cmd, shell=True)\n",
+        'def f(verbose, x):\n    cmd = ["ls", *harden_runtime.words(x)]\n    if verbose:\n'
+        '        cmd += ["-l"]\n    subprocess.run(cmd)\n',
+    ),
+    "one-line-if-and-flags": (
+        'def f(pattern, flags="", i=False):\n    cmd = "grep -n"\n    if i: cmd += " -i"\n'
+        '    if flags:\n        cmd += " " + flags\n    cmd += " " + pattern + " notes.txt"\n'
+        "    os.system(cmd)\n",
+        'def f(pattern, flags="", i=False):\n    cmd = ["grep", "-n"]\n    if i: cmd += ["-i"]\n'
+        "    if flags:\n        cmd += shlex.split(str(flags))\n"
+        '    cmd += [*harden_runtime.words(pattern), "notes.txt"]\n'
+        "    subprocess.run(cmd)\n",
+    ),
+    "annotated": (
+        'def f(x):\n    cmd: str = "ls"\n    for y in x:\n        cmd += f" {y}"\n'
+        "    os.system(cmd)\n",
+        'def f(x):\n    cmd: list[str] = ["ls"]\n    for y in x:\n'
+        "        cmd += harden_runtime.words(y)\n    subprocess.run(cmd)\n",
+    ),
+    "reassigned-after": (
+        'def f(x):\n    cmd = f"ls {x}"\n    subprocess.run(cmd, shell=True)\n    cmd = "pwd"\n',
+        'def f(x):\n    cmd = ["ls", *harden_runtime.words(x)]\n    subprocess.run(cmd)\n'
+        '    cmd = ["pwd"]\n',
+    ),
+    "assigned-twice": (
+        'def f(x):\n    cmd = "ls"\n    cmd = f"ls {x}"\n    subprocess.run(cmd, shell=True)\n',
+        'def f(x):\n    cmd = ["ls"]\n    cmd = ["ls", *harden_runtime.words(x)]\n'
+        "    subprocess.run(cmd)\n",
+    ),
+    # The value is read where the command is built, as before, not where it runs.
+    "value-rebound": (
+        'def f(x):\n    cmd = f"ls {x}"\n    x = "other"\n    subprocess.run(cmd, shell=True)\n',
+        'def f(x):\n    cmd = ["ls", *harden_runtime.words(x)]\n    x = "other"\n'
+        "    subprocess.run(cmd)\n",
+    ),
+    "value-changed-by-method": (
+        'def f(items):\n    cmd = f"ls {items}"\n    items.append(1)\n    os.system(cmd)\n',
+        'def f(items):\n    cmd = ["ls", *harden_runtime.words(items)]\n    items.append(1)\n'
+        "    subprocess.run(cmd)\n",
+    ),
+    "extended-in-loop": (
+        'def f(paths):\n    cmd = "ls"\n    for path in paths:\n        cmd += " -l"\n'
+        "        os.system(cmd)\n",
+        'def f(paths):\n    cmd = ["ls"]\n    for path in paths:\n        cmd += ["-l"]\n'
+        "        subprocess.run(cmd)\n",
+    ),
+}
+
+
+@pytest.mark.parametrize(("body", "rewritten"), BUILT.values(), ids=BUILT.keys())
+def test_command_built_by_several_statements_becomes_a_list_built_alike(
+    apply: Apply, body: str, rewritten: str
+) -> None:
+    new, run = apply(HEADER + body)
+    assert not run.unfixed
+    (rewrite,) = run.accepted
+    assert new.endswith("\n\n\n" + rewritten)
+    assert "each now adding its own arguments to a list" in rewrite.note
+    assert "now holds the argument list" in rewrite.note
+
+
+BUILT_BUT_SHIMMED = {
+    "glued-to-the-word-before": 'cmd = "ls -"\n    if flag:\n        cmd += flag\n',
+    "appends-a-pipe": 'cmd = "ls"\n    if flag:\n        cmd += " | sort"\n',
+    "appends-a-variable": 'cmd = "ls"\n    if flag:\n        cmd += " $HOME"\n',
+    "appends-a-glob": 'cmd = "ls"\n    if flag:\n        cmd += " *.txt"\n',
+    "appends-a-newline": 'cmd = "ls"\n    if flag:\n        cmd += "\\nrm x"\n',
+    "read-elsewhere": 'cmd = "ls"\n    if flag:\n        cmd += " -l"\n    print(cmd)\n',
+    "read-by-a-closure": (
+        'cmd = "ls"\n    if flag:\n        cmd += " -l"\n    show = lambda: cmd\n'
+    ),
+    "echo-takes-the-words": 'cmd = "echo"\n    if flag:\n        cmd += " " + flag\n',
+    "shell-takes-the-words": 'cmd = "sh -c"\n    if flag:\n        cmd += " " + flag\n',
+    "program-from-a-value": 'cmd = flag\n    if flag:\n        cmd += " -l"\n',
+    "extended-by-another-operator": 'cmd = "ls"\n    if flag:\n        cmd *= 2\n',
+}
+
+
+@pytest.mark.parametrize("build", BUILT_BUT_SHIMMED.values(), ids=BUILT_BUT_SHIMMED.keys())
+def test_command_built_in_ways_a_list_cannot_follow_goes_to_the_shim(
+    apply: Apply, build: str
+) -> None:
+    new, run = apply(f"{HEADER}def f(flag):\n    {build}    subprocess.run(cmd, shell=True)\n")
+    (rewrite,) = run.accepted
+    assert "harden_runtime.run(cmd, shell=True)" in new
+    assert "ENFORCE_SHELL_FREE=true" in rewrite.note
 
 
 # Refused still: what a caller passes is traced and needs a shell, or the call's own
