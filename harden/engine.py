@@ -29,6 +29,7 @@ from harden.codemods import BY_ID
 from harden.codemods.base import FileRun, PlannedCodemod
 from harden.codemods.call_sites import call_lines
 from harden.codemods.focus import FocusText, focus_text
+from harden.codemods.shell_commands import ShellCommands
 from harden.conform import conform
 from harden.findings.model import Finding
 from harden.findings.rules import codemod_for
@@ -36,6 +37,7 @@ from harden.line_moves import moved_lines, moved_span
 from harden.mcp import PREFILTER, HandlerProvider, may_hold_handlers
 from harden.mcp.facts import NO_FACTS, ModuleFacts
 from harden.mcp.project import index_project
+from harden.named_elsewhere import named_elsewhere
 from harden.project_gates import gate_edits
 from harden.project_style import ProjectStyle
 from harden.vendoring import is_runtime, runtime_changes
@@ -58,6 +60,7 @@ class _Task:
     below_root: bool  # the module lies in a folder below the tree's root
     facts: ModuleFacts = NO_FACTS  # what the project index knows of the module
     style: ProjectStyle | None = None  # conform the rewrite to it (harden.conform)
+    named_elsewhere: frozenset[str] = frozenset()  # see harden.named_elsewhere
 
 
 @dataclass(slots=True)
@@ -171,6 +174,8 @@ def _tasks(
         by_path.setdefault(finding.path, []).append(finding)
     tasks: list[_Task] = []
     paths: set[str] = set()
+    runners = ShellCommands.INFO.id in codemod_ids
+    elsewhere = named_elsewhere(files, ShellCommands.INFO.wants) if runners else {}
     for path, text in files:
         paths.add(path)
         if is_runtime(path):
@@ -179,7 +184,17 @@ def _tasks(
             continue
         wanted = tuple(by_path.get(path, ())) if requested is not None else None
         below_root = "/" in path
-        tasks.append(_Task(path, text, tuple(codemod_ids), wanted, accept, below_root))
+        tasks.append(
+            _Task(
+                path,
+                text,
+                tuple(codemod_ids),
+                wanted,
+                accept,
+                below_root,
+                named_elsewhere=elsewhere.get(path, frozenset()),
+            )
+        )
     return tasks, paths
 
 
@@ -349,6 +364,7 @@ def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True)
             text=task.text,
             focus_metadata=line_map is None,
             below_root=task.below_root,
+            named_elsewhere=task.named_elsewhere,
             line_map=line_map,
             excerpt=partial is not None,
             wrappers=wrappers,

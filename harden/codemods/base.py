@@ -149,6 +149,8 @@ class FileRun:
     # off when the module given is already an excerpt of the file.
     focus_metadata: bool = True
     below_root: bool = False  # the file lies in a folder below the tree's root
+    # Its private top-level functions that other modules of the project name (named_elsewhere.py)
+    named_elsewhere: frozenset[str] = frozenset()
     # The file's line number (as read) of each line of the module given, when they differ: the
     # lines of an excerpt, or of a module an earlier codemod of the run rewrote.
     line_map: Sequence[int] | None = None
@@ -189,6 +191,8 @@ class Planner(cst.CSTVisitor):
         # of answering; its plans are then dropped and it runs again on the whole file.
         self.whole_module = True
         self.needs_whole_module = False
+        # The module's private functions other modules name: their calls are not all here.
+        self.named_elsewhere: frozenset[str] = frozenset()
 
 
 class PlannedCodemod:
@@ -232,6 +236,7 @@ class PlannedCodemod:
         self.wrapper = self.run.wrappers[target]
         planner = self.PLANNER()
         planner.whole_module = self.focus is None and not self.run.excerpt
+        planner.named_elsewhere = self.run.named_elsewhere
         self.wrapper.visit(planner)
         return planner
 

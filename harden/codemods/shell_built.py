@@ -111,7 +111,7 @@ def fragment_argv(
         # The appended words parse as the arguments of a stand-in program.
         pieces = [_STAND_IN_PROGRAM, *pieces]
     script = parse(pieces)
-    _check_plain_words(script)
+    check_plain_words(script)
     emitted = options.emit(script)
     argv = emitted.argv
     if emitted.script is not None or emitted.keywords or argv is None or argv.deferred:
@@ -130,7 +130,7 @@ def fragment_argv(
     return argv, emitted.alone, value_notes(script, emitted.alone)
 
 
-def _check_plain_words(script: Script) -> None:
+def check_plain_words(script: Script) -> None:
     """Text and values only: `$VAR`, `~`, `$(...)` and globs would be expanded when the
     statement runs, not when the command does (another environment, working directory)."""
     for word in words_of(script):

@@ -200,6 +200,22 @@ EXAMPLES = (
             '["grep", "-c", *harden_runtime.words(word), "notes.txt"], text=True)\n'
         ),
     ),
+    # A private runner whose calls pass command text built from values: each passes a list.
+    Example(
+        before=(
+            "import subprocess\n\ndef _run(cmd: str) -> str:\n"
+            "    return subprocess.check_output(cmd, shell=True, text=True)\n\n"
+            'def head(path: str) -> str:\n    return _run(f"head -n 5 {path}")\n\n'
+            'def disk() -> str:\n    return _run("df -h")\n'
+        ),
+        after=(
+            "import subprocess\nimport harden_runtime\n\ndef _run(cmd: list[str]) -> str:\n"
+            "    return subprocess.check_output(cmd, text=True)\n\n"
+            "def head(path: str) -> str:\n"
+            '    return _run(["head", "-n", "5", *harden_runtime.words(path)])\n\n'
+            'def disk() -> str:\n    return _run(["df", "-h"])\n'
+        ),
+    ),
     Example(
         before=(
             "import subprocess\n\ndef write(path: str, text: str):\n"

@@ -20,6 +20,7 @@ from libcst.metadata import (
 from harden.codemods.base import Planner, Proposal, Refusal, Replacements
 from harden.codemods.imports import Import, import_of
 from harden.codemods.shell_built import built_command
+from harden.codemods.shell_callers import callers_command
 from harden.codemods.shell_calls import (
     ASYNC_SHELL,
     SUBPROCESS_SHELL_KW,
@@ -39,6 +40,7 @@ from harden.codemods.shell_notes import (
 from harden.codemods.shell_shim import shim_builder, shim_note
 from harden.findings.model import Severity
 from harden.shell.argv import Argv, ArgvItem
+from harden.shell.expressions import code
 from harden.shell.origin import OriginTracer, Traced
 from harden.shell.script import STREAMS, Emitted, Streams
 from harden.shell.syntax import parse
@@ -60,7 +62,11 @@ class ShellCallPlanner(Planner):
 
     def visit_Module(self, node: cst.Module) -> None:
         # Made here, not in __init__: the codemod sets `whole_module` after construction.
-        self.tracer = OriginTracer(self.get_metadata, whole_module=self.whole_module)
+        self.tracer = OriginTracer(
+            self.get_metadata,
+            whole_module=self.whole_module,
+            named_elsewhere=self.named_elsewhere,
+        )
 
     def _convert(
         self,
@@ -88,6 +94,8 @@ class ShellCallPlanner(Planner):
                 if built is None:
                     self._shim(node, str(reason), command)
                 return built
+            if traced.callers:
+                return self._from_callers(node, command, traced, options)
         except NeedsWholeModule:
             self.needs_whole_module = True
             return None
@@ -132,6 +140,28 @@ class ShellCallPlanner(Planner):
         try:
             return built_command(self.tracer.built(command), options, command.value)
         except (Untraceable, NeedsShell):
+            return None
+
+    def _from_callers(
+        self, node: cst.Call, command: cst.BaseExpression, traced: Traced, options: EmitOptions
+    ) -> Command | None:
+        """The runner's parameter as the argument list each call passes (shell_callers.py);
+        else the shim, with the reason."""
+        runner = self.get_metadata(ScopeProvider, command).node.name.value  # type: ignore[union-attr]
+        try:
+            calls = []
+            for given in traced.callers:
+                if isinstance(given, cst.Name):
+                    raise Untraceable(f"`{runner}` is called with `{given.value}`")
+                try:
+                    calls.append((given, self.tracer.trace(given)))
+                except Untraceable as why:
+                    raise Untraceable(f"`{runner}` is called with `{code(given)}`: {why}") from None
+            return callers_command(runner, traced, calls, options)
+        except Untraceable as why:
+            self._shim(
+                node, f"the command comes from parameter `{code(command)}`, and {why}", command
+            )
             return None
 
     def _split_at_run_time(

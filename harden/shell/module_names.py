@@ -17,9 +17,10 @@ text), evaluated at the call, possibly more or less often than once, in another 
 A command that is a parameter of the function running it, `_run(cmd)`, is followed to the
 callers when that function is private (`_run`, not a dunder), bound the same way (one
 undecorated `def` at the top level), its name appears nowhere else in the module (not as a
-string, so not in `__all__`) and is only ever called, never passed or aliased, and every call
-passes that parameter a string literal, by position or keyword: the trace then gives those
-literals, for the codemod to check that `shlex.split` at run time makes each one's words.
+string, so not in `__all__`) nor in any other module of the project (`named_elsewhere`, which
+the engine finds in their text), and it is only ever called, never passed or aliased, and every
+call passes that parameter, by position or keyword: the trace then gives what each call passes,
+for the codemod to convert at each call.
 
 Only the whole module shows every binding of a name, so with `whole_module=False` every question
 here raises NeedsWholeModule. Anything else raises Untraceable with the reason; nothing here
@@ -65,10 +66,18 @@ class _ModuleFacts:
 class ModuleNames:
     """Answers about module-level names; `pieces` reads a command a constant or helper holds."""
 
-    def __init__(self, tree: Tree, pieces: PiecesOf, *, whole_module: bool) -> None:
+    def __init__(
+        self,
+        tree: Tree,
+        pieces: PiecesOf,
+        *,
+        whole_module: bool,
+        named_elsewhere: frozenset[str] = frozenset(),
+    ) -> None:
         self._tree = tree
         self._pieces = pieces
         self._whole_module = whole_module
+        self._named_elsewhere = named_elsewhere
         self._facts: _ModuleFacts | None = None
 
     def reads_module_level(self, name: cst.Name) -> bool:
@@ -192,9 +201,9 @@ class ModuleNames:
             raise Untraceable(f"the call of `{key}` leaves a parameter to its default")
         return given
 
-    def passed_literals(self, name: cst.Name, param: cst.Param) -> tuple[str, ...]:
-        """The string literal every call of the function passes for `param`, which `name`
-        reads (see the module docstring)."""
+    def passed_arguments(self, name: cst.Name, param: cst.Param) -> tuple[cst.BaseExpression, ...]:
+        """What every call of the function passes for `param`, which `name` reads, in the
+        order of the calls (see the module docstring)."""
         refused = f"the command comes from parameter `{name.value}`"
         scope = self._tree.scope(name)
         definition = scope.node if isinstance(scope, FunctionScope) else None
@@ -224,6 +233,8 @@ class ModuleNames:
                 f"{refused}, and harden cannot see every use of `{key}`: it is not one "
                 "undecorated `def` at the top level, or its name is also bound or written as text"
             )
+        if key in self._named_elsewhere:
+            raise Untraceable(f"{refused}, and another module of the project names `{key}`")
         calls = []
         for access in assignments[0].references:
             call = self._tree.parent(access.node)
@@ -235,7 +246,7 @@ class ModuleNames:
         positional = [*definition.params.posonly_params, *definition.params.params]
         index = positional.index(param)
         keyword = param.name.value if param in definition.params.params else None
-        literals: list[str] = []
+        passed: list[cst.BaseExpression] = []
         for call in sorted(calls, key=self._tree.start):
             given = None
             for position, arg in enumerate(call.args):
@@ -247,15 +258,8 @@ class ModuleNames:
                     given = arg.value
             if given is None:
                 raise Untraceable(f"{refused}, and a call of `{key}` leaves it to its default")
-            text = (
-                given.evaluated_value
-                if isinstance(given, cst.SimpleString | cst.ConcatenatedString)
-                else None
-            )
-            if not isinstance(text, str):
-                raise Untraceable(f"{refused}, and `{key}` is called with `{code(given)}`")
-            literals.append(text)
-        return tuple(literals)
+            passed.append(given)
+        return tuple(passed)
 
     def _binding(self, name: cst.Name, depth: int) -> cst.CSTNode:
         """What binds module-level `name`, checked to be its only binding in the module."""

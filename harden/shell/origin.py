@@ -61,8 +61,11 @@ class Traced:
     pieces: list[Piece]
     definitions: list[cst.SimpleStatementLine] = field(default_factory=list)
     variable: str = ""
-    # For a command that is a parameter: what each call in the module passes for it.
+    # For a command that is a parameter: the text each call in the module passes for it,
+    # when every call passes a literal; else what each passes (`callers`).
     literals: tuple[str, ...] = ()
+    callers: tuple[cst.BaseExpression, ...] = ()
+    parameter: cst.Param | None = None  # with `callers`: the parameter they pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +81,17 @@ class Fragment:
 class OriginTracer:
     """Follows command strings inside one module; needs Scope, Parent and Position metadata."""
 
-    def __init__(self, get_metadata: GetMetadata, *, whole_module: bool = True) -> None:
+    def __init__(
+        self,
+        get_metadata: GetMetadata,
+        *,
+        whole_module: bool = True,
+        named_elsewhere: frozenset[str] = frozenset(),
+    ) -> None:
         self._tree = Tree(get_metadata)
-        self._names = ModuleNames(self._tree, self._pieces, whole_module=whole_module)
+        self._names = ModuleNames(
+            self._tree, self._pieces, whole_module=whole_module, named_elsewhere=named_elsewhere
+        )
         self._arity = Arity(self._tree, self._names)
 
     def trace(self, expr: cst.BaseExpression) -> Traced:
@@ -88,11 +99,35 @@ class OriginTracer:
         if param is not None:
             assert isinstance(expr, cst.Name)
             placeholder = Placeholder(expr, name=expr.value, is_str=True, splitting=Splitting.WORDS)
-            return Traced([placeholder], literals=self._names.passed_literals(expr, param))
+            passed = self._names.passed_arguments(expr, param)
+            texts = tuple(
+                arg.evaluated_value
+                if isinstance(arg, cst.SimpleString | cst.ConcatenatedString)
+                else None
+                for arg in passed
+            )
+            if all(isinstance(text, str) for text in texts):
+                return Traced([placeholder], literals=texts)  # type: ignore[arg-type]
+            if not self._read_only_here(expr):
+                raise Untraceable(
+                    f"the command comes from parameter `{expr.value}`, which is also read "
+                    "other than by this call"
+                )
+            return Traced([placeholder], callers=passed, parameter=param)
         if isinstance(expr, cst.Name):
             pieces, definitions = self._variable(expr, expr, depth=0)
             return Traced(pieces, definitions, expr.value)
         return Traced(self._pieces(expr, depth=0))
+
+    def _read_only_here(self, name: cst.Name) -> bool:
+        """Whether the variable `name` reads is read nowhere else."""
+        scope = self._tree.scope(name)
+        assert scope is not None
+        return all(
+            access.node is name
+            for assignment in scope[name.value]
+            for access in assignment.references
+        )
 
     def built(self, name: cst.Name) -> list[Fragment]:
         """The statements building local `name`, which `trace` cannot follow as one text (it is
@@ -102,6 +137,8 @@ class OriginTracer:
         scope = self._tree.scope(name)
         if not isinstance(scope, FunctionScope):
             raise Untraceable(f"`{name.value}` is not a local variable of the function")
+        if not self._read_only_here(name):
+            raise Untraceable(f"`{name.value}` is read elsewhere too, not only by the call")
         fragments: list[tuple[tuple[int, int], Fragment]] = []
         for assignment in scope[name.value]:
             node = getattr(assignment, "node", None)
@@ -110,8 +147,6 @@ class OriginTracer:
             statement = self._assigning(node)
             if statement is None:
                 raise Untraceable(f"`{name.value}` is assigned in a way harden cannot follow")
-            if any(access.node is not name for access in assignment.references):
-                raise Untraceable(f"`{name.value}` is read elsewhere too, not only by the call")
             starts = not isinstance(statement, cst.AugAssign)
             assert statement.value is not None
             pieces = (

@@ -355,12 +355,12 @@ class Harness:
     work: Path
     capfd: Any
 
-    def observe(self, version: str, case: Case, value: str) -> Observed:
-        """Run one version, then put the working directory back as it was."""
+    def observe(self, version: str, function: str, value: str) -> Observed:
+        """Run one version's function, then put the working directory back as it was."""
         before = self._files()
         self.capfd.readouterr()
         try:
-            result: Any = getattr(self.versions[version], case.function)(value)
+            result: Any = getattr(self.versions[version], function)(value)
         except Exception as error:  # a rejected payload may make the rewrite raise: fine
             result = type(error).__name__
         output = self.capfd.readouterr()
@@ -417,8 +417,8 @@ def test_case_is_rewritten(versions: dict[str, ModuleType], case: Case) -> None:
 @pytest.mark.parametrize("value", BENIGN)
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_benign_value_behaves_the_same(harness: Harness, case: Case, value: str) -> None:
-    original = harness.observe("original", case, value)
-    rewritten = harness.observe("rewritten", case, value)
+    original = harness.observe("original", case.function, value)
+    rewritten = harness.observe("rewritten", case.function, value)
     assert rewritten == original
     assert original.stdout or original.result or original.files, "nothing to compare"
     assert bool(original.files) == case.creates_files
@@ -433,8 +433,8 @@ PAYLOAD_CASES = [
 
 @pytest.mark.parametrize(("case", "payload"), PAYLOAD_CASES)
 def test_injection_works_before_and_not_after(harness: Harness, case: Case, payload: str) -> None:
-    assert "PWNED" in harness.observe("original", case, payload).files
-    files = harness.observe("rewritten", case, payload).files
+    assert "PWNED" in harness.observe("original", case.function, payload).files
+    files = harness.observe("rewritten", case.function, payload).files
     assert "PWNED" not in files
     if not case.creates_files:
         assert not files
@@ -493,6 +493,83 @@ def test_parameter_from_literal_callers_behaves_the_same(
             observed.append((result, output.out, output.err))
         assert observed[0] == observed[1], caller
         assert observed[0][0] or observed[0][1], "nothing to compare"
+
+
+# A private runner whose callers pass command text built from values: it now takes an argument
+# list, and each caller passes its own.
+VALUE_CALLERS = r"""import os
+import subprocess
+
+
+def _output(cmd):
+    return subprocess.run(cmd, shell=True, capture_output=True, text=True)
+
+
+def _status(command: str):
+    return os.system(command)
+
+
+def fstring(value):
+    r = _output(f"showargs -f '{value}' x")
+    return r.returncode, r.stdout
+
+
+def concatenated(value):
+    r = _output("showargs " + value + " end")
+    return r.returncode, r.stdout
+
+
+def template(value):
+    return _status("showargs -t {} 'a  b'".format(value))
+
+
+def literal(value):
+    return _status("showargs plain")
+"""
+VALUE_CALLER_PAYLOADS = {
+    "fstring": IN_SINGLE_QUOTES,
+    "concatenated": UNQUOTED,
+    "template": UNQUOTED,
+    "literal": (),
+}
+
+
+@pytest.fixture(scope="module")
+def value_callers(
+    apply: Apply, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, ModuleType]]:
+    rewritten, run = apply(VALUE_CALLERS)
+    assert not run.unfixed, [u.reason for u in run.unfixed]
+    assert "shell=True" not in rewritten and "os.system(" not in rewritten
+    assert "_output(cmd)" not in rewritten.replace("def _output(cmd)", "")
+    directory = tmp_path_factory.mktemp("value_callers")
+    with imported_versions(VALUE_CALLERS, rewritten, directory, "value_callers") as loaded:
+        yield loaded
+
+
+@pytest.mark.parametrize(
+    ("caller", "value"),
+    [
+        *((caller, value) for caller in VALUE_CALLER_PAYLOADS for value in BENIGN),
+        *(
+            pytest.param(caller, payload, id=f"{caller}-payload-{payload}")
+            for caller, payloads in VALUE_CALLER_PAYLOADS.items()
+            for payload in payloads
+        ),
+    ],
+)
+def test_runner_called_with_values_behaves_the_same_and_stops_injections(
+    value_callers: dict[str, ModuleType], harness: Harness, caller: str, value: str
+) -> None:
+    harness.versions = value_callers
+    original = harness.observe("original", caller, value)
+    rewritten = harness.observe("rewritten", caller, value)
+    if value in BENIGN:
+        assert rewritten == original
+        assert original.stdout or original.result
+    else:
+        assert "PWNED" in original.files
+        assert not rewritten.files
 
 
 def test_every_source_and_api_is_covered() -> None:

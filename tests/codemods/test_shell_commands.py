@@ -745,6 +745,83 @@ def test_parameter_every_caller_gives_a_literal_is_split_at_run_time(
     assert run.accepted[0].fixes[0].severity is Severity.LOW
 
 
+RUNNER = (
+    "def _run(cmd{annotation}):\n"
+    "    return subprocess.run(cmd, shell=True, capture_output=True).stdout\n"
+)
+
+
+@pytest.mark.parametrize("annotation", ["", ": str"])
+def test_runner_called_with_command_text_takes_an_argument_list(
+    apply: Apply, annotation: str
+) -> None:
+    callers = (
+        'def head(path):\n    return _run(f"head -n 5 {path}")\n\n\n'
+        'def tail(path, n: int):\n    return _run(cmd="tail -n " + str(n) + " " + path)\n\n\n'
+        "def disk():\n    return _run(\"df -h '/'\")\n"
+    )
+    new, run = apply(f"{HEADER}{RUNNER.format(annotation=annotation)}\n\n{callers}")
+    assert not run.unfixed, [u.reason for u in run.unfixed]
+    listed = ": list[str]" if annotation else ""
+    assert (
+        f"def _run(cmd{listed}):\n    return subprocess.run(cmd, capture_output=True).stdout\n"
+    ) in new
+    assert '    return _run(["head", "-n", "5", *harden_runtime.words(path)])\n' in new
+    assert (
+        '_run(cmd=["tail", "-n", *harden_runtime.words(str(n)), *harden_runtime.words(path)])'
+        in new
+    )
+    assert '    return _run(["df", "-h", "/"])\n' in new
+    (rewrite,) = run.accepted
+    assert "each of the 3 calls in this module passes its own" in rewrite.note
+    assert rewrite.fixes[0].severity is Severity.HIGH
+
+
+@pytest.mark.parametrize(
+    ("runner", "callers", "reason"),
+    [
+        (
+            RUNNER.format(annotation=""),
+            'def f(x):\n    _run(f"ls {x} | wc -l")\n',
+            'the command comes from parameter `cmd`, and `_run` is called with `f"ls {x} | wc -l"`'
+            ", which is not one program with plain words (operators, redirections or `cd`)",
+        ),
+        (
+            RUNNER.format(annotation=""),
+            'def f(x):\n    _run(f"ls $HOME/{x}")\n',
+            "the command comes from parameter `cmd`, and `_run` is called with "
+            '`f"ls $HOME/{x}"`, which is not one program with plain words (an expansion in a part '
+            "of the command)",
+        ),
+        (
+            RUNNER.format(annotation=": str | None"),
+            'def f(x):\n    _run(f"ls {x}")\n',
+            "the command comes from parameter `cmd`, and `_run` declares `cmd` as `str | None`, "
+            "not `str`",
+        ),
+        (
+            "def _run(cmd):\n    print(cmd)\n    os.system(cmd)\n",
+            'def f(x):\n    _run(f"ls {x}")\n',
+            "the command comes from parameter `cmd`, which is also read other than by this call",
+        ),
+        (
+            RUNNER.format(annotation=""),
+            "def f(x):\n    _run(x.command())\n",
+            "the command comes from parameter `cmd`, and `_run` is called with `x.command()`: the "
+            "command comes from `x.command()`, whose text harden cannot see",
+        ),
+    ],
+    ids=["pipe", "variable", "annotation", "read-twice", "call"],
+)
+def test_runner_whose_calls_cannot_all_pass_a_list_goes_to_the_shim(
+    apply: Apply, runner: str, callers: str, reason: str
+) -> None:
+    new, run = apply(f"{HEADER}{runner}\n\n{callers}")
+    (rewrite,) = run.accepted
+    assert f"({reason})" in rewrite.note
+    assert "harden_runtime." in new and callers in new
+
+
 def test_variable_used_elsewhere_is_kept(apply: Apply) -> None:
     new, run = apply(
         "import logging\nimport os\n\n\ndef f(x):\n"
