@@ -73,6 +73,7 @@ class _Result:
     skipped: Skipped | None = None
     uses_runtime: bool = False
     kept: list[str] = field(default_factory=list)  # places left alone on purpose, and why
+    caller_commands: dict[Finding, str] = field(default_factory=dict)  # see FileRun
     parsed: bool = False  # libcst parsed the file (the cheap checks could not rule it out)
 
 
@@ -83,6 +84,8 @@ class ScanResult:
     skipped: list[Skipped]
     files: int  # files looked at
     candidates: int  # files the cheap checks let through to libcst's parser
+    # Rewrites that run a caller's command line, with the function that takes it.
+    caller_commands: dict[Finding, str] = field(default_factory=dict)
 
 
 def scan(
@@ -98,7 +101,10 @@ def scan(
     findings = sorted((f for r in results for f in r.detected), key=Finding.sort_key)
     reasons = {u.finding: u.reason for r in results for u in r.unfixed}
     skipped = [r.skipped for r in results if r.skipped]
-    return ScanResult(findings, reasons, skipped, len(paths), sum(r.parsed for r in results))
+    callers = {f: name for r in results for f, name in r.caller_commands.items()}
+    return ScanResult(
+        findings, reasons, skipped, len(paths), sum(r.parsed for r in results), callers
+    )
 
 
 def apply(
@@ -392,6 +398,7 @@ def _process(task: _Task, decide: Decide | None = None, *, excerpt: bool = True)
         result.detected.extend(run.detected())
         result.unfixed.extend(run.unfixed)
         result.kept.extend(run.kept)
+        result.caller_commands.update(run.caller_commands)
         result.matched |= run.matched
         result.uses_runtime |= run.uses_runtime
     if partial is not None:

@@ -101,7 +101,7 @@ PHASES: dict[int, Phase] = {
             "commands without a shell, errors without their detail",
             ("shell-commands", "error-messages", "mask-errors"),
             "ENFORCE_SHELL_FREE=true",
-            watch_first="7 days of CMD_VALUE_SPLIT lines",
+            watch_first="7 days of CMD_VALUE_SPLIT and CMD_SHELL_FEATURE_DETECTED lines",
             watch_days=7,
             parts=(
                 Part("commands", "commands without a shell", ("shell-commands",)),

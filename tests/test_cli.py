@@ -287,6 +287,41 @@ def test_plan_walks_through_the_phases(project, capsys, monkeypatch) -> None:
     assert plan()["next_step"] == "harden apply --phase 3"
 
 
+TERMINAL_TOOL = """import subprocess
+
+from mcp.server.fastmcp import FastMCP
+
+mcp = FastMCP("terminal")
+
+
+@mcp.tool()
+def run_command(command: str) -> str:
+    \"\"\"Run a shell command for the caller.\"\"\"
+    return subprocess.run(command, shell=True, capture_output=True, text=True).stdout
+
+
+@mcp.tool()
+def disk(path: str) -> str:
+    return subprocess.run(f"du -sh {path}", shell=True, capture_output=True, text=True).stdout
+"""
+
+
+def test_plan_lists_the_tools_that_run_their_callers_command_lines(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    (tmp_path / "terminal.py").write_text(TERMINAL_TOOL)
+    code, out, _ = harden(["plan", "--format", "json"], tmp_path, capsys, monkeypatch)
+    assert code == 0
+    by_number = {p["phase"]: p for p in json.loads(out)["phases"]}
+    assert by_number[5]["runs_callers_commands"] == [
+        {"function": "run_command", "at": "terminal.py:11"}
+    ]
+    assert "CMD_SHELL_FEATURE_DETECTED" in by_number[5]["observe_before_enforcing"]
+    assert all(not by_number[n]["runs_callers_commands"] for n in (1, 2, 3, 4, 6))
+    code, out, _ = harden(["plan"], tmp_path, capsys, monkeypatch)
+    assert "run their caller's" in out and "run_command" in out and "(terminal.py:11)" in out
+
+
 def test_plan_in_a_repository_without_commits_says_to_commit_first(
     tmp_path, capsys, monkeypatch
 ) -> None:

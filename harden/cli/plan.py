@@ -37,6 +37,9 @@ class PhasePlan:
     left: int  # places the phase's codemods must leave, with a reason
     branch: str
     branch_state: str  # "none", "exists", "merged"
+    # Functions that run the command line their caller gives, and where: ENFORCE_SHELL_FREE
+    # refuses the shell syntax their callers send.
+    runs_callers_commands: tuple[tuple[str, str], ...] = ()
 
     @property
     def has_work(self) -> bool:
@@ -74,7 +77,13 @@ def plan(
             else:
                 rewrites[codemod] += 1
         branch = phase_branch_name(prefix, phase.number, phase.slug)
-        plans.append(PhasePlan(phase, rewrites, left, branch, _branch_state(target.repo, branch)))
+        callers = tuple(
+            (function, finding.location.rsplit(":", 1)[0])
+            for finding, function in sorted(result.caller_commands.items())
+            if codemod_of_rule.get(finding.rule_id) in rewrites
+        )
+        state = _branch_state(target.repo, branch)
+        plans.append(PhasePlan(phase, rewrites, left, branch, state, callers))
     step = _next_step(plans, target.repo)
     if output_format is PlanFormat.json:
         print(json.dumps({"phases": [_as_dict(p) for p in plans], "next_step": step}, indent=2))
@@ -137,6 +146,9 @@ def _as_dict(item: PhasePlan) -> dict[str, object]:
         "branch_state": item.branch_state,
         "enforce": item.phase.enforce,
         "observe_before_enforcing": item.phase.watch_first,
+        "runs_callers_commands": [
+            {"function": function, "at": at} for function, at in item.runs_callers_commands
+        ],
     }
 
 
@@ -152,6 +164,12 @@ def _table(plans: list[PhasePlan], step: str) -> None:
             change = counts or "nothing"
             if item.left:
                 change += f"\n[dim]{item.left} left with a reason (harden scan)[/]"
+            if item.runs_callers_commands:
+                shown = ", ".join(f"{f} ({at})" for f, at in item.runs_callers_commands)
+                change += (
+                    f"\n[dim]run their caller's command line: {shown}; "
+                    f"{item.phase.enforce} refuses the shell syntax it sends[/]"
+                )
         table.add_row(
             f"{item.phase.number} {item.phase.slug}",
             change,

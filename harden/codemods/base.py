@@ -122,6 +122,9 @@ class Proposal:
     # A node that an accepted rewrite must rebuild for this one to be valid code (the f-string
     # whose {...} this rewrite sits in); None: it stands on its own.
     needs: cst.CSTNode | None = None
+    # The function whose parameter is the command line this rewrite still hands to a shell
+    # when it needs one (the shim): it runs its caller's commands, which `harden plan` lists.
+    runs_callers_command: str = ""
 
 
 @dataclass(slots=True)
@@ -171,6 +174,8 @@ class FileRun:
     matched: set[Finding] = field(default_factory=set)
     # Places a codemod looked at and deliberately left as they are, with why: "path:line: why".
     kept: list[str] = field(default_factory=list)
+    # The findings of rewrites that run a caller's command line: the function whose it is.
+    caller_commands: dict[Finding, str] = field(default_factory=dict)
 
     def detected(self) -> list[Finding]:
         """What harden's own scan reports: every place proposed or refused."""
@@ -292,6 +297,8 @@ class PlannedCodemod:
                 fixes=fixes,
             )
             self.run.proposed.append(rewrite)
+            if isinstance(plan, Proposal) and plan.runs_callers_command:
+                self.run.caller_commands.update(dict.fromkeys(fixes, plan.runs_callers_command))
             verdict = self.run.decide(rewrite)
             if verdict is Verdict.SUPPRESS:
                 suppressed[plan.node] = self.INFO.id

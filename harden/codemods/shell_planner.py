@@ -285,6 +285,7 @@ class ShellCallPlanner(Planner):
                 message=finding_message(node, True),
                 drop_imports=self._import_of(node),
                 uses_runtime=True,
+                runs_callers_command=self.tracer.taking(command),
             )
         )
 

@@ -119,6 +119,13 @@ class OriginTracer:
             return Traced(pieces, definitions, expr.value)
         return Traced(self._pieces(expr, depth=0))
 
+    def taking(self, expr: cst.BaseExpression | None) -> str:
+        """The function whose parameter `expr` is (its only binding there), or ""."""
+        if not isinstance(expr, cst.Name) or self._tree.parameter(expr) is None:
+            return ""
+        function = getattr(self._tree.scope(expr), "node", None)
+        return function.name.value if isinstance(function, cst.FunctionDef) else ""
+
     def _read_only_here(self, name: cst.Name) -> bool:
         """Whether the variable `name` reads is read nowhere else."""
         scope = self._tree.scope(name)
