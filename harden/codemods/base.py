@@ -228,7 +228,7 @@ class PlannedCodemod:
             new = _fix_imports(new, self.run.path, self.add_imports, self.drop_imports)
         if self.run.uses_runtime:
             new = add_runtime_import(new, below_root=self.run.below_root)
-        return new
+        return _without_blank_lines_on_top(new) if new is not tree else tree
 
     def _plan(self, tree: cst.Module) -> Planner:
         """The planner, run over the focus module if there is one, else over `tree`."""
@@ -457,6 +457,21 @@ def _fix_imports(
         if wanted:
             module = visitor(context).transform_module(module)
     return module
+
+
+def _without_blank_lines_on_top(module: cst.Module) -> cst.Module:
+    """`module` without blank lines above its first statement's comments: a dropped first
+    import leaves the blank lines that followed it at the top of the file, which formatters
+    remove (libcst keeps a file's own leading lines in the header, not there)."""
+    if not module.body:
+        return module
+    first = module.body[0]
+    lines = list(first.leading_lines)
+    while lines and lines[0].comment is None:
+        lines.pop(0)
+    if len(lines) == len(first.leading_lines):
+        return module
+    return module.with_changes(body=[first.with_changes(leading_lines=lines), *module.body[1:]])
 
 
 def _rebuilt(node: cst.CSTNode, accepted: Iterable[Proposal]) -> bool:

@@ -500,6 +500,15 @@ def test_unused_import_os_is_dropped(apply: Apply) -> None:
     )
 
 
+def test_a_dropped_first_import_leaves_no_blank_line_on_top(apply: Apply) -> None:
+    source = (
+        "import subprocess\n\nfrom mcp.server.fastmcp import FastMCP\n\n\n"
+        "def run(command):\n    subprocess.run(command, shell=True)\n"
+    )
+    new, _ = apply(source)
+    assert new.startswith("from mcp.server.fastmcp import FastMCP\n")
+
+
 def test_import_os_still_used_is_kept(apply: Apply) -> None:
     new, _ = apply(
         "import os\n\n\ndef clean(path):\n"
