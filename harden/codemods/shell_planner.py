@@ -226,7 +226,11 @@ class ShellCallPlanner(Planner):
         if command.variable:
             held = "argument list" if emitted.script is None else "script"
             notes.append(f"`{command.variable}` now holds the {held}, not a command line.")
-        if emitted.keywords or (not helper and self._needs_subprocess(node)):
+        alias = self._subprocess_alias(call)
+        if alias:
+            # `sp.run(...)` of `import subprocess as sp`: its keywords say `sp.STDOUT`.
+            build = _renaming_subprocess(build, alias)
+        elif emitted.keywords or (not helper and self._needs_subprocess(node)):
             adds = (("subprocess", None, None), *adds)
         adds = (*adds, *((module, None, None) for module in sorted(emitted.imports)))
         if command.traced.literals:
@@ -340,9 +344,39 @@ class ShellCallPlanner(Planner):
         qualified = {q.name for q in self.get_metadata(QualifiedNameProvider, node.func, set())}
         return import_of(node.func, qualified)
 
+    def _subprocess_alias(self, call: cst.Call) -> str:
+        """`sp` when the call is `sp.<function>` of `import subprocess as sp`, else ""."""
+        func = call.func
+        if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name):
+            return ""
+        qualified = self.get_metadata(QualifiedNameProvider, func.value, set())
+        if {q.name for q in qualified} != {"subprocess"} or func.value.value == "subprocess":
+            return ""
+        return func.value.value
+
     def _needs_subprocess(self, node: cst.CSTNode) -> bool:
         return not (
             isinstance(node, cst.Call)
             and {q.name for q in self.get_metadata(QualifiedNameProvider, node.func, set())}
             & (SUBPROCESS_SHELL_KW | ASYNC_SHELL)
         )
+
+
+def _renaming_subprocess(
+    build: Callable[[Replacements], cst.CSTNode], alias: str
+) -> Callable[[Replacements], cst.CSTNode]:
+    """`build`, with the `subprocess.X` harden writes (`subprocess.STDOUT`) as `alias.X`: a
+    module importing subprocess under another name has no `subprocess` to read."""
+
+    class Rename(cst.CSTTransformer):
+        def leave_Attribute(
+            self, original_node: cst.Attribute, updated_node: cst.Attribute
+        ) -> cst.Attribute:
+            if (
+                isinstance(updated_node.value, cst.Name)
+                and updated_node.value.value == "subprocess"
+            ):
+                return updated_node.with_changes(value=cst.Name(alias))
+            return updated_node
+
+    return lambda replaced: build(replaced).visit(Rename())  # type: ignore[return-value]

@@ -509,6 +509,15 @@ def test_a_dropped_first_import_leaves_no_blank_line_on_top(apply: Apply) -> Non
     assert new.startswith("from mcp.server.fastmcp import FastMCP\n")
 
 
+def test_an_aliased_subprocess_gives_the_keywords_their_module(apply: Apply) -> None:
+    new, _ = apply(
+        "import subprocess as sp\n\n\ndef f(x):\n"
+        '    return sp.check_output(f"ls {x} 2>&1", shell=True, text=True)\n'
+    )
+    assert "stderr=sp.STDOUT" in new
+    assert "import subprocess\n" not in new
+
+
 def test_import_os_still_used_is_kept(apply: Apply) -> None:
     new, _ = apply(
         "import os\n\n\ndef clean(path):\n"
