@@ -19,6 +19,7 @@ import typer
 
 from harden.cli.common import HardenError, out
 from harden.logs import render
+from harden.logs.html import to_html
 from harden.logs.read import Reading, SourceError, expand, parse_iso, read_events
 from harden.logs.stats import aggregate
 from harden.logs.verdicts import CONTROL_NAMES, verdicts
@@ -31,6 +32,7 @@ class ReportFormat(enum.StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    html = "html"
 
 
 Check = enum.StrEnum("Check", {name: name for name in CONTROL_NAMES})  # type: ignore[misc]
@@ -78,6 +80,8 @@ def report(
         print(render.to_json(stats, results, reading))
     elif output_format is ReportFormat.markdown:
         print(render.to_markdown(stats, results, reading), end="")
+    elif output_format is ReportFormat.html:
+        print(to_html(stats, results, reading), end="")
     else:
         render.to_table(stats, results, reading, out)
     if check is not None:

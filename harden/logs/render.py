@@ -30,8 +30,8 @@ def as_dict(stats: LogStats, results: list[Verdict], reading: Reading) -> dict[s
         "warnings": reading.warnings,
         "harden_lines": stats.events,
         "oldest_log_version": stats.oldest_version,
-        "first_seen": _time(stats.first),
-        "last_seen": _time(stats.last),
+        "first_seen": moment_text(stats.first),
+        "last_seen": moment_text(stats.last),
         "tools": {name: _tool(tool) for name, tool in sorted(stats.tools.items())},
         "suggested_rate_limit_rpm": suggested_rpm(stats),
         "controls": [_verdict(result) for result in results],
@@ -54,8 +54,8 @@ def _tool(tool: ToolStats) -> dict[str, object]:
         "rejected": tool.rejected,
         "would_throttle": tool.would_throttle.count,
         "throttled": tool.throttled,
-        "first_seen": _time(tool.first),
-        "last_seen": _time(tool.last),
+        "first_seen": moment_text(tool.first),
+        "last_seen": moment_text(tool.last),
     }
 
 
@@ -79,8 +79,8 @@ def _finding(finding: Finding) -> dict[str, object]:
         "what": finding.what,
         "count": finding.count,
         "callers": finding.callers,
-        "first_seen": _time(finding.first),
-        "last_seen": _time(finding.last),
+        "first_seen": moment_text(finding.first),
+        "last_seen": moment_text(finding.last),
         "exemption": None
         if exemption is None
         else {
@@ -101,7 +101,7 @@ def to_markdown(stats: LogStats, results: list[Verdict], reading: Reading) -> st
         "## harden report",
         "",
         f"{stats.events} harden lines from {len(reading.files)} file(s), "
-        f"{_time(stats.first)} to {_time(stats.last)}.",
+        f"{moment_text(stats.first)} to {moment_text(stats.last)}.",
         "",
         "| control | switch | verdict | why |",
         "|---|---|---|---|",
@@ -133,7 +133,7 @@ def to_markdown(stats: LogStats, results: list[Verdict], reading: Reading) -> st
             where = f"`{_cell(finding.tool)}` " if finding.tool else ""
             lines.append(
                 f"- {where}{_cell(finding.what)}: {finding.count} time(s), "
-                f"from {_callers(finding.callers)}"
+                f"from {callers_text(finding.callers)}"
             )
         if result.snippet:
             lines += ["", "```toml", result.snippet.rstrip(), "```"]
@@ -184,7 +184,7 @@ def to_table(stats: LogStats, results: list[Verdict], reading: Reading, console:
             where = f"{finding.tool}: " if finding.tool else ""
             console.print(
                 f"{result.control.name}: {escape(where + finding.what)} "
-                f"x{finding.count} from {escape(_callers(finding.callers))}"
+                f"x{finding.count} from {escape(callers_text(finding.callers))}"
             )
         if result.snippet:
             console.print(f"[dim]# exempting these in pyproject.toml:[/]\n{escape(result.snippet)}")
@@ -197,7 +197,7 @@ def to_table(stats: LogStats, results: list[Verdict], reading: Reading, console:
     )
 
 
-def _callers(callers: dict[str, int]) -> str:
+def callers_text(callers: dict[str, int]) -> str:
     shown = ", ".join(
         f"{caller} ({count})" for caller, count in list(callers.items())[:_SHOWN_CALLERS]
     )
@@ -205,7 +205,7 @@ def _callers(callers: dict[str, int]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _time(seconds: float) -> str | None:
+def moment_text(seconds: float) -> str | None:
     if not math.isfinite(seconds):
         return None
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")

@@ -1,7 +1,7 @@
 """Fold a stream of harden log records into per-tool counters, in bounded memory.
 
-Memory grows with the number of distinct tools, callers, rules and command sites, never with
-the number of lines: durations go into a log-scale histogram (percentiles within 2%), calls
+Memory grows with the number of distinct tools, callers, rules, command sites and days, never
+with the number of lines: durations go into a log-scale histogram (percentiles within 2%), calls
 per minute into a histogram of counts, and each (tool, caller) keeps only its current minute.
 It must never keep a line, nor any field but the ones it counts.
 """
@@ -88,6 +88,9 @@ class ToolStats:
     rejected: int = 0
     would_throttle: Occurrences = field(default_factory=Occurrences)
     throttled: int = 0
+    # Per UTC day (days since the epoch): calls, and warn-only events (would reject or throttle)
+    calls_by_day: Counter[int] = field(default_factory=Counter)
+    warnings_by_day: Counter[int] = field(default_factory=Counter)
 
     @property
     def error_rate(self) -> float:
@@ -183,7 +186,9 @@ def _count(stats: LogStats, when: float, record: dict[str, Any]) -> None:
     tool = stats.tool(name)
     tool.first = min(tool.first, when)
     tool.last = max(tool.last, when)
+    day = int(when // 86400)
     if event == TOOL_CALL:
+        tool.calls_by_day[day] += 1
         stats.first_call = min(stats.first_call, when)
         stats.last_call = max(stats.last_call, when)
         tool.calls += 1
@@ -194,11 +199,13 @@ def _count(stats: LogStats, when: float, record: dict[str, Any]) -> None:
             tool.durations.add(duration)
         tool.count_call(when, caller)
     elif event == WOULD_REJECT:
+        tool.warnings_by_day[day] += 1
         key = (str(record.get("rule", "unknown")), str(record.get("param", "unknown")))
         tool.would_reject.setdefault(key, Occurrences()).add(when, caller)
     elif event == REJECTED:
         tool.rejected += 1
     elif event == WOULD_THROTTLE:
+        tool.warnings_by_day[day] += 1
         tool.would_throttle.add(when, caller)
     elif event == THROTTLED:
         tool.throttled += 1
