@@ -24,7 +24,6 @@ from typer.testing import CliRunner
 from harden import runtime
 from harden.cli import app
 from harden.logs.read import parse_line
-from harden.logs.stats import DurationHistogram
 
 START = datetime(2026, 5, 1, tzinfo=UTC).timestamp()
 DAY = 86_400
@@ -261,6 +260,38 @@ def test_gzip_directories_and_globs(tmp_path: Path) -> None:
     assert as_json(str(tmp_path / "logs" / "*.gz"))["tools"]["read_file"]["calls"] == 8
 
 
+def test_a_gz_cut_short_keeps_what_came_before_and_warns(tmp_path: Path) -> None:
+    packed = gzip.compress(("\n".join(calls_over(30)) + "\n").encode())
+    (tmp_path / "cut.log.gz").write_bytes(packed[: len(packed) // 2])
+    write(tmp_path / "whole.log", calls_over(2))
+    data = as_json(str(tmp_path))
+    calls = data["tools"]["read_file"]["calls"]
+    assert 8 < calls < 8 + 120
+    assert data["harden_lines"] == calls and data["lines"] >= calls
+    (warning,) = data["warnings"]
+    assert warning.startswith(f"{tmp_path / 'cut.log.gz'}: stopped reading")
+
+
+def test_sql_gives_the_queries_the_report_runs(tmp_path: Path) -> None:
+    """--sql's statements, run by a fresh DuckDB on a harden_log table, give the report's
+    numbers."""
+    duckdb = pytest.importorskip("duckdb")
+    code, sql = report("--sql")
+    assert code == 0
+    schema, *queries = [part for part in sql.split(";") if part.strip(" \n-")]
+    con = duckdb.connect()
+    con.execute(schema)
+    con.execute(
+        "INSERT INTO harden_log VALUES (1e9, 1, 'tool_call', 'read_file', 'a', 2.0, false, "
+        "'unknown', 'unknown', 'unknown', ['unknown']), (1e9 + 61, 1, 'tool_call', 'read_file', "
+        "'b', 2.0, true, 'unknown', 'unknown', 'unknown', ['unknown'])"
+    )
+    answers = [con.execute(query).fetchall() for query in queries]
+    assert len(answers) == 10
+    (tools,) = [rows for query, rows in zip(queries, answers, strict=True) if "-- tools" in query]
+    assert tools == [("read_file", 2, 1, 0, 0, 1e9, 1e9 + 61)]
+
+
 def test_stdin_and_bad_arguments_exit_2_with_one_line(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "harden", "report", "-", "--format", "json"]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
@@ -268,7 +299,7 @@ def test_stdin_and_bad_arguments_exit_2_with_one_line(tmp_path: Path) -> None:
     done = subprocess.run(command, input=given.encode("latin-1"), capture_output=True, env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["tools"]["read_file"]["calls"] == 4
-    for bad in (["missing.log"], ["-", "--since", "last tuesday"]):
+    for bad in (["missing.log"], ["-", "--since", "last tuesday"], []):
         done = subprocess.run(
             [*command[:4], *bad], input=b"", capture_output=True, env=env, cwd=tmp_path
         )
@@ -311,12 +342,11 @@ def test_table_output_names_each_verdict(tmp_path: Path) -> None:
     assert text.count("ready to enforce") == 3 and "read_file" in text
 
 
-def test_duration_percentiles_are_within_two_percent() -> None:
-    histogram = DurationHistogram()
-    for value in range(1, 1001):
-        histogram.add(float(value))
-    assert histogram.percentile(50) == pytest.approx(500, rel=0.02)
-    assert histogram.percentile(95) == pytest.approx(950, rel=0.02)
+def test_duration_percentiles_are_within_two_percent(tmp_path: Path) -> None:
+    calls = [line(START + n, duration_ms=float(n)) for n in range(1, 1001)]
+    tool = as_json(str(write(tmp_path / "a.log", calls)))["tools"]["read_file"]
+    assert tool["duration_ms_p50"] == pytest.approx(500, rel=0.02)
+    assert tool["duration_ms_p95"] == pytest.approx(950, rel=0.02)
 
 
 # -- the runtime's log file ---------------------------------------------------------------------

@@ -4,7 +4,7 @@ Reads the runtime's JSON lines from files, globs, directories, `.gz` files or st
 skipping or unwrapping every other line, and prints per tool its calls, callers, errors,
 durations and per-caller rates, and per control a verdict. Exit status: 0; with `--check
 CONTROL`, 0 only when that control is ready to enforce and 1 otherwise; 2 on bad input.
-It only reads.
+`--sql` prints the report's queries instead, for logs kept in a warehouse. It only reads.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import typer
 from harden.cli.common import HardenError, out
 from harden.logs import render
 from harden.logs.html import to_html
-from harden.logs.read import Reading, SourceError, expand, parse_iso, read_events
-from harden.logs.stats import aggregate
+from harden.logs.query import load_stats, report_sql
+from harden.logs.read import Reading, SourceError, expand, parse_iso
 from harden.logs.verdicts import CONTROL_NAMES, verdicts
 
 _DURATION = re.compile(r"(\d+)([smhd])")
@@ -40,9 +40,9 @@ Check = enum.StrEnum("Check", {name: name for name in CONTROL_NAMES})  # type: i
 
 def report(
     logs: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(help="Log files, globs, directories, .gz files, or - for stdin."),
-    ],
+    ] = None,
     output_format: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ReportFormat.table,
@@ -64,8 +64,21 @@ def report(
         Check | None,
         typer.Option(help="Exit 0 only if this control is ready to enforce, else 1."),
     ] = None,
+    sql: Annotated[
+        bool,
+        typer.Option(
+            "--sql",
+            help="Print the report's queries over a harden_log table, for logs kept in a "
+            "warehouse, and read no log.",
+        ),
+    ] = False,
 ) -> None:
     """Summarise the runtime's logs per tool, and say per control whether to enforce it."""
+    if sql:
+        print(report_sql(), end="")
+        return
+    if not logs:
+        raise HardenError("give the log files to read (or - for stdin), or --sql")
     reference = time.time() if now is None else _moment(now, "--now", None)
     low = None if since is None else _moment(since, "--since", reference)
     high = None if until is None else _moment(until, "--until", reference)
@@ -74,7 +87,7 @@ def report(
     except SourceError as error:
         raise HardenError(str(error)) from None
     reading = Reading()
-    stats = aggregate(read_events(sources, reading), low, high)
+    stats = load_stats(sources, reading, low, high)
     results = verdicts(stats)
     if output_format is ReportFormat.json:
         print(render.to_json(stats, results, reading))

@@ -1,29 +1,19 @@
-"""Fold a stream of harden log records into per-tool counters, in bounded memory.
+"""What `harden report` knows of the logs: per-tool counters, filled by the report's queries
+(query.py), read by the verdicts and the renderers.
 
-Memory grows with the number of distinct tools, callers, rules, command sites and days, never
-with the number of lines: durations go into a log-scale histogram (percentiles within 2%), calls
-per minute into a histogram of counts, and each (tool, caller) keeps only its current minute.
-It must never keep a line, nor any field but the ones it counts.
+Its size grows with the number of distinct tools, callers, rules, command sites and days,
+never with the number of lines: durations are a log-scale histogram (percentiles within 2%),
+calls per minute a histogram of counts. It never holds a line, nor any field but the ones it
+counts.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from harden.logs.read import Event
-
-WOULD_REJECT = "VALIDATION_WOULD_REJECT"
-REJECTED = "VALIDATION_REJECTED"
-WOULD_THROTTLE = "RATE_LIMIT_WOULD_THROTTLE"
-THROTTLED = "RATE_LIMIT_ENFORCED"
-VALUE_SPLIT = "CMD_VALUE_SPLIT"
-SHELL_FEATURE = "CMD_SHELL_FEATURE_DETECTED"
-TOOL_CALL = "tool_call"
-_RATIO = 1.02  # neighbouring duration buckets differ by 2%
+_RATIO = 1.02  # neighbouring duration buckets differ by 2% (query.py counts them)
 
 
 class DurationHistogram:
@@ -33,10 +23,10 @@ class DurationHistogram:
         self.buckets: Counter[int] = Counter()
         self.count = 0
 
-    def add(self, value: float) -> None:
-        # Durations under a microsecond share the lowest bucket: below the clock's resolution.
-        self.buckets[math.floor(math.log(max(value, 0.001), _RATIO))] += 1
-        self.count += 1
+    def add_bucket(self, bucket: int, count: int) -> None:
+        """`count` durations whose log to base 1.02 rounds down to `bucket`."""
+        self.buckets[bucket] += count
+        self.count += count
 
     def percentile(self, q: float) -> float | None:
         bucket = _nearest_rank(self.buckets, self.count, q)
@@ -66,11 +56,12 @@ class Occurrences:
     first: float = math.inf
     last: float = -math.inf
 
-    def add(self, when: float, caller: str) -> None:
-        self.count += 1
-        self.callers[caller] += 1
-        self.first = min(self.first, when)
-        self.last = max(self.last, when)
+    def add(self, caller: str, count: int, first: float, last: float) -> None:
+        """`count` occurrences from `caller`, the first and last at these times."""
+        self.count += count
+        self.callers[caller] += count
+        self.first = min(self.first, first)
+        self.last = max(self.last, last)
 
 
 @dataclass
@@ -81,7 +72,6 @@ class ToolStats:
     durations: DurationHistogram = field(default_factory=DurationHistogram)
     # How many calls one caller made in one calendar minute (UTC), over every busy minute.
     per_minute: Counter[int] = field(default_factory=Counter)
-    open_minutes: dict[str, list[int]] = field(default_factory=dict)  # caller -> [minute, calls]
     first: float = math.inf
     last: float = -math.inf
     would_reject: dict[tuple[str, str], Occurrences] = field(default_factory=dict)  # rule, param
@@ -104,23 +94,6 @@ class ToolStats:
     def p95_per_minute(self) -> int:
         return _nearest_rank(self.per_minute, self.per_minute.total(), 95) or 0
 
-    def count_call(self, when: float, caller: str) -> None:
-        minute = int(when // 60)
-        current = self.open_minutes.get(caller)
-        if current is not None and current[0] == minute:
-            current[1] += 1
-            return
-        # Lines arrive in time order (read_events merges files), so a caller's earlier minute is
-        # complete once a later one starts.
-        if current is not None:
-            self.per_minute[current[1]] += 1
-        self.open_minutes[caller] = [minute, 1]
-
-    def close_minutes(self) -> None:
-        for _, calls in self.open_minutes.values():
-            self.per_minute[calls] += 1
-        self.open_minutes.clear()
-
 
 @dataclass
 class LogStats:
@@ -140,72 +113,3 @@ class LogStats:
         if stats is None:
             stats = self.tools[name] = ToolStats()
         return stats
-
-
-def aggregate(
-    events: Iterable[Event], since: float | None = None, until: float | None = None
-) -> LogStats:
-    """Counters for the events with since <= time < until."""
-    stats = LogStats()
-    low = -math.inf if since is None else since
-    high = math.inf if until is None else until
-    for when, record in events:
-        if not low <= when < high:
-            continue
-        _count(stats, when, record)
-    for tool in stats.tools.values():
-        tool.close_minutes()
-    return stats
-
-
-def _count(stats: LogStats, when: float, record: dict[str, Any]) -> None:
-    stats.events += 1
-    stats.first = min(stats.first, when)
-    stats.last = max(stats.last, when)
-    version = record.get("v", 0)
-    if isinstance(version, int) and (
-        stats.oldest_version is None or version < stats.oldest_version
-    ):
-        stats.oldest_version = version
-    event = record["event"]
-    caller = str(record.get("caller", "unknown"))
-    if event == VALUE_SPLIT:
-        site = str(record.get("site", "unknown"))
-        stats.value_splits.setdefault(site, Occurrences()).add(when, caller)
-        return
-    if event == SHELL_FEATURE:
-        tool_name = record.get("tool")
-        features = record.get("features")
-        for feature in features if isinstance(features, list) and features else ["unknown"]:
-            key = (tool_name if isinstance(tool_name, str) else "", str(feature))
-            stats.shell_features.setdefault(key, Occurrences()).add(when, caller)
-        return
-    name = record.get("tool")
-    if not isinstance(name, str):
-        return
-    tool = stats.tool(name)
-    tool.first = min(tool.first, when)
-    tool.last = max(tool.last, when)
-    day = int(when // 86400)
-    if event == TOOL_CALL:
-        tool.calls_by_day[day] += 1
-        stats.first_call = min(stats.first_call, when)
-        stats.last_call = max(stats.last_call, when)
-        tool.calls += 1
-        tool.errors += record.get("isError") is True
-        tool.callers.add(caller)
-        duration = record.get("duration_ms")
-        if isinstance(duration, (int, float)):
-            tool.durations.add(duration)
-        tool.count_call(when, caller)
-    elif event == WOULD_REJECT:
-        tool.warnings_by_day[day] += 1
-        key = (str(record.get("rule", "unknown")), str(record.get("param", "unknown")))
-        tool.would_reject.setdefault(key, Occurrences()).add(when, caller)
-    elif event == REJECTED:
-        tool.rejected += 1
-    elif event == WOULD_THROTTLE:
-        tool.warnings_by_day[day] += 1
-        tool.would_throttle.add(when, caller)
-    elif event == THROTTLED:
-        tool.throttled += 1

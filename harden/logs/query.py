@@ -1,0 +1,294 @@
+"""`harden report`'s engine: DuckDB loads the harden records of the logs into one table,
+`harden_log`, and the report's queries (QUERIES, which `harden report --sql` prints) fill
+LogStats.
+
+DuckDB reads each file as lines, a `.gz` too, on every core. A line that is a record as the
+runtime writes it is decoded in SQL; the few others that may wrap one (Docker's json-file,
+journald, a prefix before the JSON) are unwrapped by read.parse_line, written out as plain
+records and loaded the same way. The table lives in a database file in a temporary directory,
+with a memory limit, so memory stays bounded whatever the size of the logs (DuckDB spills to
+disk); only the aggregates come back to Python. A file DuckDB cannot finish (a `.gz` cut short
+by rotation) is read by read.py instead, which keeps what came before and warns. It never
+writes outside its temporary directory, and keeps no field the runtime did not log.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from harden.logs.read import STDIN, Reading, parse_line, read_events
+from harden.logs.stats import LogStats, Occurrences
+
+_MEMORY_LIMIT = "160MB"
+_BATCH = 10_000  # unwrapped lines handed to Python at a time
+
+# The table the report is computed from, one row per harden record.
+SCHEMA = """CREATE TABLE harden_log (
+    t DOUBLE,            -- seconds since the epoch, UTC (the record's "ts")
+    v INTEGER,           -- the log format version (0 when the record has none)
+    event VARCHAR,
+    tool VARCHAR,        -- NULL when the record names no tool
+    caller VARCHAR,      -- 'unknown' when it names none
+    duration_ms DOUBLE,
+    is_error BOOLEAN,
+    rule VARCHAR,
+    param VARCHAR,
+    site VARCHAR,
+    features VARCHAR[]
+);"""
+
+# A line of text (`line`) that is a record as the runtime writes it: a JSON object whose
+# "event" and "ts" are strings. Its fields are read in one pass (`_FIELDS` gives both their
+# text and their JSON types), then made a harden_log row (`_ROW`); a time that does not parse
+# makes it no record.
+_IS_RECORD = (
+    "line LIKE '{%' AND CASE WHEN json_valid(line) "
+    "THEN json_type(line, ['$.event', '$.ts']) = ['VARCHAR', 'VARCHAR'] ELSE false END"
+)
+_PATHS = (
+    "['$.ts', '$.v', '$.event', '$.tool', '$.caller', '$.duration_ms', '$.isError', "
+    "'$.rule', '$.param', '$.site', '$.features']"
+)
+_FIELDS = f"""
+    CASE WHEN json_valid(line) THEN json_extract_string(line, {_PATHS}) END AS s,
+    CASE WHEN json_valid(line) THEN json_type(line, {_PATHS}) END AS ty,
+    CASE WHEN json_valid(line) AND json_type(line, '$.features') = 'ARRAY'
+        AND json_array_length(line, '$.features') > 0
+        THEN CAST(json_extract_string(line, '$.features[*]') AS VARCHAR[]) END AS features"""
+_ROW = """
+    epoch(TRY_CAST(s[1] AS TIMESTAMPTZ)) AS t,
+    CASE WHEN ty[2] IS NULL THEN 0 WHEN ty[2] IN ('BIGINT', 'UBIGINT') THEN s[2]::INTEGER END,
+    s[3],
+    CASE WHEN ty[4] = 'VARCHAR' THEN s[4] END,
+    coalesce(s[5], 'unknown'),
+    CASE WHEN ty[6] IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN s[6]::DOUBLE END,
+    coalesce(ty[7] = 'BOOLEAN' AND s[7] = 'true', false),
+    coalesce(s[8], 'unknown'),
+    coalesce(s[9], 'unknown'),
+    coalesce(s[10], 'unknown'),
+    coalesce(features, ['unknown'])"""
+
+# The report's questions, over harden_log (the window already applied).
+QUERIES = {
+    "overall": """SELECT count(*), min(t), max(t), min(v),
+    min(t) FILTER (event = 'tool_call'), max(t) FILTER (event = 'tool_call')
+FROM harden_log;""",
+    "tools": """SELECT tool, count(*) FILTER (event = 'tool_call') AS calls,
+    count(*) FILTER (event = 'tool_call' AND is_error) AS errors,
+    count(*) FILTER (event = 'VALIDATION_REJECTED') AS rejected,
+    count(*) FILTER (event = 'RATE_LIMIT_ENFORCED') AS throttled,
+    min(t) AS first_seen, max(t) AS last_seen
+FROM harden_log
+WHERE tool IS NOT NULL AND event NOT IN ('CMD_VALUE_SPLIT', 'CMD_SHELL_FEATURE_DETECTED')
+GROUP BY tool;""",
+    "callers": """SELECT DISTINCT tool, caller FROM harden_log WHERE event = 'tool_call';""",
+    # Durations in buckets 2 % wide: the report's percentiles are within 2 %.
+    "durations": """SELECT tool,
+    floor(ln(greatest(duration_ms, 0.001)) / ln(1.02))::INTEGER AS bucket, count(*)
+FROM harden_log WHERE event = 'tool_call' AND duration_ms IS NOT NULL
+GROUP BY ALL;""",
+    # How many calls one caller made in one calendar minute (UTC), over every busy minute.
+    "minutes": """SELECT tool, calls, count(*) FROM (
+    SELECT tool, caller, floor(t / 60) AS minute, count(*) AS calls
+    FROM harden_log WHERE event = 'tool_call' GROUP BY ALL
+) GROUP BY ALL;""",
+    "days": """SELECT tool, floor(t / 86400)::INTEGER AS day,
+    count(*) FILTER (event = 'tool_call'),
+    count(*) FILTER (event IN ('VALIDATION_WOULD_REJECT', 'RATE_LIMIT_WOULD_THROTTLE'))
+FROM harden_log
+WHERE tool IS NOT NULL AND event NOT IN ('CMD_VALUE_SPLIT', 'CMD_SHELL_FEATURE_DETECTED')
+GROUP BY ALL;""",
+    "would_reject": """SELECT tool, rule, param, caller, count(*), min(t), max(t)
+FROM harden_log WHERE event = 'VALIDATION_WOULD_REJECT' AND tool IS NOT NULL GROUP BY ALL;""",
+    "would_throttle": """SELECT tool, caller, count(*), min(t), max(t)
+FROM harden_log WHERE event = 'RATE_LIMIT_WOULD_THROTTLE' AND tool IS NOT NULL GROUP BY ALL;""",
+    "value_splits": """SELECT site, caller, count(*), min(t), max(t)
+FROM harden_log WHERE event = 'CMD_VALUE_SPLIT' GROUP BY ALL;""",
+    "shell_features": """SELECT tool, feature, caller, count(*), min(t), max(t) FROM (
+    SELECT coalesce(tool, '') AS tool, unnest(features) AS feature, caller, t
+    FROM harden_log WHERE event = 'CMD_SHELL_FEATURE_DETECTED'
+) GROUP BY ALL;""",
+}
+
+
+def report_sql() -> str:
+    """The table and the report's queries, for a warehouse that holds the logs already."""
+    parts = [
+        "-- harden report's queries. Load the runtime's JSON lines into harden_log first",
+        '-- (one row per record, t from its "ts"), restricted to the window you report on.',
+        SCHEMA,
+    ]
+    parts += [f"\n-- {name}\n{query}" for name, query in QUERIES.items()]
+    return "\n".join(parts) + "\n"
+
+
+def load_stats(
+    sources: list[str], reading: Reading, since: float | None, until: float | None
+) -> LogStats:
+    """The statistics of the harden records in `sources` with since <= time < until."""
+    import duckdb  # here, not at the top: only `harden report` pays for loading it
+
+    reading.files.extend(sources)
+    with _workspace() as work:
+        con = duckdb.connect(str(work / "report.duckdb"))
+        try:
+            con.execute(f"SET memory_limit = '{_MEMORY_LIMIT}'")
+            con.execute(f"SET temp_directory = '{work / 'spill'}'")
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute(SCHEMA)
+            for index, source in enumerate(sources):
+                path = _spooled(work, index) if source == STDIN else source
+                con.begin()
+                try:
+                    _load_file(con, path, work / f"unwrapped-{index}.jsonl", reading)
+                    con.commit()
+                except duckdb.Error:
+                    # A file DuckDB cannot finish (a .gz cut short): read.py reads what there
+                    # is and warns.
+                    con.rollback()
+                    _load_in_python(con, path, work / f"read-{index}.jsonl", reading)
+            window = _window(since, until)
+            if window:
+                con.execute(f"DELETE FROM harden_log WHERE NOT ({window})")
+            return _stats(con)
+        finally:
+            con.close()
+
+
+@contextmanager
+def _workspace() -> Iterator[Path]:
+    work = Path(tempfile.mkdtemp(prefix="harden-report-"))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _spooled(work: Path, index: int) -> str:
+    """Standard input, copied to a file DuckDB can read (in chunks: memory stays bounded)."""
+    target = work / f"stdin-{index}.log"
+    with target.open("wb") as out:
+        shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+    return str(target)
+
+
+def _window(since: float | None, until: float | None) -> str:
+    """The condition a row of the report's window meets ("": every row)."""
+    bounds = [] if since is None else [f"t >= {float(since)!r}"]
+    bounds += [] if until is None else [f"t < {float(until)!r}"]
+    return " AND ".join(bounds)
+
+
+def _lines(path: str) -> str:
+    """The file as a relation of lines (DuckDB decompresses a .gz)."""
+    quoted = path.replace("'", "''")
+    return (
+        f"read_csv('{quoted}', columns = {{'line': 'VARCHAR'}}, delim = '\\x01', quote = '', "
+        "escape = '', header = false, auto_detect = false, strict_mode = false, "
+        "ignore_errors = true)"
+    )
+
+
+def _insert(con: Any, lines: str) -> None:
+    con.execute(
+        f"INSERT INTO harden_log SELECT * FROM (SELECT {_ROW} FROM (SELECT {_FIELDS} "
+        f"FROM {lines} WHERE {_IS_RECORD})) WHERE t IS NOT NULL"
+    )
+
+
+def _load_file(con: Any, path: str, unwrapped: Path, reading: Reading) -> None:
+    lines = _lines(path)
+    (count,) = con.execute(f"SELECT count(*) FROM {lines}").fetchone()
+    before = _rows(con)
+    _insert(con, lines)
+    # Lines that may wrap a record (Docker, journald, a prefix): read.py knows them all.
+    candidates = con.execute(
+        f"SELECT line FROM {lines} WHERE NOT ({_IS_RECORD}) "
+        "AND (contains(line, 'event') OR contains(line, 'MESSAGE'))"
+    )
+    found = _write_records(iter(lambda: candidates.fetchmany(_BATCH), []), unwrapped)
+    if found:
+        _insert(con, _lines(str(unwrapped)))
+    reading.lines += count
+    reading.skipped += count - (_rows(con) - before)
+
+
+def _write_records(batches: Iterator[list[tuple[str]]], target: Path) -> int:
+    """Write each line's unwrapped record to `target` as a plain JSON line; how many."""
+    found = 0
+    with target.open("w", encoding="utf-8") as out:
+        for batch in batches:
+            for (line,) in batch:
+                event = parse_line(line)
+                if event is not None:
+                    out.write(json.dumps(event[1], separators=(",", ":")) + "\n")
+                    found += 1
+    return found
+
+
+def _load_in_python(con: Any, path: str, target: Path, reading: Reading) -> None:
+    inner = Reading()
+    found = _write_records(([(json.dumps(r),)] for _, r in read_events([path], inner)), target)
+    if found:
+        _insert(con, _lines(str(target)))
+    reading.lines += inner.lines
+    reading.skipped += inner.skipped
+    reading.warnings += inner.warnings
+
+
+def _rows(con: Any) -> int:
+    return int(con.execute("SELECT count(*) FROM harden_log").fetchone()[0])
+
+
+def _stats(con: Any) -> LogStats:
+    stats = LogStats()
+
+    def rows(name: str) -> list[tuple[Any, ...]]:
+        return con.execute(QUERIES[name]).fetchall()
+
+    ((events, first, last, oldest, first_call, last_call),) = rows("overall")
+    stats.events = int(events)
+    stats.first, stats.last = _finite(first, math.inf), _finite(last, -math.inf)
+    stats.first_call = _finite(first_call, math.inf)
+    stats.last_call = _finite(last_call, -math.inf)
+    stats.oldest_version = None if oldest is None else int(oldest)
+    for tool, calls, errors, rejected, throttled, first_seen, last_seen in rows("tools"):
+        entry = stats.tool(tool)
+        entry.calls, entry.errors = int(calls), int(errors)
+        entry.rejected, entry.throttled = int(rejected), int(throttled)
+        entry.first, entry.last = float(first_seen), float(last_seen)
+    for tool, caller in rows("callers"):
+        stats.tool(tool).callers.add(caller)
+    for tool, bucket, count in rows("durations"):
+        stats.tool(tool).durations.add_bucket(int(bucket), int(count))
+    for tool, calls, minutes in rows("minutes"):
+        stats.tool(tool).per_minute[int(calls)] += int(minutes)
+    for tool, day, calls, warnings in rows("days"):
+        entry = stats.tool(tool)
+        if calls:
+            entry.calls_by_day[int(day)] = int(calls)
+        if warnings:
+            entry.warnings_by_day[int(day)] = int(warnings)
+    for tool, rule, param, caller, count, first, last in rows("would_reject"):
+        seen = stats.tool(tool).would_reject.setdefault((rule, param), Occurrences())
+        seen.add(caller, int(count), first, last)
+    for tool, caller, count, first, last in rows("would_throttle"):
+        stats.tool(tool).would_throttle.add(caller, int(count), first, last)
+    for site, caller, count, first, last in rows("value_splits"):
+        stats.value_splits.setdefault(site, Occurrences()).add(caller, int(count), first, last)
+    for tool, feature, caller, count, first, last in rows("shell_features"):
+        seen = stats.shell_features.setdefault((tool, feature), Occurrences())
+        seen.add(caller, int(count), first, last)
+    return stats
+
+
+def _finite(value: float | None, missing: float) -> float:
+    return missing if value is None else float(value)
