@@ -9,8 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from tests.test_report import DAY, START, calls_over, line, report, write
+from test_report import DAY, START, calls_over, line, report, write
 
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(
