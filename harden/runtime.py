@@ -1538,10 +1538,18 @@ def observe(
 def validate(fn: _F, /) -> _F: ...
 @overload
 def validate(
-    *, tool: str | None = None, lowlevel: bool = False
+    *,
+    tool: str | None = None,
+    lowlevel: bool = False,
+    roots: Iterable[str | os.PathLike[str]] = (),
 ) -> Callable[[_F], _F]: ...
 def validate(
-    fn: _F | None = None, /, *, tool: str | None = None, lowlevel: bool = False
+    fn: _F | None = None,
+    /,
+    *,
+    tool: str | None = None,
+    lowlevel: bool = False,
+    roots: Iterable[str | os.PathLike[str]] = (),
 ) -> _F | Callable[[_F], _F]:
     """Check string arguments, and what the SDK made of them: a `Path`, a pydantic
     model's or dataclass's fields, lists and dicts, four levels deep.
@@ -1579,8 +1587,11 @@ def validate(
     `VALIDATION_REJECTED` and the call is refused with a message naming the
     parameter, never its value. HARDEN_VALIDATION_SKIP_PARAMS exempts `param` (any
     tool) or `tool:param`. A value equal to the parameter's own default is not checked.
+    `roots=` adds folders this tool's own code reads paths under (phase 2 finds them
+    in the code: defaults, what a path parameter is joined to) to the allowed roots.
     """
-    return _decorator(fn, "validate", tool, lowlevel)
+    folders = tuple(_root(os.fspath(root)) for root in roots)
+    return _decorator(fn, "validate", tool, lowlevel, roots=folders)
 
 
 @overload
@@ -1609,9 +1620,10 @@ def _decorator(
     tool: str | None,
     lowlevel: bool,
     keep: tuple[str, ...] = (),
+    roots: tuple[tuple[str, str], ...] = (),
 ) -> _F | Callable[[_F], _F]:
     def decorate(target: _F) -> _F:
-        return _harden(target, feature, tool, lowlevel, keep)
+        return _harden(target, feature, tool, lowlevel, keep, roots)
 
     return decorate if fn is None else decorate(fn)
 
@@ -1632,6 +1644,9 @@ class _Handler:
     mask_errors: bool = False
     # mask_errors(keep=...): the project's classes whose text is written for the client.
     keep: tuple[str, ...] = ()
+    # validate(roots=...): folders the tool reads paths under, allowed beside the
+    # settings' roots.
+    roots: tuple[tuple[str, str], ...] = ()
     # The declared defaults: a value equal to its parameter's default is never a
     # violation.
     defaults: Mapping[str, object] = dataclasses.field(default_factory=dict)
@@ -1647,7 +1662,12 @@ _handlers: weakref.WeakKeyDictionary[Callable[..., Any], _Handler] = (
 
 
 def _harden(
-    fn: _F, feature: str, tool: str | None, lowlevel: bool, keep: tuple[str, ...] = ()
+    fn: _F,
+    feature: str,
+    tool: str | None,
+    lowlevel: bool,
+    keep: tuple[str, ...] = (),
+    roots: tuple[tuple[str, str], ...] = (),
 ) -> _F:
     inner = _handlers.get(fn)
     if inner is None:
@@ -1677,7 +1697,12 @@ def _harden(
         handler = dataclasses.replace(
             inner, tool=tool or inner.tool, lowlevel=lowlevel or inner.lowlevel
         )
-    handler = dataclasses.replace(handler, keep=handler.keep + keep, **{feature: True})
+    handler = dataclasses.replace(
+        handler,
+        keep=handler.keep + keep,
+        roots=handler.roots + roots,
+        **{feature: True},
+    )
     wrapper = _wrapper(handler)
     _handlers[wrapper] = handler
     return cast(_F, wrapper)
@@ -2374,6 +2399,10 @@ def _violations(call: _Call, settings: _Settings) -> Iterator[tuple[str, str]]:
     breaks."""
     skip = settings.skip_params
     defaults = call.handler.defaults
+    if call.handler.roots:
+        settings = dataclasses.replace(
+            settings, allowed_roots=settings.allowed_roots + call.handler.roots
+        )
     for name, value in call.arguments.items():
         if skip and (name in skip or f"{call.tool}:{name}" in skip):
             continue

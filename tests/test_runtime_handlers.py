@@ -693,6 +693,35 @@ def test_paths_inside_the_roots_and_relative_paths_pass(
     assert rules("path", "release..notes.md", capsys) == []
 
 
+def test_a_tools_own_roots_are_allowed_for_that_tool_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    runtime.configure(allowed_roots=[str(tmp_path / "workspace")])
+
+    def read_note(path: str) -> str:
+        return "ran"
+
+    def other(path: str) -> str:
+        return "ran"
+
+    with_roots = runtime.validate(roots=[data, "/srv/exports"])(read_note)
+    plain = runtime.validate(other)
+    for value in (str(data / "x.md"), f"{data}/sub/../y.md", "/srv/exports/a.csv"):
+        with_roots(path=value)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [line["rule"] for line in lines] == ["path_traversal"]
+    with_roots(path="/etc/passwd")
+    with_roots(path=f"{data}-evil/x")
+    plain(path=str(data / "x.md"))
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [(line["tool"], line["rule"]) for line in lines] == [
+        ("read_note", "path_outside_roots"),
+        ("read_note", "path_outside_roots"),
+        ("other", "path_outside_roots"),
+    ]
+
+
 def test_the_default_root_is_the_working_directory_at_first_use(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

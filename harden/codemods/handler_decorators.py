@@ -26,6 +26,7 @@ import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
 from harden.codemods.base import Planner, Proposal, Refusal, Replacements, substitute
+from harden.codemods.path_roots import inferred_roots
 from harden.codemods.runtime_import import RUNTIME_MODULE, runtime_function
 from harden.findings.model import Severity
 from harden.mcp import Framework, Handler, HandlerKind, HandlerProvider
@@ -51,6 +52,8 @@ class Hardening:
     # The decorator takes `keep=`: the project's exception classes whose text is written for
     # the client (Discovery.kept_errors).
     keeps_errors: bool = False
+    # The decorator takes `roots=`: the folders the tool's code reads paths under (path_roots).
+    infers_roots: bool = False
 
 
 def planner_for(hardening: Hardening) -> type[Planner]:
@@ -66,8 +69,10 @@ class HandlerDecoratorPlanner(Planner):
     METADATA_DEPENDENCIES = (HandlerProvider, QualifiedNameProvider)
     HARDENING: Hardening
     kept_errors: frozenset[str] = frozenset()  # the module's (Discovery.kept_errors)
+    module: cst.Module
 
     def visit_Module(self, node: cst.Module) -> bool:
+        self.module = node
         discovery = self.get_metadata(HandlerProvider, node)
         self.kept_errors = discovery.kept_errors
         hardening = self.HARDENING
@@ -96,7 +101,12 @@ class HandlerDecoratorPlanner(Planner):
     ) -> Proposal:
         hardening = self.HARDENING
         keep = sorted(self.kept_errors) if hardening.keeps_errors else []
-        decorator, notes = _decorator(hardening.decorator, function, handlers, keep)
+        roots = (
+            inferred_roots(function, self.module, self.get_metadata)
+            if hardening.infers_roots
+            else []
+        )
+        decorator, notes = _decorator(hardening.decorator, function, handlers, keep, roots)
         frameworks = frozenset().union(*(h.frameworks for h in handlers))
         notes += [note for framework, note in hardening.framework_notes if framework in frameworks]
         elsewhere = sorted({h.elsewhere for h in handlers if h.elsewhere})
@@ -150,10 +160,14 @@ def _place(name: str, present: dict[int, str], registered_below: int) -> int:
 
 
 def _decorator(
-    name: str, function: cst.FunctionDef, handlers: Sequence[Handler], keep: Sequence[str] = ()
+    name: str,
+    function: cst.FunctionDef,
+    handlers: Sequence[Handler],
+    keep: Sequence[str] = (),
+    roots: Sequence[tuple[str, str]] = (),
 ) -> tuple[cst.Decorator, list[str]]:
     """`@harden_runtime.<name>`, with the arguments the runtime needs to name the tool (and the
-    classes whose text mask_errors lets through)."""
+    classes whose text mask_errors lets through, the folders validate allows paths under)."""
     arguments: list[str] = []
     notes: list[str] = []
     names = {h.name for h in handlers}
@@ -178,6 +192,16 @@ def _decorator(
             f"The text of {classes} still reaches the client: the project's own exception "
             "classes, raised everywhere only with messages built from literals and the raising "
             "function's arguments."
+        )
+    if roots:
+        codes = [code for code, _ in roots]
+        arguments.append(
+            f"roots=({codes[0]},)" if len(codes) == 1 else f"roots=({', '.join(codes)})"
+        )
+        shown = "; ".join(f"`{code}` ({why})" for code, why in roots)
+        notes.append(
+            f"Paths under {shown} are allowed for this tool beside HARDEN_ALLOWED_ROOTS: its "
+            "own code reads paths there."
         )
     text = f"{RUNTIME_MODULE}.{name}" + (f"({', '.join(arguments)})" if arguments else "")
     return cst.Decorator(cst.parse_expression(text)), notes

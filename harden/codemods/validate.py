@@ -24,6 +24,7 @@ HARDENING = Hardening(
         "length) and logs VALIDATION_WOULD_REJECT; calls still go through. "
         "ENFORCE_VALIDATION=true rejects them later."
     ),
+    infers_roots=True,
 )
 
 INFO = CodemodInfo(
@@ -62,6 +63,30 @@ INFO = CodemodInfo(
                 "def read_file(path: str) -> str:\n"
                 "    with open(path) as f:\n"
                 "        return f.read()\n"
+            ),
+        ),
+        # The folder the tool's own code reads paths under is allowed for it.
+        Example(
+            before=(
+                "from pathlib import Path\n\n"
+                "from mcp.server.fastmcp import FastMCP\n"
+                "import harden_runtime\n\n"
+                'mcp = FastMCP("notes")\n'
+                'NOTES = Path(__file__).parent / "notes"\n\n\n'
+                "@mcp.tool()\n"
+                "def read_note(name: str, path: str) -> str:\n"
+                "    return (NOTES / path).read_text()\n"
+            ),
+            after=(
+                "from pathlib import Path\n\n"
+                "from mcp.server.fastmcp import FastMCP\n"
+                "import harden_runtime\n\n"
+                'mcp = FastMCP("notes")\n'
+                'NOTES = Path(__file__).parent / "notes"\n\n\n'
+                "@mcp.tool()\n"
+                "@harden_runtime.validate(roots=(NOTES,))\n"
+                "def read_note(name: str, path: str) -> str:\n"
+                "    return (NOTES / path).read_text()\n"
             ),
         ),
         Example(
