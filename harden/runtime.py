@@ -1542,6 +1542,7 @@ def validate(
     tool: str | None = None,
     lowlevel: bool = False,
     roots: Iterable[str | os.PathLike[str]] = (),
+    names_only: Iterable[str] = (),
 ) -> Callable[[_F], _F]: ...
 def validate(
     fn: _F | None = None,
@@ -1550,6 +1551,7 @@ def validate(
     tool: str | None = None,
     lowlevel: bool = False,
     roots: Iterable[str | os.PathLike[str]] = (),
+    names_only: Iterable[str] = (),
 ) -> _F | Callable[[_F], _F]:
     """Check string arguments, and what the SDK made of them: a `Path`, a pydantic
     model's or dataclass's fields, lists and dicts, four levels deep.
@@ -1589,9 +1591,14 @@ def validate(
     tool) or `tool:param`. A value equal to the parameter's own default is not checked.
     `roots=` adds folders this tool's own code reads paths under (phase 2 finds them
     in the code: defaults, what a path parameter is joined to) to the allowed roots.
+    `names_only=` names host parameters the tool only shows or resolves, never
+    connects to (phase 2 finds them too): no `ssrf` or `url_scheme` for them, but
+    still `shell_metachar`.
     """
     folders = tuple(_root(os.fspath(root)) for root in roots)
-    return _decorator(fn, "validate", tool, lowlevel, roots=folders)
+    return _decorator(
+        fn, "validate", tool, lowlevel, roots=folders, shown=frozenset(names_only)
+    )
 
 
 @overload
@@ -1621,9 +1628,10 @@ def _decorator(
     lowlevel: bool,
     keep: tuple[str, ...] = (),
     roots: tuple[tuple[str, str], ...] = (),
+    shown: frozenset[str] = frozenset(),
 ) -> _F | Callable[[_F], _F]:
     def decorate(target: _F) -> _F:
-        return _harden(target, feature, tool, lowlevel, keep, roots)
+        return _harden(target, feature, tool, lowlevel, keep, roots, shown)
 
     return decorate if fn is None else decorate(fn)
 
@@ -1647,6 +1655,8 @@ class _Handler:
     # validate(roots=...): folders the tool reads paths under, allowed beside the
     # settings' roots.
     roots: tuple[tuple[str, str], ...] = ()
+    # validate(names_only=...): host parameters the tool only shows or resolves.
+    shown: frozenset[str] = frozenset()
     # The declared defaults: a value equal to its parameter's default is never a
     # violation.
     defaults: Mapping[str, object] = dataclasses.field(default_factory=dict)
@@ -1668,6 +1678,7 @@ def _harden(
     lowlevel: bool,
     keep: tuple[str, ...] = (),
     roots: tuple[tuple[str, str], ...] = (),
+    shown: frozenset[str] = frozenset(),
 ) -> _F:
     inner = _handlers.get(fn)
     if inner is None:
@@ -1701,6 +1712,7 @@ def _harden(
         handler,
         keep=handler.keep + keep,
         roots=handler.roots + roots,
+        shown=handler.shown | shown,
         **{feature: True},
     )
     wrapper = _wrapper(handler)
@@ -2295,6 +2307,7 @@ def _safely(compute: Callable[[], _T], fallback: _T) -> _T:
 # --- validation rules -----------------------------------------------------------------
 
 _PATH, _URL, _COMMAND = 1, 2, 4
+_SHOWN = 8  # a host the tool only shows or resolves (validate(names_only=...)): no SSRF
 _PATH_WORDS = frozenset(
     [
         "path",
@@ -2410,6 +2423,8 @@ def _violations(call: _Call, settings: _Settings) -> Iterator[tuple[str, str]]:
             # the tool's own default (`path="/"`): its author chose it, not a client
             continue
         kinds = _kinds(name)
+        if name in call.handler.shown:
+            kinds = (kinds & ~_URL) | _SHOWN
         if settings.named_kinds:
             named = settings.named_kinds
             kinds |= named.get(name, 0) | named.get(f"{call.tool}:{name}", 0)
@@ -2476,8 +2491,8 @@ def _rule(value: str, kinds: int, settings: _Settings) -> str | None:
         and _ADDRESS_CHARACTERS.fullmatch(value) is not None
         and _ip_address(value.strip("[]")) is not None
     )
-    if kinds & _URL or url_shaped or address_shaped:
-        rule = _url_rule(value, settings)
+    if kinds & _URL or url_shaped or address_shaped or kinds & _SHOWN:
+        rule = None if kinds & _SHOWN else _url_rule(value, settings)
         if rule is not None:
             return rule
         if not url_shaped and _SHELL_METACHARACTERS.search(value):

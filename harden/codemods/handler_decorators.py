@@ -28,6 +28,7 @@ from libcst.metadata import QualifiedNameProvider
 from harden.codemods.base import Planner, Proposal, Refusal, Replacements, substitute
 from harden.codemods.path_roots import inferred_roots
 from harden.codemods.runtime_import import RUNTIME_MODULE, runtime_function
+from harden.codemods.shown_hosts import shown_hosts
 from harden.findings.model import Severity
 from harden.mcp import Framework, Handler, HandlerKind, HandlerProvider
 
@@ -52,7 +53,8 @@ class Hardening:
     # The decorator takes `keep=`: the project's exception classes whose text is written for
     # the client (Discovery.kept_errors).
     keeps_errors: bool = False
-    # The decorator takes `roots=`: the folders the tool's code reads paths under (path_roots).
+    # The decorator takes `roots=` and `names_only=`: the folders the tool's code reads paths
+    # under (path_roots.py), the hosts it only shows (shown_hosts.py).
     infers_roots: bool = False
 
 
@@ -101,12 +103,12 @@ class HandlerDecoratorPlanner(Planner):
     ) -> Proposal:
         hardening = self.HARDENING
         keep = sorted(self.kept_errors) if hardening.keeps_errors else []
-        roots = (
-            inferred_roots(function, self.module, self.get_metadata)
-            if hardening.infers_roots
-            else []
-        )
-        decorator, notes = _decorator(hardening.decorator, function, handlers, keep, roots)
+        roots: list[tuple[str, str]] = []
+        hosts: list[str] = []
+        if hardening.infers_roots:
+            roots = inferred_roots(function, self.module, self.get_metadata)
+            hosts = shown_hosts(function, self.get_metadata)
+        decorator, notes = _decorator(hardening.decorator, function, handlers, keep, roots, hosts)
         frameworks = frozenset().union(*(h.frameworks for h in handlers))
         notes += [note for framework, note in hardening.framework_notes if framework in frameworks]
         elsewhere = sorted({h.elsewhere for h in handlers if h.elsewhere})
@@ -165,6 +167,7 @@ def _decorator(
     handlers: Sequence[Handler],
     keep: Sequence[str] = (),
     roots: Sequence[tuple[str, str]] = (),
+    hosts: Sequence[str] = (),
 ) -> tuple[cst.Decorator, list[str]]:
     """`@harden_runtime.<name>`, with the arguments the runtime needs to name the tool (and the
     classes whose text mask_errors lets through, the folders validate allows paths under)."""
@@ -202,6 +205,18 @@ def _decorator(
         notes.append(
             f"Paths under {shown} are allowed for this tool beside HARDEN_ALLOWED_ROOTS: its "
             "own code reads paths there."
+        )
+    if hosts:
+        quoted = [json.dumps(host) for host in hosts]
+        arguments.append(
+            f"names_only=({quoted[0]},)"
+            if len(quoted) == 1
+            else f"names_only=({', '.join(quoted)})"
+        )
+        shown = ", ".join(f"`{host}`" for host in hosts)
+        notes.append(
+            f"{shown}: a name this tool only shows or resolves (its code makes no call that "
+            "could connect), so not checked for SSRF; still for shell syntax."
         )
     text = f"{RUNTIME_MODULE}.{name}" + (f"({', '.join(arguments)})" if arguments else "")
     return cst.Decorator(cst.parse_expression(text)), notes

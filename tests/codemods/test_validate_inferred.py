@@ -1,5 +1,6 @@
-"""Phase 2 gives `validate` the folders a tool's own code reads paths under, so that a client
-passing a path there is not reported — and a path anywhere else still is.
+"""Phase 2 gives `validate` what a tool's own code shows: the folders it reads paths under, so
+that a client passing a path there is not reported (a path anywhere else still is), and the host
+parameters it only shows or resolves, which are no SSRF sink.
 
 The server is rewritten by the validate codemod, written beside the vendored runtime in a
 package folder, imported from another working directory, and called through the SDK's
@@ -146,3 +147,86 @@ def test_paths_under_the_tools_folder_pass_and_others_are_still_reported(
     rejected = [(e["tool"], e["rule"]) for e in events if e["event"] == "VALIDATION_WOULD_REJECT"]
     assert rejected == [("read_note", "path_outside_roots"), ("static", "path_outside_roots")]
     sys.modules.pop("notes_server.harden_runtime", None)
+
+
+HOSTS = """import socket
+import subprocess
+
+import requests
+from mcp.server.fastmcp import FastMCP
+
+mcp = FastMCP("net")
+
+
+@mcp.tool()
+def lookup(hostname: str) -> str:
+    name = hostname.strip().lower()
+    return f"{name}: {socket.gethostbyname(name)}"
+
+
+@mcp.tool()
+def greet(host: str, port: int = 80) -> str:
+    return ", ".join(["hello", host, str(port)])
+
+
+@mcp.tool()
+def fetch(host: str) -> str:
+    return requests.get(f"https://{host}/").text
+
+
+@mcp.tool()
+def ping(host: str) -> str:
+    return subprocess.run(["ping", "-c", "1", host], capture_output=True, text=True).stdout
+
+
+@mcp.tool()
+def helper(host: str) -> str:
+    return describe(host)
+
+
+def describe(name: str) -> str:
+    return name
+"""
+
+
+def test_hosts_a_tool_only_shows_or_resolves_are_named(apply: Apply) -> None:
+    rewritten, run = apply(HOSTS, Validate)
+    assert decorators(rewritten) == {
+        "lookup": '@harden_runtime.validate(names_only=("hostname",))',
+        "greet": '@harden_runtime.validate(names_only=("host",))',
+        "fetch": "@harden_runtime.validate",
+        "ping": "@harden_runtime.validate",
+        "helper": "@harden_runtime.validate",  # a helper harden does not look into
+    }
+    (note,) = [r.note for r in run.accepted if "lookup" in r.after]
+    assert "`hostname`: a name this tool only shows or resolves" in note
+
+
+@pytest.mark.usefixtures("fresh_runtime")
+def test_a_shown_host_is_no_ssrf_sink_but_still_no_shell_syntax(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from client_calls import client_request
+
+    from harden import runtime
+
+    def lookup(host: str) -> str:
+        return host
+
+    def fetch(host: str) -> str:
+        return host
+
+    shown = runtime.validate(names_only=["host"])(lookup)
+    checked = runtime.validate(fetch)
+    with client_request():
+        for value in ("localhost", "127.0.0.1", "http://169.254.169.254/", "x; touch PWNED"):
+            shown(host=value)
+            checked(host=value)
+    events = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [(e["tool"], e["rule"]) for e in events] == [
+        ("fetch", "ssrf"),
+        ("fetch", "ssrf"),
+        ("fetch", "ssrf"),
+        ("lookup", "shell_metachar"),
+        ("fetch", "shell_metachar"),
+    ]
