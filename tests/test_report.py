@@ -23,7 +23,8 @@ from typer.testing import CliRunner
 
 from harden import runtime
 from harden.cli import app
-from harden.logs.read import parse_line
+from harden.logs.query import load_stats
+from harden.logs.read import Reading, parse_line
 
 START = datetime(2026, 5, 1, tzinfo=UTC).timestamp()
 DAY = 86_400
@@ -270,6 +271,19 @@ def test_a_gz_cut_short_keeps_what_came_before_and_warns(tmp_path: Path) -> None
     assert data["harden_lines"] == calls and data["lines"] >= calls
     (warning,) = data["warnings"]
     assert warning.startswith(f"{tmp_path / 'cut.log.gz'}: stopped reading")
+
+
+def test_progress_counts_the_bytes_of_every_file(tmp_path: Path) -> None:
+    first = write(tmp_path / "a.log", calls_over(4))
+    second = write(tmp_path / "b.log", calls_over(2))
+    total = first.stat().st_size + second.stat().st_size
+    heard: list[tuple[int, int]] = []
+    stats = load_stats(
+        [str(first), str(second)], Reading(), None, None, lambda *at: heard.append(at)
+    )
+    assert stats.tools["read_file"].calls == 16 + 8
+    assert heard[-1] == (total, total) and (first.stat().st_size, total) in heard
+    assert [done for done, _ in heard] == sorted(done for done, _ in heard)
 
 
 def test_sql_gives_the_queries_the_report_runs(tmp_path: Path) -> None:

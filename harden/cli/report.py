@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from harden.cli.common import HardenError, out
+from harden.cli.common import HardenError, out, progress_bar
 from harden.logs import render
 from harden.logs.html import to_html
 from harden.logs.query import load_stats, report_sql
@@ -87,7 +87,8 @@ def report(
     except SourceError as error:
         raise HardenError(str(error)) from None
     reading = Reading()
-    stats = load_stats(sources, reading, low, high)
+    with progress_bar("reading logs") as progress:
+        stats = load_stats(sources, reading, low, high, progress)
     results = verdicts(stats)
     if output_format is ReportFormat.json:
         print(render.to_json(stats, results, reading))

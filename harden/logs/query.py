@@ -19,8 +19,9 @@ import math
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from harden.logs.read import STDIN, Reading, parse_line, read_events
 from harden.logs.stats import LogStats, Occurrences
 
 _MEMORY_LIMIT = "160MB"
+_PROGRESS_SECONDS = 0.2
+Progress = Callable[[int, int], None]
 _BATCH = 10_000  # unwrapped lines handed to Python at a time
 
 # The table the report is computed from, one row per harden record.
@@ -131,9 +134,14 @@ def report_sql() -> str:
 
 
 def load_stats(
-    sources: list[str], reading: Reading, since: float | None, until: float | None
+    sources: list[str],
+    reading: Reading,
+    since: float | None,
+    until: float | None,
+    progress: Progress | None = None,
 ) -> LogStats:
-    """The statistics of the harden records in `sources` with since <= time < until."""
+    """The statistics of the harden records in `sources` with since <= time < until;
+    `progress` hears (bytes read, bytes in all) while they load."""
     import duckdb  # here, not at the top: only `harden report` pays for loading it
 
     reading.files.extend(sources)
@@ -143,24 +151,69 @@ def load_stats(
             con.execute(f"SET memory_limit = '{_MEMORY_LIMIT}'")
             con.execute(f"SET temp_directory = '{work / 'spill'}'")
             con.execute("SET TimeZone = 'UTC'")
+            # Progress is measured (query_progress) without DuckDB printing a bar of its own.
+            con.execute("SET enable_progress_bar = true")
+            con.execute("SET enable_progress_bar_print = false")
             con.execute(SCHEMA)
-            for index, source in enumerate(sources):
-                path = _spooled(work, index) if source == STDIN else source
+            paths = [
+                _spooled(work, index) if source == STDIN else source
+                for index, source in enumerate(sources)
+            ]
+            sizes = [_size(path) for path in paths]
+            total, offset = sum(sizes), 0
+            for index, (path, size) in enumerate(zip(paths, sizes, strict=True)):
                 con.begin()
                 try:
-                    _load_file(con, path, work / f"unwrapped-{index}.jsonl", reading)
+                    watched = _watching(con, progress, offset, size, total)
+                    _load_file(con, path, work / f"unwrapped-{index}.jsonl", reading, watched)
                     con.commit()
                 except duckdb.Error:
                     # A file DuckDB cannot finish (a .gz cut short): read.py reads what there
                     # is and warns.
                     con.rollback()
                     _load_in_python(con, path, work / f"read-{index}.jsonl", reading)
+                offset += size
+                if progress is not None:
+                    progress(offset, total)
             window = _window(since, until)
             if window:
                 con.execute(f"DELETE FROM harden_log WHERE NOT ({window})")
             return _stats(con)
         finally:
             con.close()
+
+
+@contextmanager
+def _watching(
+    con: Any, progress: Progress | None, offset: int, size: int, total: int
+) -> Iterator[None]:
+    """While the block loads a file of `size` bytes, tell `progress` how far its queries are,
+    from another thread (DuckDB's query_progress is meant to be asked that way)."""
+    if progress is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(_PROGRESS_SECONDS):
+            percent = con.query_progress()
+            if percent >= 0:
+                progress(offset + int(size * min(percent, 100.0) / 100), total)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+
+
+def _size(path: str) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
 
 
 @contextmanager
@@ -204,11 +257,16 @@ def _insert(con: Any, lines: str) -> None:
     )
 
 
-def _load_file(con: Any, path: str, unwrapped: Path, reading: Reading) -> None:
+def _load_file(
+    con: Any, path: str, unwrapped: Path, reading: Reading, watched: AbstractContextManager[None]
+) -> None:
+    """Load the file's records; `watched` reports the progress of the pass that decodes them,
+    the one that takes the time."""
     lines = _lines(path)
     (count,) = con.execute(f"SELECT count(*) FROM {lines}").fetchone()
     before = _rows(con)
-    _insert(con, lines)
+    with watched:
+        _insert(con, lines)
     # Lines that may wrap a record (Docker, journald, a prefix): read.py knows them all.
     candidates = con.execute(
         f"SELECT line FROM {lines} WHERE NOT ({_IS_RECORD}) "
