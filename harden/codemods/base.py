@@ -1,9 +1,9 @@
 """What every harden codemod is, and how its plans become reviewed Rewrites.
 
-A codemod module defines a `CodemodInfo` (id, phase, title, the rule it reports, rationale,
-a text prefilter, and BEFORE/AFTER examples the tests run) and a planner: a libcst visitor that,
-for every place it cares about, records either a Proposal (how to rewrite the node) or a
-Refusal (why it will not). `PlannedCodemod` then, per file:
+A codemod module defines a `CodemodInfo` (info.py: id, phase, title, the rule it reports,
+rationale, a text prefilter, and BEFORE/AFTER examples the tests run) and a planner: a libcst
+visitor that, for every place it cares about, records either a Proposal (how to rewrite the
+node) or a Refusal (why it will not). `PlannedCodemod` then, per file:
 
 1. runs the planner once over the module with the metadata it declares (on a focus module,
    see focus.py; again on the whole module if the planner asks for it);
@@ -16,8 +16,6 @@ A codemod never touches files or git, and never patches text after the fact.
 
 from __future__ import annotations
 
-import ast
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -27,77 +25,12 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 from libcst.metadata.base_provider import ProviderT
 
 from harden.changes import Rewrite, Span, Unfixed, Verdict
-from harden.codemods.call_sites import Sink
 from harden.codemods.focus import Focus, focus
+from harden.codemods.info import CodemodInfo
 from harden.codemods.runtime_import import add_runtime_import
 from harden.findings.model import Finding, Severity
 from harden.findings.rules import codemod_for
 from harden.suppressions import suppression
-
-
-@dataclass(frozen=True, slots=True)
-class Example:
-    """A codemod's own test case: `after == before` means the code must be left alone,
-    and `unfixed` is then a fragment of the reason the codemod must report."""
-
-    before: str
-    after: str
-    unfixed: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class CodemodInfo:
-    id: str
-    phase: int
-    title: str
-    rule: str  # the rule id harden's own scan reports for the places this codemod handles
-    rationale: str
-    # A file none of these match cannot hold a place of interest. Each pattern starts with a
-    # literal, which `in` finds several times faster than re searches the pattern; re runs
-    # only on files holding it.
-    prefilter: tuple[re.Pattern[str], ...]
-    examples: tuple[Example, ...]
-    # The calls the codemod acts on; empty: it looks at more than calls, so the whole file.
-    sinks: tuple[Sink, ...] = ()
-    # For a codemod without sinks: a cheap check on the file's ast (False: nothing here for
-    # it), so that libcst parses only files that may matter. It must never say False wrongly.
-    gate: Callable[[ast.Module], bool] | None = None
-    # Acts on MCP handlers: also runs on a file its prefilter and gate rule out when the project
-    # index says another module registers functions of it (or may).
-    on_handlers: bool = False
-    _literals: tuple[str, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        literals = tuple(
-            "" if p.flags & re.IGNORECASE else _literal_prefix(p.pattern) for p in self.prefilter
-        )
-        if not all(literals):
-            raise ValueError(f"{self.id}: every prefilter pattern must start with a literal text")
-        object.__setattr__(self, "_literals", literals)
-
-    def wants(self, text: str) -> bool:
-        return any(
-            literal in text and pattern.search(text)
-            for literal, pattern in zip(self._literals, self.prefilter, strict=True)
-        )
-
-
-def _literal_prefix(pattern: str) -> str:
-    """The text every match of the regular expression `pattern` starts with."""
-    literal: list[str] = []
-    index = 0
-    while index < len(pattern):
-        char, step = pattern[index], 1
-        if char == "\\" and index + 1 < len(pattern) and not pattern[index + 1].isalnum():
-            char, step = pattern[index + 1], 2
-        elif char in ".^$*+?{}[]|()\\":
-            break
-        if pattern[index + step : index + step + 1] in ("*", "?", "{"):
-            break  # a quantified character may be absent
-        literal.append(char)
-        index += step
-    return "".join(literal)
-
 
 Replacements = Mapping[cst.CSTNode, cst.CSTNode]
 Companion = tuple[cst.CSTNode, Callable[[Replacements], cst.CSTNode | cst.RemovalSentinel]]

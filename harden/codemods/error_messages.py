@@ -19,8 +19,9 @@ attributes, an exception handed to another module) is reported with the reason.
 
 from __future__ import annotations
 
-from harden.codemods.base import CodemodInfo, Example, PlannedCodemod
+from harden.codemods.base import PlannedCodemod
 from harden.codemods.error_leaks import ErrorMessagePlanner
+from harden.codemods.info import CodemodInfo, Example
 from harden.mcp import PREFILTER
 from harden.mcp.gate import may_register_handlers
 

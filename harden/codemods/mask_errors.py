@@ -11,8 +11,9 @@ their own results is error_messages' part of the phase.
 
 from __future__ import annotations
 
-from harden.codemods.base import CodemodInfo, Example, PlannedCodemod
+from harden.codemods.base import PlannedCodemod
 from harden.codemods.handler_decorators import TOOLS, Hardening, planner_for
+from harden.codemods.info import CodemodInfo, Example
 from harden.findings.model import Severity
 from harden.mcp import PREFILTER, Framework
 from harden.mcp.gate import may_register_handlers

@@ -21,9 +21,10 @@ import re
 import libcst as cst
 from libcst.metadata import ParentNodeProvider, QualifiedNameProvider
 
-from harden.codemods.base import CodemodInfo, PlannedCodemod, Replacements
+from harden.codemods.base import PlannedCodemod, Replacements
 from harden.codemods.call_sites import Sink
 from harden.codemods.imports import Import
+from harden.codemods.info import CodemodInfo
 from harden.codemods.runtime_import import RUNTIME_MODULE
 from harden.codemods.shell_calls import (
     ASYNC_SHELL,

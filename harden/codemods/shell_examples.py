@@ -6,7 +6,7 @@ They are documentation that runs: tests/codemods/test_examples.py applies the co
 
 from __future__ import annotations
 
-from harden.codemods.base import Example
+from harden.codemods.info import Example
 
 EXAMPLES = (
     Example(

@@ -8,8 +8,9 @@ unchanged until `ENFORCE_VALIDATION=true`; then the client gets an isError resul
 
 from __future__ import annotations
 
-from harden.codemods.base import CodemodInfo, Example, PlannedCodemod
+from harden.codemods.base import PlannedCodemod
 from harden.codemods.handler_decorators import TOOLS, Hardening, planner_for
+from harden.codemods.info import CodemodInfo, Example
 from harden.findings.model import Severity
 from harden.mcp import PREFILTER
 from harden.mcp.gate import may_register_handlers

@@ -12,7 +12,8 @@ from collections.abc import Callable
 import pytest
 
 from harden.codemods import ALL, BY_ID
-from harden.codemods.base import Example, FileRun, PlannedCodemod
+from harden.codemods.base import FileRun, PlannedCodemod
+from harden.codemods.info import Example
 
 Apply = Callable[..., tuple[str, FileRun]]  # the `apply` fixture of conftest.py
 
