@@ -9,7 +9,6 @@ would not parse is dropped and reported, never written.
 from __future__ import annotations
 
 import ast
-import difflib
 import os
 import re
 import threading
@@ -33,7 +32,7 @@ from harden.codemods.shell_commands import ShellCommands
 from harden.conform import conform
 from harden.findings.model import Finding
 from harden.findings.rules import codemod_for
-from harden.line_moves import moved_lines, moved_span
+from harden.line_moves import line_opcodes, moved_lines, moved_span
 from harden.mcp import PREFILTER, HandlerProvider, may_hold_handlers
 from harden.mcp.facts import NO_FACTS, ModuleFacts
 from harden.mcp.project import index_project
@@ -429,8 +428,7 @@ def _lines_as_read(original: str, rewritten: str) -> list[int]:
     added or changed, the original line it stands in for or above)."""
     before, after = original.splitlines(), rewritten.splitlines()
     lines: list[int] = []
-    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in line_opcodes(before, after):
         if tag == "equal":
             lines += range(i1 + 1, i2 + 1)
         else:
