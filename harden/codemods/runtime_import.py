@@ -59,13 +59,30 @@ def add_runtime_import(module: cst.Module, *, below_root: bool) -> cst.Module:
 
 
 def _imports_runtime(module: cst.Module) -> bool:
-    """`import harden_runtime` or `from ... import harden_runtime` anywhere in the module."""
+    """`import harden_runtime` or `from ... import harden_runtime` binding the name in the
+    module: at its top level, also under `if`/`try`/`with`, not inside a function or class
+    (which binds it there only, where the decorators cannot see it). Statements' expressions
+    are not walked: cost follows the module's statements, not its size."""
     found = False
 
     class Finder(cst.CSTVisitor):
-        def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
             nonlocal found
-            found |= isinstance(node.name, cst.Name) and node.name.value == RUNTIME_MODULE
+            for small in node.body:
+                if isinstance(small, cst.Import | cst.ImportFrom) and not isinstance(
+                    small.names, cst.ImportStar
+                ):
+                    found |= any(
+                        isinstance(alias.name, cst.Name) and alias.name.value == RUNTIME_MODULE
+                        for alias in small.names
+                    )
+            return False
 
     module.visit(Finder())
     return found
