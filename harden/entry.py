@@ -13,6 +13,13 @@ INTERRUPTED = "harden: interrupted; no file was left half-written"
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--version"]:
+        # Answered before the command line loads: a script asking for the version should not
+        # wait for typer, rich, libcst and git to import.
+        from harden import __version__
+
+        print(f"harden {__version__}")
+        return
     try:
         from harden.cli import main as run
     except KeyboardInterrupt:

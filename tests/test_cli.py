@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harden import __version__
 from harden.cli import main
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -419,3 +420,13 @@ def test_ctrl_c_while_the_command_line_loads_is_one_line_too(
         entry.main()
     assert exited.value.code == 130
     assert capsys.readouterr().err == f"{entry.INTERRUPTED}\n"
+
+
+def test_version_answers_without_loading_the_command_line() -> None:
+    probe = (
+        "import sys; sys.argv = ['harden', '--version']; from harden.entry import main; main(); "
+        "print(sorted(m for m in ('libcst', 'git', 'typer', 'rich') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stdout.splitlines() == [f"harden {__version__}", "[]"]
