@@ -12,7 +12,6 @@ tool that is missing, fails or times out leaves the text as harden wrote it.
 from __future__ import annotations
 
 import ast
-import difflib
 import functools
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harden.line_moves import line_opcodes
 from harden.project_style import ProjectStyle
 
 # Their headers are the user's: harden only adds decorators above them.
@@ -117,9 +117,8 @@ def _blocks(lines: set[int]) -> list[tuple[int, int]]:
 
 def _touched_lines(text: str, formatted: str) -> set[int]:
     """The 1-based lines of `text` that formatting changes, or beside which it adds lines."""
-    matcher = difflib.SequenceMatcher(None, text.splitlines(), formatted.splitlines(), False)
     touched: set[int] = set()
-    for tag, i1, i2, _, _ in matcher.get_opcodes():
+    for tag, i1, i2, _, _ in line_opcodes(text.splitlines(), formatted.splitlines()):
         if tag != "equal":
             touched.update(range(i1, i2 + 2) if i1 == i2 else range(i1 + 1, i2 + 1))
     return touched
@@ -180,10 +179,9 @@ def _run(program: str | None, args: Sequence[str], text: str, style: ProjectStyl
 
 def _changed_lines(before: str, after: str) -> set[int]:
     """The 1-based lines of `after` that are not lines of `before` kept as they were."""
-    matcher = difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(), False)
     return {
         n + 1
-        for tag, _, _, j1, j2 in matcher.get_opcodes()
+        for tag, _, _, j1, j2 in line_opcodes(before.splitlines(), after.splitlines())
         if tag != "equal"
         for n in range(j1, j2)
     }

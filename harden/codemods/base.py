@@ -243,7 +243,16 @@ class PlannedCodemod:
                 self.run.uses_runtime |= plan.uses_runtime
         if not accepted and not suppressed:
             return tree
-        return tree.visit(_Applier(accepted, suppressed))
+        # Planned on a focus module: every place it rewrites lies in the top-level statements
+        # the focus kept (the same nodes as the tree's), so the rest need not be walked. A
+        # class it kept is a copy holding only some of its members: classes are walked.
+        kept = set(self.focus.module.body) if self.focus is not None else None
+        outside = frozenset(
+            s
+            for s in tree.body
+            if kept is not None and s not in kept and not isinstance(s, cst.ClassDef)
+        )
+        return tree.visit(_Applier(accepted, suppressed, outside))
 
     def _marked_lines(self, node: cst.CSTNode, span: Span) -> range | list[int]:
         """The lines where a suppression comment counts for `node`: all of a call's, but only
@@ -323,11 +332,15 @@ class _Applier(cst.CSTTransformer):
     the places a reviewer chose to suppress with `# harden: ignore[<codemod>]` on their line."""
 
     def __init__(
-        self, accepted: Mapping[cst.CSTNode, Proposal], suppressed: Mapping[cst.CSTNode, str]
+        self,
+        accepted: Mapping[cst.CSTNode, Proposal],
+        suppressed: Mapping[cst.CSTNode, str],
+        outside: frozenset[cst.CSTNode] = frozenset(),
     ) -> None:
         super().__init__()
         self.accepted = accepted
         self.suppressed = suppressed
+        self.outside = outside  # statements that hold nothing to change: not walked
         # The statements being visited, innermost last, and the marks each must carry.
         self.statements: list[cst.CSTNode] = []
         self.marks: dict[cst.CSTNode, list[str]] = {}
@@ -337,6 +350,8 @@ class _Applier(cst.CSTTransformer):
         self.replaced: dict[cst.CSTNode, cst.CSTNode] = {}
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if node in self.outside:
+            return False
         if isinstance(node, cst.SimpleStatementLine | cst.FunctionDef):
             self.statements.append(node)
         codemod = self.suppressed.get(node)
