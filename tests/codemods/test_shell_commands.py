@@ -305,6 +305,18 @@ BUILT = {
         'def f(items):\n    cmd = ["ls", *harden_runtime.words(items)]\n    items.append(1)\n'
         "    subprocess.run(cmd)\n",
     ),
+    "value-changed-in-place": (
+        'def f(opts):\n    cmd = f"ls {opts[\'dir\']}"\n    opts["dir"] = "/"\n'
+        "    subprocess.run(cmd, shell=True)\n",
+        "def f(opts):\n    cmd = [\"ls\", *harden_runtime.words(opts['dir'])]\n"
+        '    opts["dir"] = "/"\n    subprocess.run(cmd)\n',
+    ),
+    "value-changed-later-in-loop": (
+        'def f(x):\n    cmd = f"ls {x}"\n    for _ in range(2):\n        os.system(cmd)\n'
+        '        x = "other"\n',
+        'def f(x):\n    cmd = ["ls", *harden_runtime.words(x)]\n    for _ in range(2):\n'
+        '        subprocess.run(cmd)\n        x = "other"\n',
+    ),
     "extended-in-loop": (
         'def f(paths):\n    cmd = "ls"\n    for path in paths:\n        cmd += " -l"\n'
         "        os.system(cmd)\n",
