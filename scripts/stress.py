@@ -5,6 +5,7 @@
   parse and every module importing the vendored runtime must find it beside it; a complete
   run after it must give what a run never interrupted gives, temporary files removed.
 - Generated programs: tests/test_generated_programs.py with thousands of programs.
+- The bad inputs and the validators' payloads, counted (they run in `make test` too).
 
 `make test` runs a short kill loop (tests/test_kill_loop.py) and a few hundred programs.
 """
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = ROOT / "fixtures" / "servers" / "mcp1_fastmcp" / "devops_tools.py"
@@ -97,6 +99,33 @@ def generated_programs(count: int) -> int:
     return subprocess.run([sys.executable, "-m", "pytest", "-q", str(test)], env=env).returncode
 
 
+# The fast campaigns `make test` runs too, counted here: bad inputs (one line, exit 2, nothing of
+# the user's lost) and the validators' payloads (each caught, none let through).
+CAMPAIGNS = {
+    "bad inputs": [
+        "tests/test_cli.py::test_bad_input_is_one_line_and_exit_2",
+        "tests/test_cli_inputs.py",
+        "tests/test_in_place.py",
+    ],
+    "validator payloads": ["tests/test_runtime_handlers.py"],
+}
+
+
+def campaign(tests: list[str]) -> tuple[int, int]:
+    """(cases run, cases that failed) of the tests named."""
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "junit.xml"
+        subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", f"--junitxml={report}", *tests],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        suite = ElementTree.parse(report).getroot().find("testsuite")
+    assert suite is not None
+    failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+    return int(suite.get("tests", 0)) - int(suite.get("skipped", 0)), failed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=30)
@@ -113,12 +142,17 @@ def main() -> int:
     )
     for problem in problems:
         print(f"  {problem}")
+    failed = 0
+    for name, tests in CAMPAIGNS.items():
+        tried, broken = campaign(tests)
+        failed += broken
+        print(f"{name}: {tried} cases tried, {broken} problems")
     status = generated_programs(args.programs)
     print(
         f"generated programs: {args.programs} through phases 5, 1, 2, 3 "
         f"({'no problem' if status == 0 else 'problems above'})"
     )
-    return 1 if problems or status else 0
+    return 1 if problems or status or failed else 0
 
 
 if __name__ == "__main__":
