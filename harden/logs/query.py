@@ -160,21 +160,31 @@ def load_stats(
                 for index, source in enumerate(sources)
             ]
             sizes = [_size(path) for path in paths]
-            total, offset = sum(sizes), 0
-            for index, (path, size) in enumerate(zip(paths, sizes, strict=True)):
+            total = sum(sizes)
+            # All files in one pass (rotated logs are many small files); if DuckDB cannot finish
+            # one, file by file, so the others still load.
+            batches = [(paths, total)]
+            if len(paths) > 1:
+                batches += [([path], size) for path, size in zip(paths, sizes, strict=True)]
+            offset = 0
+            for index, (batch, size) in enumerate(batches):
                 con.begin()
                 try:
                     watched = _watching(con, progress, offset, size, total)
-                    _load_file(con, path, work / f"unwrapped-{index}.jsonl", reading, watched)
+                    _load_file(con, batch, work / f"unwrapped-{index}.jsonl", reading, watched)
                     con.commit()
                 except duckdb.Error:
+                    con.rollback()
+                    if len(batch) > 1:
+                        continue  # the files one by one, next
                     # A file DuckDB cannot finish (a .gz cut short): read.py reads what there
                     # is and warns.
-                    con.rollback()
-                    _load_in_python(con, path, work / f"read-{index}.jsonl", reading)
+                    _load_in_python(con, batch[0], work / f"read-{index}.jsonl", reading)
                 offset += size
                 if progress is not None:
                     progress(offset, total)
+                if len(batch) > 1:
+                    break  # every file loaded at once
             window = _window(since, until)
             if window:
                 con.execute(f"DELETE FROM harden_log WHERE NOT ({window})")
@@ -240,11 +250,11 @@ def _window(since: float | None, until: float | None) -> str:
     return " AND ".join(bounds)
 
 
-def _lines(path: str) -> str:
-    """The file as a relation of lines (DuckDB decompresses a .gz)."""
-    quoted = path.replace("'", "''")
+def _lines(paths: list[str]) -> str:
+    """The files as one relation of lines (DuckDB decompresses a .gz)."""
+    quoted = ", ".join("'" + path.replace("'", "''") + "'" for path in paths)
     return (
-        f"read_csv('{quoted}', columns = {{'line': 'VARCHAR'}}, delim = '\\x01', quote = '', "
+        f"read_csv([{quoted}], columns = {{'line': 'VARCHAR'}}, delim = '\\x01', quote = '', "
         "escape = '', header = false, auto_detect = false, strict_mode = false, "
         "ignore_errors = true)"
     )
@@ -258,11 +268,15 @@ def _insert(con: Any, lines: str) -> None:
 
 
 def _load_file(
-    con: Any, path: str, unwrapped: Path, reading: Reading, watched: AbstractContextManager[None]
+    con: Any,
+    paths: list[str],
+    unwrapped: Path,
+    reading: Reading,
+    watched: AbstractContextManager[None],
 ) -> None:
-    """Load the file's records; `watched` reports the progress of the pass that decodes them,
+    """Load the files' records; `watched` reports the progress of the pass that decodes them,
     the one that takes the time."""
-    lines = _lines(path)
+    lines = _lines(paths)
     (count,) = con.execute(f"SELECT count(*) FROM {lines}").fetchone()
     before = _rows(con)
     with watched:
@@ -274,7 +288,7 @@ def _load_file(
     )
     found = _write_records(iter(lambda: candidates.fetchmany(_BATCH), []), unwrapped)
     if found:
-        _insert(con, _lines(str(unwrapped)))
+        _insert(con, _lines([str(unwrapped)]))
     reading.lines += count
     reading.skipped += count - (_rows(con) - before)
 
@@ -296,7 +310,7 @@ def _load_in_python(con: Any, path: str, target: Path, reading: Reading) -> None
     inner = Reading()
     found = _write_records(([(json.dumps(r),)] for _, r in read_events([path], inner)), target)
     if found:
-        _insert(con, _lines(str(target)))
+        _insert(con, _lines([str(target)]))
     reading.lines += inner.lines
     reading.skipped += inner.skipped
     reading.warnings += inner.warnings
