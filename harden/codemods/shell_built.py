@@ -110,15 +110,12 @@ def fragment_argv(
             )
         # The appended words parse as the arguments of a stand-in program.
         pieces = [_STAND_IN_PROGRAM, *pieces]
-    script = parse(pieces)
-    check_plain_words(script)
-    emitted = options.emit(script)
-    argv = emitted.argv
-    if emitted.script is not None or emitted.keywords or argv is None or argv.deferred:
-        raise NeedsShell(
-            "more than plain words in a part of the command",
-            "a statement adds operators, redirections or substitutions",
-        )
+    script, argv, alone = plain_argv(
+        pieces,
+        options,
+        "more than plain words in a part of the command",
+        "a statement adds operators, redirections or substitutions",
+    )
     if starts:
         program = literal_text(script[0].pipeline[0].words[0])
         if program is None:
@@ -127,7 +124,22 @@ def fragment_argv(
             raise NeedsShell("program built in parts", f"`{program}`'s words are read together")
     else:
         argv = replace(argv, items=argv.items[1:])
-    return argv, emitted.alone, value_notes(script, emitted.alone)
+    return argv, alone, value_notes(script, alone)
+
+
+def plain_argv(
+    pieces: list[Piece], options: EmitOptions, feature: str, detail: str = ""
+) -> tuple[Script, Argv, tuple[Placeholder, ...]]:
+    """The command the pieces read as, when it is one program with plain words (no operator,
+    redirection, `cd`, expansion or glob): its script, argument list and the values that
+    stood alone; else NeedsShell(feature, detail)."""
+    script = parse(pieces)
+    check_plain_words(script)
+    emitted = options.emit(script)
+    argv = emitted.argv
+    if emitted.script is not None or emitted.keywords or argv is None or argv.deferred:
+        raise NeedsShell(feature, detail)
+    return script, argv, emitted.alone
 
 
 def check_plain_words(script: Script) -> None:

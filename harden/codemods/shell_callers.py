@@ -20,14 +20,13 @@ from dataclasses import dataclass
 import libcst as cst
 
 from harden.codemods.base import Companion, Replacements
-from harden.codemods.shell_built import check_plain_words
+from harden.codemods.shell_built import plain_argv
 from harden.codemods.shell_conversion import Command, EmitOptions, substituted_piece
 from harden.codemods.shell_notes import value_notes
 from harden.shell.argv import Argv, ArgvItem
 from harden.shell.expressions import annotated_as, code
 from harden.shell.origin import Traced
 from harden.shell.script import Emitted
-from harden.shell.syntax import parse
 from harden.shell.untraceable import Untraceable
 from harden.shell.words import NeedsShell, Piece, Placeholder
 
@@ -115,10 +114,5 @@ def _argv(
     pieces: list[Piece], options: EmitOptions
 ) -> tuple[Argv, tuple[Placeholder, ...], list[str]]:
     """One call's argument list, the values that stood alone in it, and the notes on them."""
-    script = parse(pieces)
-    check_plain_words(script)
-    emitted = options.emit(script)
-    argv = emitted.argv
-    if emitted.script is not None or emitted.keywords or argv is None or argv.deferred:
-        raise NeedsShell("operators, redirections or `cd`")
-    return argv, emitted.alone, value_notes(script, emitted.alone)
+    script, argv, alone = plain_argv(pieces, options, "operators, redirections or `cd`")
+    return argv, alone, value_notes(script, alone)
