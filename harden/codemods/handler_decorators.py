@@ -19,7 +19,7 @@ has (applying a phase twice is a no-op).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -186,10 +186,7 @@ def _decorator(
     elif registered != function.name.value:
         arguments.append(f"tool={json.dumps(registered)}")
     if keep:
-        quoted = [json.dumps(k) for k in keep]
-        arguments.append(
-            f"keep=({quoted[0]},)" if len(quoted) == 1 else f"keep=({', '.join(quoted)})"
-        )
+        arguments.append(f"keep={_tuple(json.dumps(k) for k in keep)}")
         classes = ", ".join(f"`{k.rpartition('.')[2]}`" for k in keep)
         notes.append(
             f"The text of {classes} still reaches the client: the project's own exception "
@@ -197,22 +194,14 @@ def _decorator(
             "function's arguments."
         )
     if roots:
-        codes = [code for code, _ in roots]
-        arguments.append(
-            f"roots=({codes[0]},)" if len(codes) == 1 else f"roots=({', '.join(codes)})"
-        )
+        arguments.append(f"roots={_tuple(code for code, _ in roots)}")
         shown = "; ".join(f"`{code}` ({why})" for code, why in roots)
         notes.append(
             f"Paths under {shown} are allowed for this tool beside HARDEN_ALLOWED_ROOTS: its "
             "own code reads paths there."
         )
     if hosts:
-        quoted = [json.dumps(host) for host in hosts]
-        arguments.append(
-            f"names_only=({quoted[0]},)"
-            if len(quoted) == 1
-            else f"names_only=({', '.join(quoted)})"
-        )
+        arguments.append(f"names_only={_tuple(json.dumps(host) for host in hosts)}")
         shown = ", ".join(f"`{host}`" for host in hosts)
         notes.append(
             f"{shown}: a name this tool only shows or resolves (its code makes no call that "
@@ -220,6 +209,12 @@ def _decorator(
         )
     text = f"{RUNTIME_MODULE}.{name}" + (f"({', '.join(arguments)})" if arguments else "")
     return cst.Decorator(cst.parse_expression(text)), notes
+
+
+def _tuple(items: Iterable[str]) -> str:
+    """A tuple literal of the expressions `items`: `(a,)`, `(a, b)`."""
+    listed = list(items)
+    return f"({listed[0]},)" if len(listed) == 1 else f"({', '.join(listed)})"
 
 
 def _describe(function: cst.FunctionDef, handlers: Sequence[Handler]) -> str:
