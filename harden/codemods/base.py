@@ -424,6 +424,15 @@ def _without_blank_lines_on_top(module: cst.Module) -> cst.Module:
 
 def _rebuilt(node: cst.CSTNode, accepted: Iterable[Proposal]) -> bool:
     """Whether an accepted proposal's node or companions hold `node` (so it is rebuilt)."""
+    return any(
+        holds(root, node)
+        for proposal in accepted
+        for root in (proposal.node, *(companion for companion, _ in proposal.companions))
+    )
+
+
+def holds(root: cst.CSTNode, node: cst.CSTNode) -> bool:
+    """Whether `node` is `root` or lies inside it."""
     found = False
 
     class Finder(cst.CSTVisitor):
@@ -432,12 +441,8 @@ def _rebuilt(node: cst.CSTNode, accepted: Iterable[Proposal]) -> bool:
             found |= visited is node
             return not found
 
-    for proposal in accepted:
-        for root in (proposal.node, *(companion for companion, _ in proposal.companions)):
-            root.visit(Finder())
-            if found:
-                return True
-    return False
+    root.visit(Finder())
+    return found
 
 
 def _with_ignore_comment(statement: cst.CSTNode, codemods: Sequence[str]) -> cst.CSTNode:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
+from harden.codemods.base import holds
 from harden.runtime import _PATH, _kinds_of  # the runtime's own reading of parameter names
 
 GetMetadata = Callable[..., object]
@@ -142,7 +143,7 @@ def _bound_above(module: cst.Module, function: cst.FunctionDef) -> set[str]:
     """Names the module binds at its top level before the statement holding `function`."""
     bound: set[str] = set()
     for statement in module.body:
-        if _holds(statement, function):
+        if holds(statement, function):
             break
         if isinstance(statement, cst.FunctionDef | cst.ClassDef):
             bound.add(statement.name.value)
@@ -168,19 +169,6 @@ def _small_binds(small: cst.BaseSmallStatement) -> set[str]:
                 found.add(cst.Module([]).code_for_node(alias.name).split(".")[0])
         return found
     return set()
-
-
-def _holds(statement: cst.CSTNode, node: cst.CSTNode) -> bool:
-    found = False
-
-    class Finder(cst.CSTVisitor):
-        def on_visit(self, visited: cst.CSTNode) -> bool:
-            nonlocal found
-            found |= visited is node
-            return not found
-
-    statement.visit(Finder())
-    return found
 
 
 def _bound_in(function: cst.FunctionDef) -> set[str]:
