@@ -20,12 +20,12 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from harden.logs.read import STDIN, Reading, parse_line, read_events
+from harden.logs.read import STDIN, Event, Reading, parse_line, read_events
 from harden.logs.stats import LogStats, Occurrences
 
 _MEMORY_LIMIT = "160MB"
@@ -286,31 +286,28 @@ def _load_file(
         f"SELECT line FROM {lines} WHERE NOT ({_IS_RECORD}) "
         "AND (contains(line, 'event') OR contains(line, 'MESSAGE'))"
     )
-    found = _write_records(iter(lambda: candidates.fetchmany(_BATCH), []), unwrapped)
-    if found:
-        _insert(con, _lines([str(unwrapped)]))
+    batches = iter(lambda: candidates.fetchmany(_BATCH), [])
+    lines_found = (line for batch in batches for (line,) in batch)
+    events = (event for event in map(parse_line, lines_found) if event is not None)
+    _load_records(con, events, unwrapped)
     reading.lines += count
     reading.skipped += count - (_rows(con) - before)
 
 
-def _write_records(batches: Iterator[list[tuple[str]]], target: Path) -> int:
-    """Write each line's unwrapped record to `target` as a plain JSON line; how many."""
-    found = 0
+def _load_records(con: Any, events: Iterable[Event], target: Path) -> None:
+    """Load records read in Python, written to `target` as plain JSON lines first."""
+    found = False
     with target.open("w", encoding="utf-8") as out:
-        for batch in batches:
-            for (line,) in batch:
-                event = parse_line(line)
-                if event is not None:
-                    out.write(json.dumps(event[1], separators=(",", ":")) + "\n")
-                    found += 1
-    return found
+        for _, record in events:
+            out.write(json.dumps(record, separators=(",", ":")) + "\n")
+            found = True
+    if found:
+        _insert(con, _lines([str(target)]))
 
 
 def _load_in_python(con: Any, path: str, target: Path, reading: Reading) -> None:
     inner = Reading()
-    found = _write_records(([(json.dumps(r),)] for _, r in read_events([path], inner)), target)
-    if found:
-        _insert(con, _lines([str(target)]))
+    _load_records(con, read_events([path], inner), target)
     reading.lines += inner.lines
     reading.skipped += inner.skipped
     reading.warnings += inner.warnings
