@@ -2413,9 +2413,7 @@ def _violations(call: _Call, settings: _Settings) -> Iterator[tuple[str, str]]:
     skip = settings.skip_params
     defaults = call.handler.defaults
     if call.handler.roots:
-        settings = dataclasses.replace(
-            settings, allowed_roots=settings.allowed_roots + call.handler.roots
-        )
+        settings = _with_roots(settings, call.handler.roots)
     for name, value in call.arguments.items():
         if skip and (name in skip or f"{call.tool}:{name}" in skip):
             continue
@@ -2431,6 +2429,21 @@ def _violations(call: _Call, settings: _Settings) -> Iterator[tuple[str, str]]:
         rule = _value_rule(value, kinds, settings, _VALUE_DEPTH)
         if rule is not None:
             yield name, rule
+
+
+# A tool's own roots (validate(roots=...)) -> (the settings, those settings with them
+# added): made once per change of the settings, not on every call.
+_rooted: dict[tuple[tuple[str, str], ...], tuple[_Settings, _Settings]] = {}
+
+
+def _with_roots(settings: _Settings, roots: tuple[tuple[str, str], ...]) -> _Settings:
+    cached = _rooted.get(roots)
+    if cached is None or cached[0] is not settings:
+        merged = dataclasses.replace(
+            settings, allowed_roots=settings.allowed_roots + roots
+        )
+        cached = _rooted[roots] = (settings, merged)
+    return cached[1]
 
 
 def _same(value: object, default: object) -> bool:
