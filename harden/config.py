@@ -37,9 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harden.git import DEFAULT_BRANCH_PREFIX
-
 CONFIG_FILE = "pyproject.toml"
+DEFAULT_BRANCH_PREFIX = "harden/"  # the phase branches' names start with it
 
 # [tool.harden.<table>] key -> the runtime's configure() keyword, and the type it takes
 _RUNTIME_KEYS: dict[str, dict[str, tuple[str, type]]] = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,48 @@ def conform(path: str, before: str, after: str, style: ProjectStyle) -> Conforme
         text = formatted
         tools.append(formatter)
     return Conformed(text, tuple(tools))
+
+
+# What ruff and black read to decide how a file is formatted: settings in its folder and above.
+_SETTINGS_FILES = ("pyproject.toml", "ruff.toml", ".ruff.toml", "setup.cfg", "tox.ini", ".flake8")
+
+
+class ConformInputs:
+    """What decides `conform`'s output for the files of one run: the tools it runs (where they
+    are, their size and date) and the settings files they read, in a file's folder and above.
+    Read once per folder, as a run changes none of them."""
+
+    def __init__(self, style: ProjectStyle) -> None:
+        self._root = Path(style.root)
+        self._tools = []
+        for program in (_ruff(), _program("black")):
+            status = Path(program).stat() if program else None
+            self._tools.append(
+                f"{program}:{status.st_size}:{status.st_mtime_ns}" if status else "-"
+            )
+        self._folders: dict[Path, list[str]] = {}
+
+    def of(self, path: str) -> str:
+        """A text that changes whenever what conform makes of the file at `path` may."""
+        parts = list(self._tools)
+        folder = self._root
+        for part in ("", *Path(path).parent.parts):
+            folder /= part
+            if folder not in self._folders:
+                self._folders[folder] = _settings_in(folder)
+            parts += self._folders[folder]
+        return "\n".join(parts)
+
+
+def _settings_in(folder: Path) -> list[str]:
+    found = []
+    for name in _SETTINGS_FILES:
+        try:
+            data = (folder / name).read_bytes()
+        except OSError:
+            continue
+        found.append(f"{folder / name}:{hashlib.sha256(data).hexdigest()}")
+    return found
 
 
 def _adds_imports(before: str, after: str) -> bool:

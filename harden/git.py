@@ -23,7 +23,6 @@ from git.index.typ import BaseIndexEntry, IndexEntry
 from gitdb.base import IStream
 from gitdb.db.mem import MemoryDB
 
-DEFAULT_BRANCH_PREFIX = "harden/"
 FALLBACK_NAME = "harden"
 FALLBACK_EMAIL = "harden@localhost"
 NEW_FILE_MODE = 0o100644
@@ -40,14 +39,6 @@ class BranchResult:
     branch: str
     commit: str  # hexsha of the new commit
     replaced: str | None  # hexsha of the old tip when force moved an existing branch
-
-
-def phase_branch_name(prefix: str, phase: int, slug: str) -> str:
-    """The branch a phase lands on, e.g. ("harden/", 5, "commands") -> "harden/phase-5-commands".
-
-    The prefix is used verbatim (DEFAULT_BRANCH_PREFIX is the usual one).
-    """
-    return f"{prefix}phase-{phase}-{slug}"
 
 
 def find_repo(path: Path) -> git.Repo | None:

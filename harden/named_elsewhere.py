@@ -19,14 +19,10 @@ _NEXT_DEFINITION = re.compile(r"^(?:@|class\b|(?:async[ \t]+)?def\b)", re.MULTIL
 
 
 def named_elsewhere(
-    files: Sequence[tuple[str, str]], runs: Callable[[str], bool]
+    files: Sequence[tuple[str, str]], defined: Mapping[str, Sequence[str]]
 ) -> Mapping[str, frozenset[str]]:
-    """For each file, its private top-level functions whose text `runs` accepts (those that may
-    run a command) and that some other file names."""
-    defined: dict[str, set[str]] = {}
-    for path, text in files:
-        if runs(text):
-            defined[path] = set(_runners(text, runs))
+    """For each file, those of its private runners (`defined`: by path, as `private_runners`
+    finds them) that some other file names."""
     wanted = set().union(*defined.values())
     if not wanted:
         return {}
@@ -42,8 +38,11 @@ def named_elsewhere(
     }
 
 
-def _runners(text: str, runs: Callable[[str], bool]) -> list[str]:
-    """The private top-level functions whose definition `runs` accepts."""
+def private_runners(text: str, runs: Callable[[str], bool]) -> list[str]:
+    """The private top-level functions whose definition `runs` accepts (those that may run a
+    command); none when the file's text as a whole is not accepted."""
+    if not runs(text):
+        return []
     found = []
     for match in _PRIVATE_DEF.finditer(text):
         end = _NEXT_DEFINITION.search(text, match.end())

@@ -3,14 +3,21 @@
 Only phases whose codemods exist are runnable; the others are listed so that `harden` can say
 what is planned instead of pretending. A phase made of independent halves (phase 5: commands
 and errors) lists them as parts, which `harden apply --only` selects one at a time.
+Data only: importing it never loads a codemod (nor libcst); harden.codemods.registry maps the
+ids to codemods.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from harden.codemods import BY_ID
-from harden.codemods.base import PlannedCodemod
+
+def phase_branch_name(prefix: str, phase: int, slug: str) -> str:
+    """The branch a phase lands on, e.g. ("harden/", 5, "commands") -> "harden/phase-5-commands".
+
+    The prefix is used verbatim (config.DEFAULT_BRANCH_PREFIX is the usual one).
+    """
+    return f"{prefix}phase-{phase}-{slug}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +45,6 @@ class Phase:
     @property
     def available(self) -> bool:
         return bool(self.codemod_ids)
-
-    @property
-    def codemods(self) -> tuple[type[PlannedCodemod], ...]:
-        return tuple(BY_ID[i] for i in self.codemod_ids)
 
     def only(self, name: str) -> Phase:
         """The phase narrowed to one of its parts: its codemods, title, and a branch named

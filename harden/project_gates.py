@@ -26,8 +26,7 @@ from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Array, Table
 
 from harden.changes import FileChange
-from harden.codemods.runtime_import import RUNTIME_MODULE
-from harden.vendoring import RUNTIME_FILENAME
+from harden.vendoring import RUNTIME_FILENAME, RUNTIME_MODULE
 
 OMIT_PATTERN = f"*/{RUNTIME_FILENAME}"
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harden.codemods.runtime_import import RUNTIME_MODULE
+from harden.vendoring import RUNTIME_MODULE
 
 DEFAULT_LINE_LENGTH = 88  # black's and ruff's
 

@@ -17,13 +17,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import git
+from typing import TYPE_CHECKING
 
 from harden.changes import FileChange, Skipped
-from harden.git import files_at, root_files_at
 from harden.project_gates import PROJECT_FILES
 from harden.vendoring import is_runtime
+from harden.work_tree import ignored, listed
+
+if TYPE_CHECKING:
+    import git
 
 # The folders ruff skips by default, which real projects rely on being skipped.
 SKIP_DIRS = frozenset(
@@ -53,34 +55,43 @@ class Tree:
     project_files: dict[str, str] = field(default_factory=dict)
 
 
-def working_tree(target: Path, repo: git.Repo | None) -> Tree:
-    """The .py files under `target` as they are on disk."""
+def working_tree(target: Path, work_tree: Path | None) -> Tree:
+    """The .py files under `target` as they are on disk; `work_tree`: the root of the git work
+    tree holding it (harden.work_tree), None outside git."""
     target = target.resolve()
-    root = Path(repo.working_tree_dir).resolve() if repo is not None else _own_root(target)
+    root = work_tree.resolve() if work_tree is not None else _own_root(target)
     tree = Tree(root, project_files=_project_files_on_disk(root))
-    for path in _listed(target, root, repo):
-        relative = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            # Rewriting it would replace the link, or write through it, maybe out of the tree;
-            # its target, when it lies in the tree, is read there.
-            tree.skipped.append(Skipped(relative, "a symbolic link: harden reads only files"))
-            continue
+    # Plain strings, not Path objects: a warm scan's time is mostly spent here.
+    prefix = len(_as_folder(root))
+    for path in _listed(target, root, work_tree is not None):
+        relative = path[prefix:].replace(os.sep, "/")
         try:
-            status = path.stat()
-            if not stat.S_ISREG(status.st_mode):
+            status = os.lstat(path)
+            if stat.S_ISLNK(status.st_mode):
+                # Rewriting it would replace the link, or write through it, maybe out of the
+                # tree; its target, when it lies in the tree, is read there.
+                tree.skipped.append(Skipped(relative, "a symbolic link: harden reads only files"))
+            elif not stat.S_ISREG(status.st_mode):
                 tree.skipped.append(Skipped(relative, "not a regular file"))  # a FIFO would hang
-                continue
-            if status.st_size > MAX_FILE_BYTES:
+            elif status.st_size > MAX_FILE_BYTES:
                 tree.skipped.append(Skipped(relative, _TOO_BIG))
-                continue
-            tree.files.append((relative, _decode(path.read_bytes())))
+            else:
+                with open(path, "rb") as source:
+                    tree.files.append((relative, _decode(source.read())))
         except (OSError, UnicodeDecodeError) as error:
             tree.skipped.append(Skipped(relative, f"cannot be read as UTF-8: {error}"))
     return tree
 
 
+def _as_folder(path: Path) -> str:
+    """`path` as a prefix of the paths below it ("/" stays "/")."""
+    return str(path).rstrip(os.sep) + os.sep
+
+
 def at_commit(repo: git.Repo, ref: str, target: Path) -> Tree:
     """The .py files under `target` as they are in commit `ref`."""
+    from harden.git import files_at, root_files_at  # gitpython: only a run reading commits
+
     root = Path(repo.working_tree_dir).resolve()
     under = target.resolve().relative_to(root)
     if target.is_file():
@@ -193,51 +204,46 @@ def _own_root(target: Path) -> Path:
     return folder
 
 
-def _listed(target: Path, root: Path, repo: git.Repo | None) -> Iterator[Path]:
+def _listed(target: Path, root: Path, in_git: bool) -> Iterator[str]:
+    """The paths of the .py files to read under `target` (absolute, under `root`)."""
     if target.is_file():
-        yield target
+        yield str(target)
         return
-    if repo is not None and not _ignored(repo, target):
+    if in_git and not ignored(root, target):
         # Tracked plus untracked-but-not-ignored files: .gitignore decides, as for git itself.
         # A folder the user names though .gitignore excludes it is read like one outside git:
         # they asked for it.
-        output = repo.git.ls_files("-z", "-co", "--exclude-standard", "--", str(target))
-        for name in sorted(set(filter(None, output.split("\0")))):
-            path = root / name
-            relative_dirs = path.relative_to(target).parent.parts
-            if name.endswith(".py") and path.is_file() and not _in_skipped_dir(relative_dirs):
+        folder = _as_folder(root)
+        below = len(_as_folder(target)) - len(folder)  # git names files from the root
+        for name in listed(root, target, "-co", "--exclude-standard"):
+            path = folder + name
+            dirs = tuple(name[below:].split("/")[:-1])
+            if name.endswith(".py") and os.path.isfile(path) and not _in_skipped_dir(dirs):
                 yield path
         return
     for folder, dirs, names in os.walk(target):
         dirs[:] = sorted(
-            d for d in dirs if d not in SKIP_DIRS and not (Path(folder, d) / "pyvenv.cfg").exists()
+            d
+            for d in dirs
+            if d not in SKIP_DIRS and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))
         )
         for name in sorted(names):
             if name.endswith(".py"):
-                yield Path(folder, name)
+                yield os.path.join(folder, name)
 
 
-def ignored_python_files(target: Path, repo: git.Repo) -> int:
+def ignored_python_files(target: Path, work_tree: Path) -> int:
     """How many Python files under `target` .gitignore keeps from being read (not counting
     the folders skipped anyway, virtualenvs and caches): for a run that read none, a hint."""
     target = target.resolve()
-    root = Path(str(repo.working_tree_dir)).resolve()
-    output = repo.git.ls_files("-z", "-oi", "--exclude-standard", "--", str(target))
-    names = [name for name in output.split("\0") if name.endswith(".py")]
+    root = work_tree.resolve()
+    names = [n for n in listed(root, target, "-oi", "--exclude-standard") if n.endswith(".py")]
     return sum(
         1
         for name in names
         if not _in_skipped_dir(Path(name).parent.parts)
         and not any((root / parent / "pyvenv.cfg").exists() for parent in Path(name).parents)
     )
-
-
-def _ignored(repo: git.Repo, path: Path) -> bool:
-    try:
-        repo.git.check_ignore("-q", str(path))
-    except git.GitCommandError:
-        return False  # not ignored (status 1), or git cannot tell: .gitignore decides below
-    return True
 
 
 def _in_skipped_dir(parts: tuple[str, ...]) -> bool:

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import git
 
-from harden.git import phase_branch_name
-from harden.phases import PHASES
+from harden.phases import PHASES, phase_branch_name
 
 # The trailer of a phase branch's commit that says how to build it again.
 RECORDED_COMMAND = "Harden-Command"

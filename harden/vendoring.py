@@ -12,9 +12,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from harden.changes import FileChange
-from harden.codemods.runtime_import import RUNTIME_MODULE
 from harden.config import runtime_settings_code
 
+# What the vendored copy is imported as, and its file.
+RUNTIME_MODULE = "harden_runtime"
 RUNTIME_FILENAME = f"{RUNTIME_MODULE}.py"
 
 

@@ -7,6 +7,16 @@ from collections.abc import Iterator
 import pytest
 
 from harden import runtime
+from harden.cache import CACHE_DIR_ENV
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _result_cache_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """harden's result cache, for every run the tests start (in process or not), in a folder of
+    the session's: never in this checkout, never shared with another session."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path_factory.mktemp("harden_cache")))
+        yield
 
 
 def _runtime_as_started(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

@@ -8,14 +8,14 @@ from pathlib import Path
 import git
 import pytest
 
+from harden.config import DEFAULT_BRANCH_PREFIX
 from harden.git import (
-    DEFAULT_BRANCH_PREFIX,
     GitError,
     commit_to_branch,
     files_at,
     find_repo,
-    phase_branch_name,
 )
+from harden.phases import phase_branch_name
 
 SERVER = "def tool():\n    return 1\n"
 BRANCH = "harden/phase-5-commands"

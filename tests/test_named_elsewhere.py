@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harden import engine
 from harden.codemods.shell_commands import ShellCommands
-from harden.named_elsewhere import named_elsewhere
+from harden.named_elsewhere import named_elsewhere, private_runners
 
 UTIL = """import subprocess
 
@@ -28,17 +28,20 @@ ATTRIBUTE = "from . import util\n\n\ndef disk():\n    return util._run('df -h | 
 UNRELATED = "def my_run_fmt():\n    return '_running _fmt_x'\n"
 
 
+def _elsewhere(files: list[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    defined = {path: private_runners(text, ShellCommands.INFO.wants) for path, text in files}
+    return dict(named_elsewhere(files, {p: names for p, names in defined.items() if names}))
+
+
 def test_runners_named_by_another_module_are_found() -> None:
     for other in (IMPORTING, ATTRIBUTE):
         files = [("pkg/util.py", UTIL), ("pkg/tools.py", other)]
-        assert named_elsewhere(files, ShellCommands.INFO.wants) == {
-            "pkg/util.py": frozenset({"_run"})
-        }
+        assert _elsewhere(files) == {"pkg/util.py": frozenset({"_run"})}
 
 
 def test_functions_that_run_nothing_or_are_named_only_at_home_are_not() -> None:
     files = [("pkg/util.py", UTIL), ("pkg/other.py", UNRELATED)]
-    assert named_elsewhere(files, ShellCommands.INFO.wants) == {"pkg/util.py": frozenset()}
+    assert _elsewhere(files) == {"pkg/util.py": frozenset()}
 
 
 def _runner_line(files: list[tuple[str, str]]) -> tuple[str, list[str]]:

@@ -21,7 +21,7 @@ import pexpect
 import pyte
 import pytest
 
-from harden.codemods import BY_ID
+from harden.codemods.catalog import INFO_BY_ID
 
 HARDEN = str(Path(sys.executable).parent / "harden")
 PROMPT = re.compile(
@@ -286,7 +286,7 @@ def test_the_explanation_wraps_between_words(repo: Path) -> None:
     lines = terminal.lines()
     asked = max(row for row, line in enumerate(lines) if PROMPT.match(line) and line.endswith(" e"))
     shown = " ".join(" ".join(lines[asked + 1 : terminal.screen.cursor.y]).split())
-    assert " ".join(BY_ID["shell-commands"].INFO.rationale.split()) in shown
+    assert " ".join(INFO_BY_ID["shell-commands"].rationale.split()) in shown
     terminal.child.send("q")
     terminal.finish()
 

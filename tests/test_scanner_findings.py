@@ -17,8 +17,8 @@ from harden.changes import ChangeSet, Rewrite
 from harden.findings.load import load_findings
 from harden.findings.model import Finding
 from harden.findings.rules import codemod_for
-from harden.git import find_repo
 from harden.sources import working_tree
+from harden.work_tree import work_tree_root
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "fixtures" / "findings"
@@ -43,7 +43,7 @@ def _propose(findings: list[Finding]) -> tuple[ChangeSet, list[Rewrite]]:
         proposed.append(rewrite)
         return False
 
-    tree = working_tree(ROOT / "fixtures" / "servers", find_repo(ROOT))
+    tree = working_tree(ROOT / "fixtures" / "servers", work_tree_root(ROOT))
     changes = engine.apply(
         tree.files, ["shell-commands"], phase=5, requested=findings, decide=record
     )

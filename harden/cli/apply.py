@@ -20,11 +20,13 @@ import typer
 from rich.markup import escape
 
 from harden import __version__, engine, render
+from harden.cache import cache_folder
 from harden.changes import ChangeSet, Rewrite, Verdict
 from harden.cli.common import (
     ExcludeOption,
     HardenError,
     IncludeOption,
+    NoCacheOption,
     OnlyOption,
     Target,
     ask,
@@ -38,16 +40,14 @@ from harden.cli.common import (
     result,
     selected,
 )
-from harden.codemods import BY_ID
-from harden.config import ConfigError, load_config
-from harden.git import DEFAULT_BRANCH_PREFIX, GitError, commit_to_branch, phase_branch_name
+from harden.codemods.catalog import INFO_BY_ID
+from harden.config import DEFAULT_BRANCH_PREFIX, ConfigError, load_config
 from harden.line_moves import moved_findings
-from harden.phases import PHASES
+from harden.phases import PHASES, phase_branch_name
 from harden.project_style import read_style
 from harden.render import plural
 from harden.review import Review, has_terminal, read_key
 from harden.sources import Tree, at_commit, working_tree, write_in_place
-from harden.stacking import RECORDED_COMMAND, stacked_base
 from harden.vendoring import is_runtime
 
 
@@ -92,8 +92,13 @@ def apply(
         int, typer.Option("--jobs", "-j", help="Parallel workers (default: one per core).")
     ] = 0,
     only: OnlyOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Apply a hardening phase: a new branch with one commit, a dry-run diff, or in-place edits."""
+    # gitpython loads here, not with the command line: `harden --help` and a scan do without.
+    from harden.git import GitError, commit_to_branch
+    from harden.stacking import RECORDED_COMMAND, stacked_base
+
     phase = chosen_phase(phase_number, only)
     workers = jobs_default(jobs)
     if dry_run and in_place:
@@ -138,6 +143,9 @@ def apply(
         runtime_settings=config.runtime,
         project_files=tree.project_files,
         style=read_style(tree.root),
+        # A dry run may reuse what an earlier one found; a written change is always made from
+        # the source.
+        cache_folder=cache_folder(tree.root) if dry_run and not no_cache else None,
     )
     with progress_bar("finding rewrites" if interactive else "rewriting") as progress:
         changes = run(progress=progress)
@@ -206,19 +214,21 @@ def apply(
 def branch_prefix_of(target: Target, given: str | None) -> str:
     """--branch-prefix, else [tool.harden] branch_prefix, read before the files are: the
     branches of earlier phases decide which commit the files are read from."""
-    if given or target.repo is None:
+    if given or target.work_tree is None:
         return given or DEFAULT_BRANCH_PREFIX
     try:
-        return load_config(Path(str(target.repo.working_tree_dir))).branch_prefix
+        return load_config(target.work_tree).branch_prefix
     except ConfigError as error:
         raise HardenError(str(error)) from None
 
 
 def _read(target: Target, base: str, *, from_commit: bool) -> Tree:
+    from harden.git import GitError
+
     try:
         if from_commit and target.repo is not None:
             return at_commit(target.repo, base, target.path)
-        return working_tree(target.path, target.repo)
+        return working_tree(target.path, target.work_tree)
     except (GitError, ValueError) as error:
         raise HardenError(str(error)) from None
 
@@ -262,7 +272,7 @@ def _note_uncommitted(target: Target, base: str) -> None:
 
 
 def _explain(rewrite: Rewrite) -> str:
-    info = BY_ID[rewrite.codemod].INFO
+    info = INFO_BY_ID[rewrite.codemod]
     enforce = PHASES[info.phase].enforce
     return f"{info.title}. {info.rationale}\nEnforced later: {enforce}."
 

@@ -8,15 +8,15 @@ interactive review's questions go to stderr through `ask`, which --quiet must ne
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import git
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -25,9 +25,12 @@ from rich.progress import Progress
 from harden.config import Config, ConfigError, load_config
 from harden.findings.load import FindingsError, load_findings
 from harden.findings.model import Finding
-from harden.git import GitError, find_repo
 from harden.phases import Phase, PhaseError, get_phase
 from harden.sources import Tree
+from harden.work_tree import WorkTreeError, work_tree_root
+
+if TYPE_CHECKING:
+    import git
 
 
 class HardenError(Exception):
@@ -101,20 +104,33 @@ def jobs_default(jobs: int = 0) -> int:
     return jobs or os.cpu_count() or 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Target:
-    """Where harden was pointed: the path, and the repository holding it if any."""
+    """Where harden was pointed: the path, and the root of the git work tree holding it if any.
+    `repo` opens that repository with gitpython, which only the commands that read commits or
+    write branches need: a scan does without it (harden.work_tree)."""
 
     path: Path
-    repo: git.Repo | None
+    work_tree: Path | None
+
+    @functools.cached_property
+    def repo(self) -> git.Repo | None:
+        if self.work_tree is None:
+            return None
+        from harden.git import GitError, find_repo
+
+        try:
+            return find_repo(self.work_tree)
+        except GitError as error:
+            raise HardenError(str(error)) from None
 
 
 def resolve_target(path: Path) -> Target:
     if not path.exists():
         raise HardenError(f"{path}: no such file or directory")
     try:
-        return Target(path.resolve(), find_repo(path))
-    except GitError as error:
+        return Target(path.resolve(), work_tree_root(path.resolve()))
+    except WorkTreeError as error:
         raise HardenError(str(error)) from None
 
 
@@ -133,6 +149,14 @@ IncludeOption = Annotated[
         "--include",
         metavar="PATTERN",
         help="Read only files matching this pattern (repeatable; default: all).",
+    ),
+]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Read every file afresh: neither use nor fill the result cache (.harden_cache, "
+        "or HARDEN_CACHE_DIR).",
     ),
 ]
 ExcludeOption = Annotated[

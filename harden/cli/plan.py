@@ -12,9 +12,8 @@ import enum
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import git
 import typer
 from rich.table import Table
 
@@ -22,12 +21,15 @@ from harden.cli.apply import branch_prefix_of
 from harden.cli.common import (
     ExcludeOption,
     IncludeOption,
+    NoCacheOption,
     out,
 )
 from harden.cli.scan import scan_working_tree
-from harden.codemods import ALL
-from harden.git import merges_cleanly, phase_branch_name
-from harden.phases import PHASES, Phase
+from harden.codemods.catalog import ALL_INFO
+from harden.phases import PHASES, Phase, phase_branch_name
+
+if TYPE_CHECKING:
+    import git
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +60,13 @@ def plan(
     ] = PlanFormat.table,
     include: IncludeOption = None,
     exclude: ExcludeOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Show the six phases for this repository: what each would change, and the next step."""
-    scanned = scan_working_tree(path, include, exclude, 0, "planning")
+    ids = tuple(info.id for info in ALL_INFO)
+    scanned = scan_working_tree(path, include, exclude, 0, "planning", ids, cache=not no_cache)
     target, result = scanned.target, scanned.result
-    codemod_of_rule = {c.INFO.rule: c.INFO.id for c in ALL}
+    codemod_of_rule = {info.rule: info.id for info in ALL_INFO}
     prefix = branch_prefix_of(target, None)  # [tool.harden] branch_prefix, as apply names them
     plans = []
     for phase in PHASES.values():
@@ -122,6 +126,8 @@ def _next_step(plans: list[PhasePlan], repo: git.Repo | None) -> str:
 
 
 def _conflicting(repo: git.Repo, order: list[str]) -> str | None:
+    from harden.git import merges_cleanly  # gitpython, as `repo` is
+
     """The first branch that would conflict when the branches are merged into HEAD in this
     order: with HEAD, or with the branch before it when it is not stacked on that one."""
     previous = None

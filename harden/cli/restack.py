@@ -18,13 +18,14 @@ import typer
 
 from harden.cli.apply import apply, branch_prefix_of
 from harden.cli.common import HardenError, resolve_target, result
-from harden.stacking import phase_branches, recorded_command
 
 
 def restack(
     path: Annotated[Path, typer.Argument(help="A path inside the repository.")] = Path("."),
 ) -> None:
     """Rebuild the phase branches not merged into HEAD on it, by running their phases again."""
+    from harden.stacking import phase_branches, recorded_command  # gitpython: only when run
+
     target = resolve_target(path)
     repo = target.repo
     if repo is None:

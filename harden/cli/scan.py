@@ -21,10 +21,12 @@ import typer
 from rich.markup import escape
 
 from harden import __version__, engine
+from harden.cache import cache_folder
 from harden.cli.common import (
     ExcludeOption,
     HardenError,
     IncludeOption,
+    NoCacheOption,
     OnlyOption,
     Target,
     chosen_phase,
@@ -36,8 +38,7 @@ from harden.cli.common import (
     selected,
 )
 from harden.cli.scan_table import print_table
-from harden.codemods import ALL
-from harden.codemods.base import PlannedCodemod
+from harden.codemods.catalog import ALL_INFO
 from harden.config import Config
 from harden.findings import lines
 from harden.findings.baseline import Key, baseline_keys, fingerprint, new_findings
@@ -108,6 +109,7 @@ def scan(
     statistics: Annotated[
         bool, typer.Option("--statistics", help="Print how many findings each rule has, instead.")
     ] = False,
+    no_cache: NoCacheOption = False,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -125,14 +127,18 @@ def scan(
     recorded = _read_baseline(baseline) if baseline is not None else None
     if select or ignore:
         _selection(Config(), select, ignore, severity)
-    codemods = chosen_phase(phase_number, only).codemods if phase_number is not None else ALL
-    scanned = scan_working_tree(path, include, exclude, jobs, "scanning", codemods)
+    ids = (
+        chosen_phase(phase_number, only).codemod_ids
+        if phase_number is not None
+        else tuple(info.id for info in ALL_INFO)
+    )
+    scanned = scan_working_tree(path, include, exclude, jobs, "scanning", ids, cache=not no_cache)
     result, texts = scanned.result, dict(scanned.tree.files)
     chosen = _selection(scanned.config, select, ignore, severity)
     shown = sorted((f for f in result.findings if chosen.shows(f)), key=Finding.sort_key)
     if recorded is not None:
         shown = new_findings(shown, recorded, texts)
-    phase_of = {c.INFO.rule: c.INFO.phase for c in ALL}
+    phase_of = {info.rule: info.phase for info in ALL_INFO}
     if statistics:
         _print_lines(lines.statistics(shown))
     elif output_format is ScanFormat.json:
@@ -140,7 +146,7 @@ def scan(
         report["findings"] = [_with_fix(f, result, phase_of, texts) for f in shown]
         print(json.dumps(report, indent=2))
     elif output_format is ScanFormat.sarif:
-        help_text = {c.INFO.rule: f"{c.INFO.title}. {c.INFO.rationale}" for c in ALL}
+        help_text = {info.rule: f"{info.title}. {info.rationale}" for info in ALL_INFO}
         print(json.dumps(to_sarif(shown, __version__, help_text), indent=2))
     elif output_format is ScanFormat.concise:
         _print_lines(lines.concise(shown))
@@ -153,11 +159,11 @@ def scan(
     if hidden := len(result.findings) - len(shown):
         err.print(f"[dim]{plural(hidden, 'finding')} not shown (rule, severity or baseline).[/]")
     err.print(f"[dim]{result.files} Python files read, {result.candidates} parsed.[/]")
-    repo = scanned.target.repo
+    work_tree = scanned.target.work_tree
     if (
         not result.files
-        and repo is not None
-        and (excluded := ignored_python_files(scanned.target.path, repo))
+        and work_tree is not None
+        and (excluded := ignored_python_files(scanned.target.path, work_tree))
     ):
         err.print(
             f"  [cyan]note[/] .gitignore excludes {plural(excluded, 'Python file')} here: "
@@ -184,18 +190,23 @@ def scan_working_tree(
     exclude: list[str] | None,
     jobs: int,
     doing: str,
-    codemods: Sequence[type[PlannedCodemod]] = ALL,
+    codemod_ids: Sequence[str],
+    *,
+    cache: bool,
 ) -> Scanned:
     """Where `path` is, and the codemods' findings in the files there that the project's
-    configuration (or --include / --exclude) selects, as they are on disk."""
+    configuration (or --include / --exclude) selects, as they are on disk; with `cache`, what
+    the result cache holds for them is reused (harden.cache)."""
     workers = jobs_default(jobs)
     target = resolve_target(path)
-    tree = working_tree(target.path, target.repo)
+    tree = working_tree(target.path, target.work_tree)
     config = project_config(tree, include=include, exclude=exclude)
     tree = selected(tree, config)
     with progress_bar(doing) as progress:
-        ids = [c.INFO.id for c in codemods]
-        result = engine.scan(tree.files, ids, jobs=workers, progress=progress)
+        folder = cache_folder(tree.root) if cache else None
+        result = engine.scan(
+            tree.files, codemod_ids, jobs=workers, progress=progress, cache_folder=folder
+        )
     result.skipped[:0] = tree.skipped
     return Scanned(target, tree, config, result)
 

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.table import Table
 
-from harden import engine
 from harden.cli.common import out
-from harden.codemods import ALL
+from harden.codemods.catalog import ALL_INFO
 from harden.findings.model import Finding, Severity
 from harden.render import plural
 
+if TYPE_CHECKING:
+    from harden import engine
+
 _COLOUR = {Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
 # The rules whose codemods add a decorator to every MCP handler, and what each one gives them.
-_PER_HANDLER = {c.INFO.rule: c.INFO.title for c in ALL if c.INFO.on_handlers}
+_PER_HANDLER = {info.rule: info.title for info in ALL_INFO if info.on_handlers}
 _CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
@@ -29,7 +32,7 @@ def print_table(shown: Sequence[Finding], result: engine.ScanResult) -> None:
     if not shown:
         out.print("harden scan: no findings")
         return
-    phase_of = {c.INFO.rule: c.INFO.phase for c in ALL}
+    phase_of = {info.rule: info.phase for info in ALL_INFO}
     table = Table(title=f"harden scan: {len(shown)} findings", title_justify="left")
     table.add_column("severity", no_wrap=True)
     table.add_column("location", no_wrap=True)

@@ -37,7 +37,7 @@ from harden.codemods.exception_names import ExceptionNames
 from harden.codemods.imports import import_of
 from harden.codemods.runtime_import import runtime_function
 from harden.findings.model import Severity
-from harden.mcp import HandlerProvider
+from harden.mcp.handlers import HandlerProvider
 
 _TEXT_OF = frozenset({"builtins.str", "builtins.repr", "builtins.format"})
 _FORMAT_EXC = frozenset({"traceback.format_exc"})

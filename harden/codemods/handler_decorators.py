@@ -30,7 +30,8 @@ from harden.codemods.path_roots import inferred_roots
 from harden.codemods.runtime_import import RUNTIME_MODULE, runtime_function
 from harden.codemods.shown_hosts import shown_hosts
 from harden.findings.model import Severity
-from harden.mcp import Framework, Handler, HandlerKind, HandlerProvider
+from harden.mcp import Framework, HandlerKind
+from harden.mcp.handlers import Handler, HandlerProvider
 
 # Outermost first: observe sees every call, throttled or rejected ones included, and the rate
 # limit counts calls before validation spends time on them; mask_errors, innermost, sees only

@@ -23,6 +23,11 @@ class Example:
     after: str
     unfixed: str = ""
 
+    @classmethod
+    def kept(cls, code: str, unfixed: str) -> Example:
+        """Code the codemod must leave as it is, reporting why (`unfixed`: part of the reason)."""
+        return cls(code, code, unfixed)
+
 
 @dataclass(frozen=True, slots=True)
 class CodemodInfo:

@@ -12,11 +12,10 @@ their own results is error_messages' part of the phase.
 from __future__ import annotations
 
 from harden.codemods.base import PlannedCodemod
+from harden.codemods.catalog import mask_errors as catalog
 from harden.codemods.handler_decorators import TOOLS, Hardening, planner_for
-from harden.codemods.info import CodemodInfo, Example
 from harden.findings.model import Severity
-from harden.mcp import PREFILTER, Framework
-from harden.mcp.gate import may_register_handlers
+from harden.mcp import Framework
 
 _MCP2_NOTE = (
     "mcp 2.x already sends its own generic message for such exceptions (`Error executing tool "
@@ -51,82 +50,7 @@ HARDENING = Hardening(
     keeps_errors=True,
 )
 
-INFO = CodemodInfo(
-    id="mask-errors",
-    phase=5,
-    title="Unexpected exceptions reach clients as a reference",
-    rule="mcp-tool-error-unmasked",
-    rationale=(
-        "An exception a tool did not expect (a failed query, a missing file) carries whatever "
-        "its library put in it: connection strings, paths, SQL, tokens. mcp 1.x and fastmcp "
-        "send that text to the client as the tool's error. The mask_errors decorator sends a "
-        "generic message with a reference instead and logs the detail under the same reference, "
-        "so an operator can still find it; errors raised for the client pass unchanged."
-    ),
-    prefilter=PREFILTER,
-    gate=may_register_handlers,
-    on_handlers=True,
-    examples=(
-        Example(
-            before=(
-                "from mcp.server.fastmcp import FastMCP\n"
-                "import sqlite3\n\n"
-                'mcp = FastMCP("db")\n\n\n'
-                "@mcp.tool()\n"
-                "def count(table: str) -> int:\n"
-                '    with sqlite3.connect("/srv/app.db") as db:\n'
-                '        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]\n'
-            ),
-            after=(
-                "from mcp.server.fastmcp import FastMCP\n"
-                "import sqlite3\n"
-                "import harden_runtime\n\n"
-                'mcp = FastMCP("db")\n\n\n'
-                "@mcp.tool()\n"
-                "@harden_runtime.mask_errors\n"
-                "def count(table: str) -> int:\n"
-                '    with sqlite3.connect("/srv/app.db") as db:\n'
-                '        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]\n'
-            ),
-        ),
-        Example(
-            before=(
-                "from fastmcp import FastMCP\n"
-                "import harden_runtime\n\n"
-                'mcp = FastMCP("notes")\n\n\n'
-                '@mcp.tool(name="read-note")\n'
-                '@harden_runtime.observe(tool="read-note")\n'
-                '@harden_runtime.validate(tool="read-note")\n'
-                "def read(name: str) -> str:\n"
-                "    with open(name) as f:\n"
-                "        return f.read()\n"
-            ),
-            after=(
-                "from fastmcp import FastMCP\n"
-                "import harden_runtime\n\n"
-                'mcp = FastMCP("notes")\n\n\n'
-                '@mcp.tool(name="read-note")\n'
-                '@harden_runtime.observe(tool="read-note")\n'
-                '@harden_runtime.validate(tool="read-note")\n'
-                '@harden_runtime.mask_errors(tool="read-note")\n'
-                "def read(name: str) -> str:\n"
-                "    with open(name) as f:\n"
-                "        return f.read()\n"
-            ),
-        ),
-        Example(
-            before=(
-                'from .app import mcp\n\n\n@mcp.tool()\ndef ping() -> str:\n    return "pong"\n'
-            ),
-            after=(
-                'from .app import mcp\n\n\n@mcp.tool()\ndef ping() -> str:\n    return "pong"\n'
-            ),
-            unfixed="its class is not visible in this module",
-        ),
-    ),
-)
-
 
 class MaskErrors(PlannedCodemod):
-    INFO = INFO
+    INFO = catalog.INFO
     PLANNER = planner_for(HARDENING)

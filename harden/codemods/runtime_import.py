@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import libcst as cst
 
-RUNTIME_MODULE = "harden_runtime"
+from harden.vendoring import RUNTIME_MODULE
 
 # The fallback runs only when the module is run as a script, never under the project's tests
 # (coverage must not count it as missed), and a type checker sees the same name imported twice,

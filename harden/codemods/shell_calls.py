@@ -1,4 +1,5 @@
-"""The calls the shell-commands codemod handles, and how to read and edit their arguments.
+"""How to read and edit the arguments of the calls the shell-commands codemod handles (their
+qualified names are in harden/codemods/catalog/shell_commands.py).
 
 What is here only looks at or rebuilds a call's arguments (its keywords, the command's place,
 the streams it sets, the layout of its commas); it never decides whether a command can run
@@ -14,17 +15,6 @@ import libcst as cst
 from harden.codemods.base import Replacements, substitute
 from harden.codemods.runtime_import import RUNTIME_MODULE
 from harden.shell.script import STREAMS
-
-SUBPROCESS_SHELL_KW = frozenset(
-    f"subprocess.{name}" for name in ("run", "call", "check_call", "check_output", "Popen")
-)
-SYSTEM = frozenset({"os.system", "posix.system"})
-POPEN = frozenset({"os.popen"})
-GETOUTPUT = frozenset({"subprocess.getoutput"})
-GETSTATUSOUTPUT = frozenset({"subprocess.getstatusoutput"})
-ASYNC_SHELL = frozenset(
-    {"asyncio.create_subprocess_shell", "asyncio.subprocess.create_subprocess_shell"}
-)
 
 
 def find_keyword(call: cst.Call, name: str) -> cst.Arg | None:

@@ -16,23 +16,22 @@ runner cannot stand in for (a Popen object, asyncio) is left alone and reported 
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 from libcst.metadata import ParentNodeProvider, QualifiedNameProvider
 
 from harden.codemods.base import PlannedCodemod, Replacements
-from harden.codemods.call_sites import Sink
-from harden.codemods.imports import Import
-from harden.codemods.info import CodemodInfo
-from harden.codemods.runtime_import import RUNTIME_MODULE
-from harden.codemods.shell_calls import (
+from harden.codemods.catalog import shell_commands as catalog
+from harden.codemods.catalog.shell_commands import (
     ASYNC_SHELL,
     GETOUTPUT,
     GETSTATUSOUTPUT,
     POPEN,
     SUBPROCESS_SHELL_KW,
     SYSTEM,
+)
+from harden.codemods.imports import Import
+from harden.codemods.runtime_import import RUNTIME_MODULE
+from harden.codemods.shell_calls import (
     as_runtime_call,
     binds_tighter,
     call_streams,
@@ -49,49 +48,7 @@ from harden.codemods.shell_calls import (
     without,
 )
 from harden.codemods.shell_conversion import Command
-from harden.codemods.shell_examples import EXAMPLES
 from harden.codemods.shell_planner import ShellCallPlanner
-
-INFO = CodemodInfo(
-    id="shell-commands",
-    phase=5,
-    title="Commands run without a shell",
-    rule="shell-command",
-    rationale=(
-        "A command string handed to /bin/sh lets any value spliced into it add commands of its "
-        "own (`; rm -rf ~`, `$(curl ...)`). Running the program directly with an argument list "
-        "makes every value one inert argument. The conversion follows sh's quoting rules word by "
-        "word, so the program receives exactly the arguments it received before for every input "
-        "without shell syntax in it. Pipelines, redirections, lists, variables, `~`, globs and "
-        "`$(...)` keep their meaning: one program runs through the same stdlib call (`cd DIR &&` "
-        "becomes `cwd=`, `2>&1` `stderr=subprocess.STDOUT`), anything more through the vendored "
-        "runtime's script runner; what neither can express (heredocs, loops, functions) is "
-        "reported, never half-converted."
-    ),
-    prefilter=tuple(
-        re.compile(pattern)
-        for pattern in (
-            # shell= with anything but a literal False/None (those run no shell)
-            r"shell\s*=(?!=)\s*(?!False\b|None\b)",
-            # a call of the function, or an import that renames it (`from os import system as
-            # run`); subprocess.Popen matters only with shell=, matched above
-            r"popen(?:\s*\(|\s+as\s)",
-            r"getoutput(?:\s*\(|\s+as\s)",
-            r"getstatusoutput(?:\s*\(|\s+as\s)",
-            r"create_subprocess_shell(?:\s*\(|\s+as\s)",
-            # ... but not platform.system() or subsystem()
-            r"system(?:\s*\((?<!platform\.system\()(?<!\wsystem\()|\s+as\s)",
-        )
-    ),
-    sinks=(
-        *(Sink(name, keyword="shell") for name in sorted(SUBPROCESS_SHELL_KW)),
-        *(
-            Sink(name)
-            for name in sorted(SYSTEM | POPEN | GETOUTPUT | GETSTATUSOUTPUT | ASYNC_SHELL)
-        ),
-    ),
-    examples=EXAMPLES,
-)
 
 
 class CommandPlanner(ShellCallPlanner):
@@ -339,5 +296,5 @@ class CommandPlanner(ShellCallPlanner):
 
 
 class ShellCommands(PlannedCodemod):
-    INFO = INFO
+    INFO = catalog.INFO
     PLANNER = CommandPlanner

@@ -18,16 +18,11 @@ from libcst.metadata import (
 )
 
 from harden.codemods.base import Planner, Proposal, Refusal, Replacements
+from harden.codemods.catalog.shell_commands import ASYNC_SHELL, SUBPROCESS_SHELL_KW
 from harden.codemods.imports import Import, import_of
 from harden.codemods.shell_built import built_command
 from harden.codemods.shell_callers import callers_command
-from harden.codemods.shell_calls import (
-    ASYNC_SHELL,
-    SUBPROCESS_SHELL_KW,
-    find_keyword,
-    first_arg,
-    is_stable,
-)
+from harden.codemods.shell_calls import find_keyword, first_arg, is_stable
 from harden.codemods.shell_conversion import Command, EmitOptions, not_split_alike
 from harden.codemods.shell_notes import (
     MISSING_PROGRAM,

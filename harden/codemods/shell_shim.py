@@ -17,17 +17,15 @@ from collections.abc import Callable
 import libcst as cst
 
 from harden.codemods.base import Replacements
-from harden.codemods.shell_calls import (
+from harden.codemods.catalog.shell_commands import (
     ASYNC_SHELL,
     GETOUTPUT,
     GETSTATUSOUTPUT,
     POPEN,
     SUBPROCESS_SHELL_KW,
     SYSTEM,
-    as_runtime_call,
-    command_position,
-    substituted_call,
 )
+from harden.codemods.shell_calls import as_runtime_call, command_position, substituted_call
 
 # The runtime function standing in for each callee, and how many positional arguments the
 # callee may be given (the command included).

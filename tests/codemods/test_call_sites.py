@@ -15,9 +15,9 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 
 from harden.ast_names import parse
-from harden.codemods import ALL
 from harden.codemods.call_sites import Sink, call_lines
-from harden.codemods.shell_commands import INFO
+from harden.codemods.catalog import ALL_INFO
+from harden.codemods.catalog.shell_commands import INFO
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -38,7 +38,7 @@ IMPORT_FORMS = {
 }
 
 SOURCES = (
-    {f"{c.INFO.id}-{i}": e.before for c in ALL for i, e in enumerate(c.INFO.examples)}
+    {f"{info.id}-{i}": e.before for info in ALL_INFO for i, e in enumerate(info.examples)}
     | {p.name: p.read_text() for p in sorted((FIXTURES / "servers").rglob("*.py"))}
     | {"tricky": (FIXTURES / "focus" / "tricky_lines.py").read_text()}
     | IMPORT_FORMS

@@ -11,9 +11,10 @@ from collections.abc import Callable
 
 import pytest
 
-from harden.codemods import ALL, BY_ID
 from harden.codemods.base import FileRun, PlannedCodemod
+from harden.codemods.catalog import ALL_INFO, INFO_BY_ID
 from harden.codemods.info import Example
+from harden.codemods.registry import ALL, BY_ID
 
 Apply = Callable[..., tuple[str, FileRun]]  # the `apply` fixture of conftest.py
 
@@ -68,3 +69,8 @@ def test_codemod_shows_a_rewrite_and_a_refusal(codemod: type[PlannedCodemod]) ->
     assert any(e.after != e.before for e in examples)
     assert any(e.after == e.before for e in examples)
     assert BY_ID[codemod.INFO.id] is codemod
+
+
+def test_registry_and_catalog_list_the_same_codemods_in_one_order() -> None:
+    assert tuple(codemod.INFO for codemod in ALL) == ALL_INFO
+    assert all(INFO_BY_ID[info.id] is info for info in ALL_INFO)

@@ -13,8 +13,9 @@ import libcst as cst
 import pytest
 
 from harden.codemods.base import FileRun
+from harden.codemods.catalog.shell_commands import INFO
 from harden.codemods.focus import focus
-from harden.codemods.shell_commands import INFO, ShellCommands
+from harden.codemods.shell_commands import ShellCommands
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SERVERS = FIXTURES / "servers"

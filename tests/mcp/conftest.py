@@ -15,8 +15,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper
 
-from harden.mcp import Discovery, find_handlers
 from harden.mcp.gate import may_register_handlers
+from harden.mcp.handlers import Discovery, find_handlers
 
 
 def discover_source(source: str) -> Discovery:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harden.mcp import Discovery, Framework, HandlerKind, may_hold_handlers
+from harden.mcp import Framework, HandlerKind, may_hold_handlers
+from harden.mcp.handlers import Discovery
 
 SERVERS = Path(__file__).resolve().parents[2] / "fixtures" / "servers"
 

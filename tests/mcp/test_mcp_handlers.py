@@ -14,7 +14,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper
 
-from harden.mcp import Discovery, Framework, HandlerKind, HandlerProvider, Unresolved
+from harden.mcp import Framework, HandlerKind
+from harden.mcp.handlers import Discovery, HandlerProvider, Unresolved
 
 Discover = Callable[[str], Discovery]
 

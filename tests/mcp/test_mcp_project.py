@@ -17,10 +17,11 @@ import pytest
 from libcst.metadata import FullRepoManager, MetadataWrapper
 
 from harden import engine
-from harden.codemods import ALL
-from harden.mcp import Discovery, Framework, HandlerKind, HandlerProvider
+from harden.codemods.catalog import ALL_INFO
+from harden.mcp import Framework, HandlerKind
 from harden.mcp.facts import NO_FACTS, Kind
 from harden.mcp.gate import may_register_handlers
+from harden.mcp.handlers import Discovery, HandlerProvider
 from harden.mcp.modules import Layout
 from harden.mcp.project import ProjectIndex, index_project
 
@@ -518,7 +519,7 @@ def test_the_fixture_packages_leave_only_the_run_time_plugins_unresolved(family:
         for path in root.rglob("*.py")
         if "__pycache__" not in path.parts
     )
-    ids = [c.INFO.id for c in ALL]
+    ids = [info.id for info in ALL_INFO]
     serial = engine.scan(files, ids, jobs=1)
     pooled = engine.scan(files, ids, jobs=2)
     assert serial.findings == pooled.findings and serial.reasons == pooled.reasons

@@ -1,14 +1,32 @@
-"""The shell-commands codemod's examples: source before, and after `harden apply --phase 5`.
+"""The shell-commands codemod's metadata and BEFORE/AFTER examples (phase 5: commands run
+without a shell), and the callees it handles.
 
-They are documentation that runs: tests/codemods/test_examples.py applies the codemod to each
-`before` and expects its `after` exactly (or the refusal named by `unfixed`).
+The examples are documentation that runs: tests/codemods/test_examples.py applies the codemod
+to each `before` and expects its `after` exactly (or the refusal named by `unfixed`). Data only,
+for what needs it without loading the codemod (the command line's rule tables, the engine's
+prefilter); harden/codemods/shell_commands.py does the rewriting. It never imports libcst.
 """
 
 from __future__ import annotations
 
-from harden.codemods.info import Example
+import re
 
-EXAMPLES = (
+from harden.codemods.call_sites import Sink
+from harden.codemods.info import CodemodInfo, Example
+
+# The callees it handles, by qualified name; the subprocess functions only with `shell=`.
+SUBPROCESS_SHELL_KW = frozenset(
+    f"subprocess.{name}" for name in ("run", "call", "check_call", "check_output", "Popen")
+)
+SYSTEM = frozenset({"os.system", "posix.system"})
+POPEN = frozenset({"os.popen"})
+GETOUTPUT = frozenset({"subprocess.getoutput"})
+GETSTATUSOUTPUT = frozenset({"subprocess.getstatusoutput"})
+ASYNC_SHELL = frozenset(
+    {"asyncio.create_subprocess_shell", "asyncio.subprocess.create_subprocess_shell"}
+)
+
+_EXAMPLES = (
     Example(
         before=(
             "import subprocess\n\n"
@@ -216,16 +234,12 @@ EXAMPLES = (
             'def disk() -> str:\n    return _run(["df", "-h"])\n'
         ),
     ),
-    Example(
-        before=(
+    Example.kept(
+        (
             "import subprocess\n\ndef write(path: str, text: str):\n"
             '    subprocess.run(f"cat > {path} <<EOF\\n{text}\\nEOF", shell=True)\n'
         ),
-        after=(
-            "import subprocess\n\ndef write(path: str, text: str):\n"
-            '    subprocess.run(f"cat > {path} <<EOF\\n{text}\\nEOF", shell=True)\n'
-        ),
-        unfixed="needs a shell: heredoc",
+        "needs a shell: heredoc",
     ),
     # A command harden cannot read here, or a `shell=` flag: the runtime reads it when the
     # call runs (shell_shim.py).
@@ -259,15 +273,52 @@ EXAMPLES = (
             "    return harden_runtime.getoutput(command, encoding='utf-8')\n"
         ),
     ),
-    Example(
-        before=(
+    Example.kept(
+        (
             "import subprocess\n\ndef run(command, size):\n"
             "    return subprocess.Popen(command, size, shell=True)\n"
         ),
-        after=(
-            "import subprocess\n\ndef run(command, size):\n"
-            "    return subprocess.Popen(command, size, shell=True)\n"
-        ),
-        unfixed="positional arguments after the command",
+        "positional arguments after the command",
     ),
+)
+
+INFO = CodemodInfo(
+    id="shell-commands",
+    phase=5,
+    title="Commands run without a shell",
+    rule="shell-command",
+    rationale=(
+        "A command string handed to /bin/sh lets any value spliced into it add commands of its "
+        "own (`; rm -rf ~`, `$(curl ...)`). Running the program directly with an argument list "
+        "makes every value one inert argument. The conversion follows sh's quoting rules word by "
+        "word, so the program receives exactly the arguments it received before for every input "
+        "without shell syntax in it. Pipelines, redirections, lists, variables, `~`, globs and "
+        "`$(...)` keep their meaning: one program runs through the same stdlib call (`cd DIR &&` "
+        "becomes `cwd=`, `2>&1` `stderr=subprocess.STDOUT`), anything more through the vendored "
+        "runtime's script runner; what neither can express (heredocs, loops, functions) is "
+        "reported, never half-converted."
+    ),
+    prefilter=tuple(
+        re.compile(pattern)
+        for pattern in (
+            # shell= with anything but a literal False/None (those run no shell)
+            r"shell\s*=(?!=)\s*(?!False\b|None\b)",
+            # a call of the function, or an import that renames it (`from os import system as
+            # run`); subprocess.Popen matters only with shell=, matched above
+            r"popen(?:\s*\(|\s+as\s)",
+            r"getoutput(?:\s*\(|\s+as\s)",
+            r"getstatusoutput(?:\s*\(|\s+as\s)",
+            r"create_subprocess_shell(?:\s*\(|\s+as\s)",
+            # ... but not platform.system() or subsystem()
+            r"system(?:\s*\((?<!platform\.system\()(?<!\wsystem\()|\s+as\s)",
+        )
+    ),
+    sinks=(
+        *(Sink(name, keyword="shell") for name in sorted(SUBPROCESS_SHELL_KW)),
+        *(
+            Sink(name)
+            for name in sorted(SYSTEM | POPEN | GETOUTPUT | GETSTATUSOUTPUT | ASYNC_SHELL)
+        ),
+    ),
+    examples=_EXAMPLES,
 )
