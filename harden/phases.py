@@ -93,10 +93,12 @@ PHASES: dict[int, Phase] = {
             4,
             "shadow-auth",
             "shadow authentication",
-            (),
-            "AUTH_MODE=shadow|soft|enforce",
-            watch_first="7 days of AUTH_WOULD_REJECT lines",
-            watch_days=7,
+            ("authenticate",),
+            "AUTH_MODE=enforce",
+            # A client that calls once a month (a report, a batch job) must be seen before
+            # its calls are refused.
+            watch_first="30 days of AUTH_WOULD_REJECT lines",
+            watch_days=30,
         ),
         Phase(
             5,

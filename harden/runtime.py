@@ -7,11 +7,12 @@ class) it looks up in `sys.modules`. Do not edit the vendored copy: `harden appl
 replaces it in place when a later phase needs more (the version line says which copy
 it is).
 
-Tool-handler decorators (phases 1-3 and 5), placed directly above the handler's `def`
+Tool-handler decorators (phases 1-5), placed directly above the handler's `def`
 and below the decorator that registers it; outermost first:
 
     @mcp.tool()
     @harden_runtime.observe
+    @harden_runtime.authenticate
     @harden_runtime.rate_limit
     @harden_runtime.validate
     @harden_runtime.mask_errors
@@ -23,6 +24,10 @@ and below the decorator that registers it; outermost first:
   starts with `"v"`, the version of its format, and is also appended to the file
   HARDEN_LOG_FILE names, when set (one write per line on an O_APPEND descriptor:
   worker processes can share the file).
+- `authenticate` (phase 4) judges the bearer token of the HTTP request carrying each
+  call (static tokens by SHA-256, HS256 JWTs, or a verifier of your own) and logs
+  `AUTH_WOULD_REJECT` with the reason; `AUTH_MODE=enforce` refuses the call. Over
+  stdio there is no request, and nothing is judged.
 - `validate` checks string arguments for path traversal, NUL bytes, requests to
   internal hosts (SSRF), shell metacharacters in command-like parameters and overlong
   strings. It logs `VALIDATION_WOULD_REJECT` and lets the call through;
@@ -69,12 +74,15 @@ it, once the logs show that no caller needs the splitting."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import contextvars
 import dataclasses
 import fnmatch
 import functools
 import hashlib
+import hmac
+import importlib
 import inspect
 import io
 import ipaddress
@@ -1272,6 +1280,15 @@ _ENV_KEYS = (
     "ENFORCE_RATE_LIMITS",
     "RATE_LIMIT_RPM",
     "ENFORCE_SHELL_FREE",
+    "AUTH_MODE",
+    "HARDEN_AUTH_TOKENS",
+    "HARDEN_AUTH_TOKENS_FILE",
+    "HARDEN_AUTH_JWT_SECRET",
+    "HARDEN_AUTH_AUDIENCE",
+    "HARDEN_AUTH_ISSUER",
+    "HARDEN_AUTH_VERIFIER",
+    "HARDEN_AUTH_SCOPES",
+    "HARDEN_AUTH_ENFORCE_AFTER",
 )
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _ENV_REFRESH_SECONDS = 1.0
@@ -1293,6 +1310,14 @@ class _Settings:
     enforce_shell_free: bool
     # "param" or "tool:param" -> the kinds configure() names it (path_params, ...)
     named_kinds: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    auth_mode: str = "shadow"  # one of AUTH_MODES
+    auth_token_digests: frozenset[str] = frozenset()  # SHA-256 hex of the static tokens
+    auth_jwt_secret: bytes | None = None
+    auth_audience: frozenset[str] = frozenset()
+    auth_issuer: str | None = None
+    auth_verifier: str | None = None  # module:function
+    auth_scopes: frozenset[str] = frozenset()
+    auth_enforce_after: str | None = None
 
 
 class _SlidingWindows:
@@ -1337,6 +1362,9 @@ class _State:
         self.default_root: str | None = None
         self.clock: Callable[[], float] = time.monotonic
         self.windows = _SlidingWindows(RATE_LIMIT_MAX_KEYS)
+        # HARDEN_AUTH_VERIFIER's functions as imported (None: it could not be).
+        self.verifiers: dict[str, Callable[[str], Any] | None] = {}
+        self.said: set[tuple[str, str]] = set()  # configuration errors already logged
 
 
 _state = _State()
@@ -1432,6 +1460,7 @@ def _parse_settings(state: _State, environ: tuple[Any, ...]) -> _Settings:
         enforce_rate_limits,
         rpm,
         shell_free,
+        *auth,
     ) = environ
     overrides = state.overrides
     root_entries = [*overrides.get("allowed_roots", ()), *_split(roots, os.pathsep)]
@@ -1473,7 +1502,64 @@ def _parse_settings(state: _State, environ: tuple[Any, ...]) -> _Settings:
             shell_free, overrides.get("enforce_shell_free", False)
         ),
         named_kinds=_named_kinds(overrides),
+        **_auth_settings(state, *auth),
     )
+
+
+def _auth_settings(
+    state: _State,
+    mode: str | None,
+    tokens: str | None,
+    tokens_file: str | None,
+    secret: str | None,
+    audience: str | None,
+    issuer: str | None,
+    verifier: str | None,
+    scopes: str | None,
+    enforce_after: str | None,
+) -> dict[str, Any]:
+    digests = {entry.strip().lower() for entry in _split(tokens, ",")}
+    if tokens_file:
+        try:
+            with open(tokens_file, encoding="utf-8") as listed:
+                digests |= {
+                    line.strip().lower()
+                    for line in listed
+                    if line.strip() and not line.lstrip().startswith("#")
+                }
+        except (OSError, UnicodeDecodeError) as error:
+            _config_error(state, "HARDEN_AUTH_TOKENS_FILE", error)
+    audiences = frozenset(entry.strip() for entry in _split(audience, ","))
+    if secret and not audiences:
+        # The spec: a token issued for another server must be refused, so every JWT is
+        # until the audience is known.
+        _config_error(state, "HARDEN_AUTH_AUDIENCE", ValueError("required for JWTs"))
+    mode = (mode or "shadow").strip().lower()
+    return {
+        "auth_mode": mode if mode in AUTH_MODES else "shadow",
+        "auth_token_digests": frozenset(digests - {""}),
+        "auth_jwt_secret": secret.encode() if secret else None,
+        "auth_audience": audiences,
+        "auth_issuer": issuer or None,
+        "auth_verifier": verifier or None,
+        "auth_scopes": frozenset((scopes or "").replace(",", " ").split()),
+        "auth_enforce_after": enforce_after or None,
+    }
+
+
+def _config_error(state: _State, setting: str, error: BaseException) -> None:
+    """Log, once per process, a setting the runtime cannot use."""
+    key = (setting, type(error).__name__)
+    if key not in state.said:
+        state.said.add(key)
+        _write(
+            {
+                "ts": _timestamp(),
+                "event": "AUTH_CONFIG_ERROR",
+                "setting": setting,
+                "error": type(error).__name__,
+            }
+        )
 
 
 def _named_kinds(overrides: Mapping[str, Any]) -> dict[str, int]:
@@ -1621,6 +1707,44 @@ def rate_limit(
     return _decorator(fn, "rate_limit", tool, lowlevel)
 
 
+@overload
+def authenticate(fn: _F, /) -> _F: ...
+@overload
+def authenticate(
+    *, tool: str | None = None, lowlevel: bool = False
+) -> Callable[[_F], _F]: ...
+def authenticate(
+    fn: _F | None = None, /, *, tool: str | None = None, lowlevel: bool = False
+) -> _F | Callable[[_F], _F]:
+    """Judge the bearer token of the HTTP request that carries each call (phase 4).
+
+    Over stdio (and in memory) there is no HTTP request: the MCP authorization spec has
+    such servers take credentials from the environment, and nothing is judged. Over
+    HTTP the `Authorization: Bearer` header is checked against, in turn: SHA-256 hex
+    digests of static tokens (HARDEN_AUTH_TOKENS, comma-separated, and
+    HARDEN_AUTH_TOKENS_FILE, one per line; several at once for rotation), compared in
+    constant time; an HS256 JWT signed with HARDEN_AUTH_JWT_SECRET whose `aud` is one of
+    HARDEN_AUTH_AUDIENCE (required: a token issued for another server is refused),
+    `iss` is HARDEN_AUTH_ISSUER when set, and `exp`/`nbf` hold (30 s leeway); a verifier
+    of your own, HARDEN_AUTH_VERIFIER=module:function, sync or async, given the token
+    and answering a falsy value to refuse it, or an object or mapping whose `scopes`,
+    `expires_at` and `resource` are checked too (the SDKs' AccessToken).
+    HARDEN_AUTH_SCOPES (blank- or comma-separated) are required of JWTs (`scope` or
+    `scp`) and verified tokens; a static token has them all.
+
+    AUTH_MODE=shadow (the default; any unknown value too) logs a missing or bad token
+
+    {"ts":"…","event":"AUTH_WOULD_REJECT","tool":"read_file","caller":"session:4f2a…",
+     "method":"tools/call","reason":"MISSING_TOKEN","token":null,"mode":"shadow"}
+
+    and lets the call through; reasons are MISSING_TOKEN, INVALID_TOKEN, EXPIRED,
+    WRONG_AUDIENCE and INSUFFICIENT_SCOPE, and `token` is the first 8 hex digits of the
+    token's SHA-256 (never the token). AUTH_MODE=soft logs the same with
+    `enforce_after` (HARDEN_AUTH_ENFORCE_AFTER). AUTH_MODE=enforce logs `AUTH_REJECTED`
+    and refuses the call with a message asking for a valid bearer token."""
+    return _decorator(fn, "authenticate", tool, lowlevel)
+
+
 def _decorator(
     fn: _F | None,
     feature: str,
@@ -1647,6 +1771,7 @@ class _Handler:
     # argument.
     receiver: bool = False
     observe: bool = False
+    authenticate: bool = False
     rate_limit: bool = False
     validate: bool = False
     mask_errors: bool = False
@@ -1871,10 +1996,12 @@ class _Call:
         """None to run the handler; else what a low-level handler returns instead (an
         error result). Raises the rejection for any other handler."""
         handler = self.handler
-        if not (handler.rate_limit or handler.validate):
+        if not (handler.authenticate or handler.rate_limit or handler.validate):
             return None
         settings = _settings()
-        refusal = _check_rate(self, settings) if handler.rate_limit else None
+        refusal = _check_auth(self, settings) if handler.authenticate else None
+        if refusal is None and handler.rate_limit:
+            refusal = _check_rate(self, settings)
         if refusal is None and handler.validate:
             refusal = _check_arguments(self, settings)
         return refusal
@@ -1943,21 +2070,25 @@ def _identify_caller(call: _Call) -> str:
     `addr:<host>` (an HTTP client without a session), or `local` (stdio, in-memory,
     unknown)."""
     try:
-        request_context = _request_context()
-        if request_context is None:
-            # mcp 2.x publishes no context variable: the Context argument (MCPServer) or
-            # the low-level handler's ctx carries it.
-            context = call.context
-            if context is None:
-                context = next(
-                    (v for v in call.arguments.values() if _is_context(v)), None
-                )
-            request_context = getattr(context, "request_context", context)
         # The session id is the client's to choose: bounded like a name.
-        return _bounded(_caller_of(getattr(request_context, "request", None)))
+        return _bounded(_caller_of(_http_request(call)))
     except Exception:
         # The caller is best effort: looking it up must never fail the call.
         return "local"
+
+
+def _http_request(call: _Call) -> Any:
+    """The HTTP request carrying the call: None over stdio, in memory, or outside a
+    request. It may raise (a Context outside a request): callers guard it."""
+    request_context = _request_context()
+    if request_context is None:
+        # mcp 2.x publishes no context variable: the Context argument (MCPServer) or
+        # the low-level handler's ctx carries it.
+        context = call.context
+        if context is None:
+            context = next((v for v in call.arguments.values() if _is_context(v)), None)
+        request_context = getattr(context, "request_context", context)
+    return getattr(request_context, "request", None)
 
 
 def _serving() -> bool:
@@ -2093,6 +2224,200 @@ def _rejection_class(tool_error: type[Exception]) -> type[Exception]:
     # The framework sends a ToolError's message as the error result (mcp 2.x masks any
     # other exception's), and code around the server can still catch Rejected.
     return type("Rejected", (tool_error, Rejected), {"__module__": __name__})
+
+
+# --- authentication (phase 4) ---------------------------------------------------------
+
+AUTH_MODES = ("shadow", "soft", "enforce")
+_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+(\S+)[ \t]*")
+_JWT_LEEWAY_SECONDS = 30
+_AUTH_REFUSALS = {
+    "INSUFFICIENT_SCOPE": "The bearer token lacks the scope this tool requires.",
+}
+_AUTH_REFUSAL = "Authentication required: send a valid bearer token."
+
+
+def _check_auth(call: _Call, settings: _Settings) -> object | None:
+    try:
+        request = _http_request(call)
+    except Exception:
+        request = None
+    if request is None:
+        return None  # stdio or in memory: no request to judge
+    headers = getattr(request, "headers", None)
+    header = headers.get("authorization") if headers is not None else None
+    match = _BEARER.fullmatch(header) if isinstance(header, str) else None
+    token = match[1] if match else None
+    reason = _judge_token(token, settings)
+    if reason is None:
+        return None
+    fields: dict[str, object] = {
+        "method": "tools/call",
+        "reason": reason,
+        # A short hash prefix tells a rotated token from a stolen one's retries: never
+        # more of it.
+        "token": hashlib.sha256(token.encode()).hexdigest()[:8] if token else None,
+        "mode": settings.auth_mode,
+    }
+    if settings.auth_mode == "enforce":
+        _log_event("AUTH_REJECTED", call, **fields)
+        return _refuse(call, _AUTH_REFUSALS.get(reason, _AUTH_REFUSAL))
+    if settings.auth_mode == "soft":
+        fields["enforce_after"] = settings.auth_enforce_after
+    _log_event("AUTH_WOULD_REJECT", call, **fields)
+    return None
+
+
+def _judge_token(token: str | None, settings: _Settings) -> str | None:
+    """Why the token would be refused (None: it is good)."""
+    if not token:
+        return "MISSING_TOKEN"
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    # Every configured digest is compared, each in constant time.
+    if sum(hmac.compare_digest(digest, known) for known in settings.auth_token_digests):
+        return None
+    if settings.auth_jwt_secret is not None and token.count(".") == 2:
+        return _judge_jwt(token, settings)
+    if settings.auth_verifier:
+        return _judge_verified(token, settings)
+    return "INVALID_TOKEN"
+
+
+def _judge_jwt(token: str, settings: _Settings) -> str | None:
+    header_part, payload_part, signature_part = token.split(".")
+    try:
+        header = json.loads(_base64url(header_part))
+        payload = json.loads(_base64url(payload_part))
+        signature = _base64url(signature_part)
+    except ValueError:
+        return "INVALID_TOKEN"
+    if not (isinstance(header, dict) and isinstance(payload, dict)):
+        return "INVALID_TOKEN"
+    if header.get("alg") != "HS256":
+        return "INVALID_TOKEN"  # never "none", never another key's algorithm
+    secret = settings.auth_jwt_secret or b""
+    signed = f"{header_part}.{payload_part}".encode("ascii", "replace")
+    expected = hmac.new(secret, signed, hashlib.sha256).digest()
+    if not hmac.compare_digest(expected, signature):
+        return "INVALID_TOKEN"
+    now = time.time()
+    expires, not_before = payload.get("exp"), payload.get("nbf")
+    if expires is not None and not _is_number(expires):
+        return "INVALID_TOKEN"
+    if not_before is not None and not _is_number(not_before):
+        return "INVALID_TOKEN"
+    if not_before is not None and now < not_before - _JWT_LEEWAY_SECONDS:
+        return "INVALID_TOKEN"
+    if settings.auth_issuer and payload.get("iss") != settings.auth_issuer:
+        return "INVALID_TOKEN"
+    if expires is not None and now >= expires + _JWT_LEEWAY_SECONDS:
+        return "EXPIRED"
+    audience = payload.get("aud")
+    audiences = [audience] if isinstance(audience, str) else audience
+    if not isinstance(audiences, list) or settings.auth_audience.isdisjoint(
+        a for a in audiences if isinstance(a, str)
+    ):
+        return "WRONG_AUDIENCE"
+    return _judge_scopes(payload.get("scope", payload.get("scp")), settings)
+
+
+def _judge_verified(token: str, settings: _Settings) -> str | None:
+    verify = _verifier(settings.auth_verifier)
+    if verify is None:
+        return "INVALID_TOKEN"
+    try:
+        verified = verify(token)
+        if inspect.isawaitable(verified):
+            verified = _run_to_completion(verified)
+    except Exception:
+        return "INVALID_TOKEN"  # a verifier that fails refuses; it never fails the call
+    if not verified:
+        return "INVALID_TOKEN"
+    if verified is True:
+        return None
+    expires = _claim(verified, "expires_at")
+    if _is_number(expires) and time.time() >= expires:
+        return "EXPIRED"
+    resource = _claim(verified, "resource")
+    audiences = {a.rstrip("/") for a in settings.auth_audience}
+    if (
+        isinstance(resource, str)
+        and audiences
+        and resource.rstrip("/") not in audiences
+    ):
+        return "WRONG_AUDIENCE"
+    return _judge_scopes(_claim(verified, "scopes"), settings)
+
+
+def _judge_scopes(granted: object, settings: _Settings) -> str | None:
+    if not settings.auth_scopes:
+        return None
+    if isinstance(granted, str):
+        granted = granted.split()
+    have = (
+        {s for s in granted if isinstance(s, str)}
+        if isinstance(granted, (list, tuple, set, frozenset))
+        else set()
+    )
+    return None if settings.auth_scopes <= have else "INSUFFICIENT_SCOPE"
+
+
+def _claim(verified: object, name: str) -> object:
+    if isinstance(verified, Mapping):
+        return verified.get(name)
+    return getattr(verified, name, None)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _base64url(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def _verifier(spec: str) -> Callable[[str], Any] | None:
+    """The function HARDEN_AUTH_VERIFIER names, imported once; None (said once in the
+    log) when it cannot be."""
+    cached = _state.verifiers.get(spec)
+    if cached is not None or spec in _state.verifiers:
+        return cached
+    module_name, _, name = spec.partition(":")
+    try:
+        found = getattr(importlib.import_module(module_name), name)
+        if not callable(found):
+            raise TypeError(f"{spec} is not callable")
+    except Exception as error:
+        _config_error(_state, "HARDEN_AUTH_VERIFIER", error)
+        found = None
+    _state.verifiers[spec] = found
+    return found
+
+
+def _run_to_completion(awaitable: Awaitable[Any]) -> Any:
+    """An async verifier's answer, from a synchronous check: awaited on an event loop of
+    its own, in a thread, as the server's loop is busy running this call."""
+
+    import asyncio  # only for an async verifier; the servers using one have it loaded
+
+    async def wait() -> Any:
+        return await awaitable
+
+    answer: list[Any] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            answer.append(asyncio.run(wait()))
+        except BaseException as error:
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name="harden-auth-verifier", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return answer[0]
 
 
 def _check_rate(call: _Call, settings: _Settings) -> object | None:

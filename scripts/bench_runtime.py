@@ -1,15 +1,20 @@
-"""What observe + rate_limit + validate add to each call of a tool handler.
+"""What observe + rate_limit + validate add to each call of a tool handler, and what phase 4's
+authenticate adds to that over HTTP with a static token.
 
 Times a trivial sync tool with two string parameters, bare and with the three decorators
 stacked as `harden apply` writes them, logging to a real file (/dev/null) the way a server logs
 to stderr. Each call is a client's: mcp 1.x's request context holds a request, as while the
 server serves one (a direct call, which the runtime passes through, is timed too). The
 rate-limit clock advances a second per call, so the window holds a minute of calls and nothing
-is throttled, as for a server under ordinary load. Run: .venv/bin/python scripts/bench_runtime.py
+is throttled, as for a server under ordinary load. The authenticate case serves the call over
+HTTP (a request with a bearer header among HARDEN_AUTH_TOKENS' digests) and is compared with
+the same stack without authenticate, on the same request.
+Run: .venv/bin/python scripts/bench_runtime.py
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import sys
@@ -28,6 +33,8 @@ from harden import runtime
 CALLS = 20_000
 REPEATS = 7
 TARGET_US = 50.0
+AUTH_TARGET_US = 20.0
+TOKEN = "a-static-bearer-token-of-32-chars"
 
 
 def search_files(directory: str, pattern: str) -> str:
@@ -35,6 +42,9 @@ def search_files(directory: str, pattern: str) -> str:
 
 
 hardened = runtime.observe(runtime.rate_limit(runtime.validate(search_files)))
+authenticated = runtime.observe(
+    runtime.authenticate(runtime.rate_limit(runtime.validate(search_files)))
+)
 
 
 def per_call_us(tool: Callable[..., str]) -> float:
@@ -59,6 +69,21 @@ def main() -> None:
         finally:
             request_ctx.reset(token)
             sys.stderr = stderr
+    os.environ["HARDEN_AUTH_TOKENS"] = hashlib.sha256(TOKEN.encode()).hexdigest()
+    over_http = SimpleNamespace(
+        headers={"mcp-session-id": "bench", "authorization": f"Bearer {TOKEN}"},
+        query_params={},
+        client=None,
+    )
+    with open(os.devnull, "w") as log:
+        sys.stderr = log
+        token = request_ctx.set(SimpleNamespace(request=over_http, session=None))  # type: ignore[arg-type]
+        try:
+            without_auth = per_call_us(hardened)
+            with_auth = per_call_us(authenticated)
+        finally:
+            request_ctx.reset(token)
+            sys.stderr = stderr
     cost = decorated - bare
     print(f"undecorated call: {bare:.2f} µs; decorated call: {decorated:.2f} µs")
     print(
@@ -66,6 +91,10 @@ def main() -> None:
         f"(target < {TARGET_US:.0f} µs)"
     )
     print(f"a direct call of the decorated tool (not a client's): {direct - bare:.1f} µs")
+    print(
+        f"authenticate with a static token, over HTTP: {with_auth - without_auth:.1f} µs more "
+        f"per call (target < {AUTH_TARGET_US:.0f} µs)"
+    )
 
 
 if __name__ == "__main__":

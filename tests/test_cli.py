@@ -64,10 +64,11 @@ def test_scan_reports_findings_and_fails_on_high(project, capsys, monkeypatch) -
         by_rule.setdefault(finding["rule_id"], set()).add(finding["path"])
     assert by_rule == {
         "shell-command": {"server.py", "untracked.py"},
-        # the server's low-level call_tool handler lacks each of phases 1-3 and 5's mask_errors
+        # the server's low-level call_tool handler lacks each of phases 1-4 and 5's mask_errors
         "mcp-handler-unobserved": {"server.py"},
         "mcp-tool-unvalidated": {"server.py"},
         "mcp-tool-unlimited": {"server.py"},
+        "mcp-tool-unauthenticated": {"server.py"},
         "mcp-tool-error-unmasked": {"server.py"},
     }
     code, _, _ = harden(["scan", ".", "--fail-on", "high"], project, capsys, monkeypatch)
@@ -99,6 +100,7 @@ def test_scan_sarif_is_sarif_2_1_0(project, capsys, monkeypatch) -> None:
         "mcp-handler-unobserved",
         "mcp-tool-unvalidated",
         "mcp-tool-unlimited",
+        "mcp-tool-unauthenticated",
         "mcp-tool-error-unmasked",
     }
 
@@ -234,14 +236,14 @@ def test_findings_limit_the_rewrite_to_named_places(project, capsys, monkeypatch
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["apply", "--phase", "4"], "phase 4 (shadow-auth) is not available yet"),
+        (["apply", "--phase", "6"], "phase 6 (permissions) is not available yet"),
         (["apply", "--phase", "9"], "there is no phase 9"),
         (["scan", "missing-dir"], "no such file or directory"),
         (["apply", "-p", "5", "--dry-run", "--findings", "bad.json"], "bad.json"),
         (["apply", "-p", "5", "--base", "nope"], "unknown revision"),
         (["apply", "-p", "5", "--only", "shell"], "phase 5 has no part 'shell'; its parts are"),
         (["apply", "-p", "1", "--only", "errors"], "phase 1 (observe) has no parts to pick"),
-        (["scan", "--phase", "4"], "phase 4 (shadow-auth) is not available yet"),
+        (["scan", "--phase", "6"], "phase 6 (permissions) is not available yet"),
         (["scan", "--only", "commands"], "--only picks a part of a phase: give --phase too"),
     ],
 )
@@ -272,7 +274,8 @@ def test_plan_walks_through_the_phases(project, capsys, monkeypatch) -> None:
     by_number = {p["phase"]: p for p in first["phases"]}
     assert by_number[1]["rewrites"] == {"observe": 1}  # the low-level call_tool handler
     assert by_number[5]["rewrites"]["shell-commands"] > 0
-    assert not by_number[4]["available"]
+    assert by_number[4]["rewrites"] == {"authenticate": 1}  # the low-level call_tool handler
+    assert not by_number[6]["available"]
     assert by_number[2]["enforce"] == "ENFORCE_VALIDATION=true"
     assert first["next_step"] == "harden apply --phase 1"
     harden(["apply", "--phase", "1"], project, capsys, monkeypatch)

@@ -7,6 +7,7 @@ the clock. The last tests run the runtime itself: HARDEN_LOG_FILE shared by seve
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,7 +25,7 @@ from typer.testing import CliRunner
 
 from harden import runtime
 from harden.cli import app
-from harden.logs.query import load_stats
+from harden.logs.query import QUERIES, load_stats
 from harden.logs.read import Reading, parse_line
 
 START = datetime(2026, 5, 1, tzinfo=UTC).timestamp()
@@ -82,6 +84,7 @@ def test_eight_quiet_days_are_ready_and_check_passes(tmp_path: Path) -> None:
     assert {c["control"]: c["verdict"] for c in data["controls"]} == {
         "validation": "ready to enforce",
         "rate-limit": "ready to enforce",
+        "auth": "not enough data",  # a month: a client calling monthly must be seen first
         "shell-free": "ready to enforce",
     }
     assert control(data, "validation")["covered_days"] == 8.0
@@ -167,6 +170,40 @@ def test_the_suggested_exemption_stops_the_events_it_came_from(
         read_file("../" + SECRET)
     again = [json.loads(text)["event"] for text in capsys.readouterr().err.splitlines()]
     assert again == ["tool_call"]
+
+
+def test_auth_is_ready_after_a_quiet_month_and_lists_the_callers_without_a_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quiet = write(tmp_path / "quiet.log", calls_over(31))
+    assert control(as_json(str(quiet)), "auth")["verdict"] == "ready to enforce"
+    assert report(str(quiet), "--check", "auth")[0] == 0
+
+    @runtime.observe
+    @runtime.authenticate
+    def read_file(path: str) -> str:
+        return "ok"
+
+    monkeypatch.setenv("HARDEN_AUTH_TOKENS", hashlib.sha256(SECRET.encode()).hexdigest())
+    session = SimpleNamespace(headers={"mcp-session-id": "s-9"}, query_params={}, client=None)
+    wrong = SimpleNamespace(
+        headers={"mcp-session-id": "s-9", "authorization": "Bearer " + SECRET + "x"},
+        query_params={},
+        client=None,
+    )
+    for request in (session, session, wrong):
+        with client_request(request):
+            read_file("notes.txt")
+    logged = capsys.readouterr().err
+    assert SECRET not in logged
+    log = write(tmp_path / "a.log", calls_over(31) + logged.splitlines())
+    auth = control(as_json(str(log)), "auth")
+    assert auth["verdict"] == "review"
+    assert [(f["what"], f["count"], f["callers"]) for f in auth["findings"]] == [
+        ("INVALID_TOKEN token", 1, {"session:s-9": 1}),
+        ("MISSING_TOKEN token", 2, {"session:s-9": 2}),
+    ]
+    assert report(str(log), "--check", "auth")[0] == 1
 
 
 def test_rate_suggestion_is_three_times_the_p95_caller_minute(tmp_path: Path) -> None:
@@ -301,7 +338,7 @@ def test_sql_gives_the_queries_the_report_runs(tmp_path: Path) -> None:
         "'b', 2.0, true, 'unknown', 'unknown', 'unknown', ['unknown'])"
     )
     answers = [con.execute(query).fetchall() for query in queries]
-    assert len(answers) == 10
+    assert len(answers) == len(QUERIES)
     (tools,) = [rows for query, rows in zip(queries, answers, strict=True) if "-- tools" in query]
     assert tools == [("read_file", 2, 1, 0, 0, 1e9, 1e9 + 61)]
 

@@ -36,7 +36,7 @@ from harden.mcp.handlers import Handler, HandlerProvider
 # Outermost first: observe sees every call, throttled or rejected ones included, and the rate
 # limit counts calls before validation spends time on them; mask_errors, innermost, sees only
 # what the handler itself raised.
-ORDER = ("observe", "rate_limit", "validate", "mask_errors")
+ORDER = ("observe", "authenticate", "rate_limit", "validate", "mask_errors")
 
 TOOLS = frozenset({HandlerKind.TOOL, HandlerKind.LOWLEVEL_CALL_TOOL})
 EVERY_KIND = frozenset(HandlerKind)

@@ -7,6 +7,7 @@ phase, rule, title, prefilter) must read harden.codemods.catalog instead.
 
 from __future__ import annotations
 
+from harden.codemods.authenticate import Authenticate
 from harden.codemods.base import PlannedCodemod
 from harden.codemods.error_messages import ErrorMessages
 from harden.codemods.mask_errors import MaskErrors
@@ -19,6 +20,7 @@ ALL: tuple[type[PlannedCodemod], ...] = (
     Observe,
     Validate,
     RateLimit,
+    Authenticate,
     ShellCommands,
     ErrorMessages,
     MaskErrors,

@@ -54,6 +54,10 @@ def _tool(tool: ToolStats) -> dict[str, object]:
         "rejected": tool.rejected,
         "would_throttle": tool.would_throttle.count,
         "throttled": tool.throttled,
+        "auth_would_reject": {
+            reason: {"count": o.count, "callers": dict(o.callers)}
+            for reason, o in sorted(tool.auth_would_reject.items())
+        },
         "first_seen": moment_text(tool.first),
         "last_seen": moment_text(tool.last),
     }
@@ -155,6 +159,7 @@ def to_table(stats: LogStats, results: list[Verdict], reading: Reading, console:
         warned = [f"{rule} on {param}: {o.count}" for (rule, param), o in tool.would_reject.items()]
         if tool.would_throttle.count:
             warned.append(f"over the limit: {tool.would_throttle.count}")
+        warned += [f"token {reason}: {o.count}" for reason, o in tool.auth_would_reject.items()]
         tools.add_row(
             escape(name),
             str(tool.calls),

@@ -78,7 +78,9 @@ class ToolStats:
     rejected: int = 0
     would_throttle: Occurrences = field(default_factory=Occurrences)
     throttled: int = 0
-    # Per UTC day (days since the epoch): calls, and warn-only events (would reject or throttle)
+    auth_would_reject: dict[str, Occurrences] = field(default_factory=dict)  # by reason
+    # Per UTC day (days since the epoch): calls, and warn-only events (would reject, throttle or
+    # refuse the caller's token)
     calls_by_day: Counter[int] = field(default_factory=Counter)
     warnings_by_day: Counter[int] = field(default_factory=Counter)
 

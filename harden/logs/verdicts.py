@@ -50,6 +50,7 @@ class Control:
 CONTROLS = (
     Control("validation", 2, "ENFORCE_VALIDATION", "VALIDATION_WOULD_REJECT"),
     Control("rate-limit", 3, "ENFORCE_RATE_LIMITS", "RATE_LIMIT_WOULD_THROTTLE"),
+    Control("auth", 4, "AUTH_MODE=enforce", "AUTH_WOULD_REJECT"),
     Control("shell-free", 5, "ENFORCE_SHELL_FREE", "CMD_VALUE_SPLIT", "CMD_SHELL_FEATURE_DETECTED"),
 )
 CONTROL_NAMES = tuple(control.name for control in CONTROLS)
@@ -121,9 +122,7 @@ def _verdict(control: Control, stats: LogStats) -> Verdict:
         ]
     else:
         span = stats.last_call - stats.first_call
-        findings = (
-            _validation_findings(stats) if control.name == "validation" else _rate_findings(stats)
-        )
+        findings = _FINDINGS[control.name](stats)
     covered = max(span, 0.0) / DAY if math.isfinite(span) else 0.0
     window = control.window_days
     snippet = _snippet(findings)
@@ -165,6 +164,22 @@ def _rate_findings(stats: LogStats) -> list[Finding]:
             exemption = Exemption("rate_limit", "rpm", needed)
             found.append(_occurred(name, "over the limit", tool.would_throttle, exemption))
     return found
+
+
+def _auth_findings(stats: LogStats) -> list[Finding]:
+    # No exemption: what stops these is giving the callers a token, not a setting.
+    return [
+        _occurred(name, f"{reason} token", occurrences, None)
+        for name, tool in sorted(stats.tools.items())
+        for reason, occurrences in sorted(tool.auth_would_reject.items())
+    ]
+
+
+_FINDINGS = {
+    "validation": _validation_findings,
+    "rate-limit": _rate_findings,
+    "auth": _auth_findings,
+}
 
 
 def _occurred(

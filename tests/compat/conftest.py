@@ -3,7 +3,7 @@
 `tree` copies the example servers of this environment's SDK (fixtures/compat/<family>, with its
 packages) and the project's fixture servers that belong to it (fixtures/servers/<dir>) into a
 temporary directory, twice: `original/` stays as written, `hardened/` goes through the
-installed `harden apply --phase N --in-place` for phases 1, 2 and 3 (and 5 for the fixture
+installed `harden apply --phase N --in-place` for phases 1 to 4 (and 5 for the fixture
 servers and the packages), as a user would run it. Nothing in the repository is written but
 the cache below.
 
@@ -58,7 +58,7 @@ RUNTIME_VARIABLES = (
     "HARDEN_MAX_STRING_LENGTH",
     "ENFORCE_SHELL_FREE",
 )
-HARDENING_PHASES = (1, 2, 3)  # every server
+HARDENING_PHASES = (1, 2, 3, 4)  # every server
 FIXTURE_PHASES = (5,)  # the fixture servers also run their commands without a shell
 TIMEOUT_SECONDS = 300
 CACHE = ROOT / ".venv" / "compat-cache"

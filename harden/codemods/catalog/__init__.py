@@ -9,6 +9,7 @@ or a codemod; harden/codemods/registry.py pairs each entry with its codemod clas
 from __future__ import annotations
 
 from harden.codemods.catalog import (
+    authenticate,
     error_messages,
     mask_errors,
     observe,
@@ -22,6 +23,7 @@ ALL_INFO: tuple[CodemodInfo, ...] = (
     observe.INFO,
     validate.INFO,
     rate_limit.INFO,
+    authenticate.INFO,
     shell_commands.INFO,
     error_messages.INFO,
     mask_errors.INFO,

@@ -1,0 +1,178 @@
+"""Phase 4 over real streamable HTTP: an mcp 1.x FastMCP server on uvicorn (127.0.0.1, a free
+port), driven by the SDK's own client, whose bearer token changes from request to request.
+
+In shadow and soft mode every answer is the unhardened server's, and the log holds exactly one
+AUTH_WOULD_REJECT per bad request, with its reason and no token text. In enforce mode the bad
+requests are refused and the good ones answered as before.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import uvicorn
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.server.fastmcp import FastMCP
+from test_runtime_auth import AUDIENCE, ISSUER, SECRET, STATIC, claims, jwt, sha256
+
+from harden import runtime
+
+EXPIRED = jwt(claims(exp=int(time.time()) - 3600))
+ELSEWHERE = jwt(claims(aud="https://other.example.com/mcp"))
+GOOD_JWT = jwt(claims())
+# (token sent with the call, the reason it would be rejected)
+SEQUENCE: list[tuple[str | None, str | None]] = [
+    (STATIC, None),
+    (None, "MISSING_TOKEN"),
+    ("guessed-token", "INVALID_TOKEN"),
+    (EXPIRED, "EXPIRED"),
+    (GOOD_JWT, None),
+    (ELSEWHERE, "WRONG_AUDIENCE"),
+    (STATIC, None),
+]
+
+
+def notes_server(hardening: Callable[[Callable[..., Any]], Callable[..., Any]]) -> FastMCP:
+    server = FastMCP("notes", host="127.0.0.1")
+
+    @server.tool()
+    @hardening
+    def read_note(name: str) -> str:
+        """Read a note."""
+        return f"note {name}: buy milk"
+
+    @server.tool()
+    @hardening
+    async def count_notes(prefix: str = "") -> dict[str, int]:
+        """Count notes."""
+        return {"count": len(prefix) + 3}
+
+    return server
+
+
+@contextmanager
+def serving(server: FastMCP) -> Iterator[str]:
+    """The server's streamable HTTP app on uvicorn, on a free port of 127.0.0.1."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(
+        server.streamable_http_app(), host="127.0.0.1", port=port, log_level="warning"
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not running.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        running.should_exit = True
+        thread.join(15)
+        listener.close()
+
+
+class Bearer(httpx.Auth):
+    """Sends whatever token the test holds at the moment of each HTTP request."""
+
+    def __init__(self) -> None:
+        self.token: str | None = None
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        if self.token is not None:
+            request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
+
+
+def answers(url: str) -> list[dict[str, Any]]:
+    """Each tool's answer to every token of SEQUENCE, over one session."""
+
+    async def run() -> list[dict[str, Any]]:
+        bearer = Bearer()
+        results = []
+        async with (
+            httpx.AsyncClient(auth=bearer, timeout=30) as client,
+            streamable_http_client(url, http_client=client) as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            for token, _reason in SEQUENCE:
+                bearer.token = token
+                for tool, arguments in (("read_note", {"name": "x"}), ("count_notes", {})):
+                    result = await session.call_tool(tool, arguments)
+                    results.append(result.model_dump(exclude={"meta"}))
+        return results
+
+    return anyio.run(run)
+
+
+@pytest.fixture(autouse=True)
+def tokens(fresh_runtime: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HARDEN_AUTH_TOKENS", sha256(STATIC))
+    monkeypatch.setenv("HARDEN_AUTH_JWT_SECRET", SECRET)
+    monkeypatch.setenv("HARDEN_AUTH_AUDIENCE", AUDIENCE)
+    monkeypatch.setenv("HARDEN_AUTH_ISSUER", ISSUER)
+
+
+def hardened(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return runtime.observe(runtime.authenticate(fn))
+
+
+def auth_events(err: str) -> list[dict[str, Any]]:
+    import json
+
+    for token in (STATIC, SECRET, EXPIRED, ELSEWHERE, GOOD_JWT, "guessed-token"):
+        assert token not in err, "no token text in the log"
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith('{"v"')]
+    return [line for line in lines if line["event"].startswith("AUTH_")]
+
+
+@pytest.mark.parametrize("mode", ["shadow", "soft"])
+def test_shadow_and_soft_answer_as_before_and_log_each_bad_request(
+    mode: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AUTH_MODE", mode)
+    with serving(notes_server(lambda fn: fn)) as url:
+        before = answers(url)
+    capsys.readouterr()
+    with serving(notes_server(hardened)) as url:
+        after = answers(url)
+    assert after == before
+    events = auth_events(capsys.readouterr().err)
+    expected = [
+        (tool, reason) for _, reason in SEQUENCE if reason for tool in ("read_note", "count_notes")
+    ]
+    assert [(e["tool"], e["reason"]) for e in events] == expected
+    assert {(e["event"], e["mode"], e["method"]) for e in events} == {
+        ("AUTH_WOULD_REJECT", mode, "tools/call")
+    }
+    assert all(e["caller"].startswith("session:") for e in events)
+
+
+def test_enforce_refuses_the_bad_requests_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AUTH_MODE", "enforce")
+    with serving(notes_server(lambda fn: fn)) as url:
+        before = answers(url)
+    with serving(notes_server(hardened)) as url:
+        after = answers(url)
+    refused = [reason is not None for _, reason in SEQUENCE for _tool in range(2)]
+    for was, now, bad in zip(before, after, refused, strict=True):
+        if bad:
+            assert now["isError"] and "valid bearer token" in now["content"][0]["text"]
+        else:
+            assert now == was
+    events = auth_events(capsys.readouterr().err)
+    assert [e["event"] for e in events] == ["AUTH_REJECTED"] * sum(refused)

@@ -1,0 +1,259 @@
+"""The vendored runtime's shadow authentication (phase 4): `authenticate` judges the bearer
+token of the HTTP request carrying each call.
+
+Shadow (the default) and soft never change a call: a missing or bad token logs one
+AUTH_WOULD_REJECT line with its reason. Enforce refuses the call instead. Over stdio there is
+no HTTP request and nothing is judged. No line ever holds a token, or anything derived from
+one but an 8-digit hash prefix. Real HTTP, with each SDK's server and client, is in
+tests/test_auth_http.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import sys
+import time
+import types
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from client_calls import client_request
+from mcp.server.fastmcp.exceptions import ToolError
+
+from harden import runtime
+
+STATIC = "static-token-7f3a9c"
+OTHER_STATIC = "rotated-token-12ab"
+SECRET = "jwt-signing-secret-for-tests"
+AUDIENCE = "https://mcp.example.com/mcp"
+ISSUER = "https://auth.example.com"
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def jwt(claims: dict[str, Any], *, secret: str = SECRET, alg: str = "HS256") -> str:
+    """An HS256 JWT signed with `secret` (`alg` as the header claims)."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = part(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    payload = part(json.dumps(claims).encode())
+    signing_input = f"{header}.{payload}".encode()
+    signature = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
+    return f"{header}.{payload}.{part(signature)}"
+
+
+def claims(**changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    return {"iss": ISSUER, "aud": AUDIENCE, "exp": now + 600, "sub": "alice", **changes}
+
+
+def http(authorization: str | None) -> SimpleNamespace:
+    headers = {"mcp-session-id": "s-1"}
+    if authorization is not None:
+        headers["authorization"] = authorization
+    return SimpleNamespace(headers=headers, query_params={}, client=None)
+
+
+@runtime.authenticate
+def read_note(name: str) -> str:
+    return f"note {name}"
+
+
+def call(authorization: str | None) -> str:
+    with client_request(http(authorization)):
+        return read_note(name="x")
+
+
+def auth_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    for token in (STATIC, OTHER_STATIC, SECRET):
+        assert token not in captured.err
+    lines = [json.loads(line) for line in captured.err.splitlines() if line.startswith("{")]
+    return [line for line in lines if line["event"].startswith("AUTH_")]
+
+
+@pytest.fixture(autouse=True)
+def configured(fresh_runtime: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HARDEN_AUTH_TOKENS", f"{sha256(STATIC)}, {sha256(OTHER_STATIC)}")
+    monkeypatch.setenv("HARDEN_AUTH_JWT_SECRET", SECRET)
+    monkeypatch.setenv("HARDEN_AUTH_AUDIENCE", AUDIENCE)
+    monkeypatch.setenv("HARDEN_AUTH_ISSUER", ISSUER)
+
+
+@pytest.mark.parametrize(
+    ("authorization", "reason"),
+    [
+        (None, "MISSING_TOKEN"),
+        ("", "MISSING_TOKEN"),
+        ("Basic YWxpY2U6cHc=", "MISSING_TOKEN"),
+        ("Bearer ", "MISSING_TOKEN"),
+        ("Bearer not-a-known-token", "INVALID_TOKEN"),
+        (f"Bearer {STATIC}x", "INVALID_TOKEN"),
+        (f"Bearer {jwt(claims(), secret='another secret')}", "INVALID_TOKEN"),
+        (f"Bearer {jwt(claims(), alg='none')}", "INVALID_TOKEN"),
+        (f"Bearer {jwt(claims(iss='https://evil.example.com'))}", "INVALID_TOKEN"),
+        (f"Bearer {jwt(claims(exp=int(time.time()) - 3600))}", "EXPIRED"),
+        (f"Bearer {jwt(claims(nbf=int(time.time()) + 3600))}", "INVALID_TOKEN"),
+        (f"Bearer {jwt(claims(aud='https://other.example.com/mcp'))}", "WRONG_AUDIENCE"),
+        (f"Bearer {jwt(claims(aud=None))}", "WRONG_AUDIENCE"),
+        ("Bearer a.b.c", "INVALID_TOKEN"),
+    ],
+)
+def test_a_bad_token_is_logged_with_its_reason_and_the_call_goes_on(
+    capsys: pytest.CaptureFixture[str], authorization: str | None, reason: str
+) -> None:
+    assert call(authorization) == "note x"
+    [line] = auth_lines(capsys)
+    assert line["event"] == "AUTH_WOULD_REJECT"
+    assert (line["reason"], line["mode"], line["tool"]) == (reason, "shadow", "read_note")
+    assert (line["method"], line["caller"]) == ("tools/call", "session:s-1")
+    token = (authorization or "").partition(" ")[2]
+    assert line["token"] == (sha256(token)[:8] if token and reason != "MISSING_TOKEN" else None)
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        f"Bearer {STATIC}",
+        f"bearer {OTHER_STATIC}",  # the scheme is case-insensitive; either rotated token
+        f"Bearer {jwt(claims())}",
+        f"Bearer {jwt(claims(aud=['https://x.example.com', AUDIENCE]))}",
+    ],
+)
+def test_a_good_token_logs_nothing(capsys: pytest.CaptureFixture[str], authorization: str) -> None:
+    assert call(authorization) == "note x"
+    assert auth_lines(capsys) == []
+
+
+def test_stdio_and_direct_calls_are_not_judged(capsys: pytest.CaptureFixture[str]) -> None:
+    with client_request(None):  # stdio: the request context holds no HTTP request
+        assert read_note(name="x") == "note x"
+    assert read_note(name="y") == "note y"  # not served at all
+    assert auth_lines(capsys) == []
+
+
+def test_enforce_refuses_and_says_why(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTH_MODE", "enforce")
+    assert call(f"Bearer {STATIC}") == "note x"
+    for authorization, reason in ((None, "MISSING_TOKEN"), ("Bearer nope", "INVALID_TOKEN")):
+        with pytest.raises(ToolError, match="valid bearer token") as refused:
+            call(authorization)
+        assert isinstance(refused.value, runtime.Rejected)
+        [line] = auth_lines(capsys)
+        assert (line["event"], line["reason"], line["mode"]) == ("AUTH_REJECTED", reason, "enforce")
+
+
+def test_soft_is_shadow_that_names_the_date(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTH_MODE", "soft")
+    monkeypatch.setenv("HARDEN_AUTH_ENFORCE_AFTER", "2027-01-31")
+    assert call(None) == "note x"
+    [line] = auth_lines(capsys)
+    assert (line["event"], line["mode"], line["enforce_after"]) == (
+        "AUTH_WOULD_REJECT",
+        "soft",
+        "2027-01-31",
+    )
+
+
+def test_an_unknown_mode_never_enforces(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTH_MODE", "enforcing")
+    assert call(None) == "note x"
+    [line] = auth_lines(capsys)
+    assert line["mode"] == "shadow"
+
+
+def test_required_scopes(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    monkeypatch.setenv("HARDEN_AUTH_SCOPES", "notes:read notes:write")
+    assert call(f"Bearer {jwt(claims(scope='notes:read notes:write admin'))}") == "note x"
+    assert call(f"Bearer {jwt(claims(scp=['notes:read', 'notes:write']))}") == "note x"
+    assert auth_lines(capsys) == []
+    call(f"Bearer {jwt(claims(scope='notes:read'))}")
+    [line] = auth_lines(capsys)
+    assert line["reason"] == "INSUFFICIENT_SCOPE"
+    monkeypatch.setenv("AUTH_MODE", "enforce")
+    with pytest.raises(ToolError, match="scope"):
+        call(f"Bearer {jwt(claims(scope='notes:read'))}")
+
+
+def test_tokens_from_a_file_with_comments(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.delenv("HARDEN_AUTH_TOKENS")
+    listed = tmp_path / "tokens"
+    listed.write_text(f"# issued 2026-12\n{sha256('from-file-token')}\n\n")
+    monkeypatch.setenv("HARDEN_AUTH_TOKENS_FILE", str(listed))
+    assert call("Bearer from-file-token") == "note x"
+    call(f"Bearer {STATIC}")
+    assert [line["reason"] for line in auth_lines(capsys)] == ["INVALID_TOKEN"]
+
+
+@pytest.fixture
+def verifiers(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
+    module = types.ModuleType("site_verifiers")
+
+    def sync_check(token: str) -> object:
+        if token == "boom":
+            raise RuntimeError(token)
+        return SimpleNamespace(scopes=["notes:read"], expires_at=None) if token == "ok" else None
+
+    async def async_check(token: str) -> object:
+        expired = int(time.time()) - 10
+        return {"ok": True, "late": SimpleNamespace(expires_at=expired)}.get(token)
+
+    module.sync_check = sync_check  # type: ignore[attr-defined]
+    module.async_check = async_check  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "site_verifiers", module)
+    monkeypatch.delenv("HARDEN_AUTH_TOKENS")
+    monkeypatch.delenv("HARDEN_AUTH_JWT_SECRET")
+    yield module
+
+
+@pytest.mark.usefixtures("verifiers")
+@pytest.mark.parametrize("verifier", ["site_verifiers:sync_check", "site_verifiers:async_check"])
+def test_a_verifier_of_ones_own(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, verifier: str
+) -> None:
+    monkeypatch.setenv("HARDEN_AUTH_VERIFIER", verifier)
+    assert call("Bearer ok") == "note x"
+    assert auth_lines(capsys) == []
+    call("Bearer unknown")
+    [line] = auth_lines(capsys)
+    assert line["reason"] == "INVALID_TOKEN"
+    if verifier.endswith("async_check"):
+        call("Bearer late")
+        assert [line["reason"] for line in auth_lines(capsys)] == ["EXPIRED"]
+    else:
+        call("Bearer boom")  # a verifier that raises rejects, and never fails the call
+        assert [line["reason"] for line in auth_lines(capsys)] == ["INVALID_TOKEN"]
+
+
+@pytest.mark.usefixtures("verifiers")
+def test_a_verifier_that_cannot_be_loaded_is_said_once(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARDEN_AUTH_VERIFIER", "site_verifiers:missing")
+    assert call("Bearer ok") == "note x"
+    assert call("Bearer ok") == "note x"
+    lines = auth_lines(capsys)
+    assert [line["event"] for line in lines] == [
+        "AUTH_CONFIG_ERROR",
+        "AUTH_WOULD_REJECT",
+        "AUTH_WOULD_REJECT",
+    ]
+    assert lines[0]["setting"] == "HARDEN_AUTH_VERIFIER"
