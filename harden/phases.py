@@ -41,6 +41,7 @@ class Phase:
     watch_first: str
     parts: tuple[Part, ...] = ()
     watch_days: int | None = None  # the least of watch_first `harden report` accepts
+    note: str = ""  # what a user must know before applying it, for `harden plan`
 
     @property
     def available(self) -> bool:
@@ -99,6 +100,10 @@ PHASES: dict[int, Phase] = {
             # its calls are refused.
             watch_first="30 days of AUTH_WOULD_REJECT lines",
             watch_days=30,
+            note=(
+                "judges tool calls over HTTP only; over stdio nothing changes (the MCP "
+                "authorization spec has stdio servers take credentials from the environment)"
+            ),
         ),
         Phase(
             5,

@@ -27,7 +27,8 @@ and below the decorator that registers it; outermost first:
 - `authenticate` (phase 4) judges the bearer token of the HTTP request carrying each
   call (static tokens by SHA-256, HS256 JWTs, or a verifier of your own) and logs
   `AUTH_WOULD_REJECT` with the reason; `AUTH_MODE=enforce` refuses the call. Over
-  stdio there is no request, and nothing is judged.
+  stdio there is no request, and nothing is judged. On mcp 2.x, which publishes no
+  request context, phase 4 also wraps the server's construction in `published(...)`.
 - `validate` checks string arguments for path traversal, NUL bytes, requests to
   internal hosts (SSRF), shell metacharacters in command-like parameters and overlong
   strings. It logs `VALIDATION_WOULD_REJECT` and lets the call through;
@@ -2102,6 +2103,8 @@ def _serving() -> bool:
     from the framework's own code."""
     if _current_call.get() is not None:
         return False
+    if _published_request.get() is not None:
+        return True
     published = False
     for module_name, name in _REQUEST_CONTEXT_VARS:
         variable = getattr(sys.modules.get(module_name), name, None)
@@ -2159,7 +2162,7 @@ def _request_context() -> Any:
             request_context = variable.get(None)
             if request_context is not None:
                 return request_context
-    return None
+    return _published_request.get()
 
 
 def _caller_of(request: Any) -> str:
@@ -2227,6 +2230,36 @@ def _rejection_class(tool_error: type[Exception]) -> type[Exception]:
 
 
 # --- authentication (phase 4) ---------------------------------------------------------
+
+_S = TypeVar("_S")
+
+
+def published(server: _S) -> _S:
+    """`server` itself, now making the request each call arrives with reachable to the
+    decorators: phase 4 wraps the construction of a server whose framework publishes
+    no request context (mcp 2.x's MCPServer and low-level Server) in it. It adds a
+    middleware to the server's own chain that only records the request context while
+    the rest of the chain runs. Any other server (mcp 1.x, fastmcp, which publish it)
+    is returned untouched."""
+    chain = getattr(server, "middleware", None)
+    if (
+        type(server).__module__.startswith("mcp.server.")
+        and isinstance(chain, list)
+        and not any(getattr(m, "_harden_publishes", False) for m in chain)
+    ):
+        chain.append(_publish_request)
+    return server
+
+
+async def _publish_request(ctx: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
+    token = _published_request.set(ctx)
+    try:
+        return await call_next(ctx)
+    finally:
+        _published_request.reset(token)
+
+
+_publish_request._harden_publishes = True  # type: ignore[attr-defined]
 
 AUTH_MODES = ("shadow", "soft", "enforce")
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+(\S+)[ \t]*")
@@ -2451,25 +2484,29 @@ def _check_arguments(call: _Call, settings: _Settings) -> object | None:
 ERROR_DETAIL_EVENT = "TOOL_ERROR_DETAIL"
 
 
-def _shared_call_variable() -> contextvars.ContextVar[Any]:
-    """The context variable holding the decorated handler call in progress, one for
-    the whole process: a project holds a copy of this module in each folder of
-    hardened modules, and a handler of one folder called by a handler of another is
-    still a call within a call."""
+def _shared_variable(name: str) -> contextvars.ContextVar[Any]:
+    """A context variable of the whole process: a project holds a copy of this module
+    in each folder of hardened modules, and a handler of one folder called by a handler
+    of another is still a call within a call (`current_call`), a request one copy
+    published is the request of every copy's handlers (`published_request`)."""
     holder = sys.modules.get(_SHARED_STATE)
     if holder is None:
         fresh = types.ModuleType(
             _SHARED_STATE, "State shared by harden_runtime copies."
         )
-        fresh.current_call = contextvars.ContextVar("harden_runtime_call", default=None)  # type: ignore[attr-defined]
         holder = sys.modules.setdefault(_SHARED_STATE, fresh)
-    return cast(contextvars.ContextVar[Any], holder.current_call)
+    # An older copy may have made the holder without this variable.
+    variable = contextvars.ContextVar(f"harden_runtime_{name}", default=None)
+    return cast(contextvars.ContextVar[Any], holder.__dict__.setdefault(name, variable))
 
 
 _SHARED_STATE = "_harden_runtime_shared"
 # The decorated handler call in progress, so that error_ref() can name its tool and
 # caller.
-_current_call: contextvars.ContextVar[_Call | None] = _shared_call_variable()
+_current_call: contextvars.ContextVar[_Call | None] = _shared_variable("current_call")
+# The request context of the request being served, on a framework that publishes none
+# (mcp 2.x), put there by the middleware `published()` registers.
+_published_request: contextvars.ContextVar[Any] = _shared_variable("published_request")
 # What a handler raises on purpose, for the client to read; the frameworks send these as
 # they are (fastmcp passes its own FastMCPError subclasses through even with
 # mask_error_details).

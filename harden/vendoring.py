@@ -16,6 +16,9 @@ from harden.config import runtime_settings_code
 
 # What the vendored copy is imported as, and its file.
 RUNTIME_MODULE = "harden_runtime"
+# The runtime function phase 4 wraps a server's construction in; it returns the server, which
+# handler discovery must still see through.
+RUNTIME_PUBLISHED = "published"
 RUNTIME_FILENAME = f"{RUNTIME_MODULE}.py"
 
 

@@ -149,7 +149,7 @@ def main() -> int:
         print(f"{name}: {tried} cases tried, {broken} problems")
     status = generated_programs(args.programs)
     print(
-        f"generated programs: {args.programs} through phases 5, 1, 2, 3 "
+        f"generated programs: {args.programs} through phases 5, 1, 2, 3, 4 "
         f"({'no problem' if status == 0 else 'problems above'})"
     )
     return 1 if problems or status or failed else 0

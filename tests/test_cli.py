@@ -274,7 +274,9 @@ def test_plan_walks_through_the_phases(project, capsys, monkeypatch) -> None:
     by_number = {p["phase"]: p for p in first["phases"]}
     assert by_number[1]["rewrites"] == {"observe": 1}  # the low-level call_tool handler
     assert by_number[5]["rewrites"]["shell-commands"] > 0
-    assert by_number[4]["rewrites"] == {"authenticate": 1}  # the low-level call_tool handler
+    # the low-level call_tool handler, and the server's construction (published)
+    assert by_number[4]["rewrites"] == {"authenticate": 2}
+    assert "over stdio nothing changes" in by_number[4]["note"]
     assert not by_number[6]["available"]
     assert by_number[2]["enforce"] == "ENFORCE_VALIDATION=true"
     assert first["next_step"] == "harden apply --phase 1"

@@ -2,7 +2,7 @@
 phase again changes nothing, and no codemod fails on them.
 
 hypothesmith writes Python programs from the language's grammar; each is hardened as it is,
-and again inside an MCP server module (a FastMCP tool around it), with phases 5, 1, 2 and 3
+and again inside an MCP server module (a FastMCP tool around it), with phases 5, 1, 2, 3 and 4
 in turn, as a user applies them. The seed is fixed, so a run is repeatable; `make stress`
 runs many more (scripts/stress.py).
 """
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from harden import engine
 from harden.phases import PHASES
 
-ORDER = (5, 1, 2, 3)
+ORDER = (5, 1, 2, 3, 4)
 MCP_HEAD = (
     "from mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP('generated')\n\n\n"
     "@mcp.tool()\ndef generated_tool(path: str, count: int = 1) -> str:\n    return path\n\n\n"

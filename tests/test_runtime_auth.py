@@ -257,3 +257,35 @@ def test_a_verifier_that_cannot_be_loaded_is_said_once(
         "AUTH_WOULD_REJECT",
     ]
     assert lines[0]["setting"] == "HARDEN_AUTH_VERIFIER"
+
+
+def test_published_makes_the_request_reachable_where_the_framework_publishes_none(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mcp 2.x publishes no request context: `published()` adds a middleware to the server's
+    own chain that records it, once, and the decorators find the call's HTTP request there."""
+    monkeypatch.setattr(runtime, "_REQUEST_CONTEXT_VARS", ())  # as on mcp 2.x
+    server_class = type("MCPServer", (), {"__module__": "mcp.server.mcpserver.server"})
+    server = server_class()
+    server.middleware = []
+    assert runtime.published(runtime.published(server)) is server
+    [middleware] = server.middleware
+    other = type("FastMCP", (), {"__module__": "fastmcp.server.server"})()
+    other.middleware = []
+    assert runtime.published(other) is other and other.middleware == []  # publishes its own
+
+    async def serve(authorization: str | None) -> str:
+        ctx = SimpleNamespace(request=http(authorization), method="tools/call")
+
+        async def call_next(_ctx: object) -> str:
+            return read_note(name="x")
+
+        return await middleware(ctx, call_next)
+
+    import asyncio
+
+    assert asyncio.run(serve(None)) == "note x"
+    assert asyncio.run(serve(f"Bearer {STATIC}")) == "note x"
+    assert [line["reason"] for line in auth_lines(capsys)] == ["MISSING_TOKEN"]
+    assert read_note(name="y") == "note y"  # outside a request: not judged
+    assert auth_lines(capsys) == []

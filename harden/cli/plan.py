@@ -152,6 +152,7 @@ def _as_dict(item: PhasePlan) -> dict[str, object]:
         "branch_state": item.branch_state,
         "enforce": item.phase.enforce,
         "observe_before_enforcing": item.phase.watch_first,
+        "note": item.phase.note,
         "runs_callers_commands": [
             {"function": function, "at": at} for function, at in item.runs_callers_commands
         ],
@@ -170,6 +171,8 @@ def _table(plans: list[PhasePlan], step: str) -> None:
             change = counts or "nothing"
             if item.left:
                 change += f"\n[dim]{item.left} left with a reason (harden scan)[/]"
+            if item.phase.note:
+                change += f"\n[dim]{item.phase.note}[/]"
             if item.runs_callers_commands:
                 shown = ", ".join(f"{f} ({at})" for f, at in item.runs_callers_commands)
                 change += (

@@ -27,6 +27,7 @@ from libcst.metadata import (
 
 from harden.mcp.facts import Kind, ModuleFacts, Symbol
 from harden.mcp.frameworks import SERVER_CLASSES, Framework
+from harden.vendoring import RUNTIME_MODULE, RUNTIME_PUBLISHED
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,9 @@ class ReceiverResolution(cst.MetadataDependent):
     _verdicts: dict[cst.CSTNode, Verdict]
 
     def server(self, expression: cst.BaseExpression, seen: frozenset[cst.CSTNode]) -> Verdict:
+        served = _published_server(expression)
+        if served is not None:
+            return self.server(served, seen)  # phase 4's wrapper returns the server itself
         if isinstance(expression, cst.Call):
             verdict = self.server_class(expression.func, seen)
             if not verdict.reason:
@@ -366,3 +370,20 @@ def _import_source(node: cst.CSTNode) -> str:
 
 def code(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
+
+
+def _published_server(expression: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The server given to `harden_runtime.published(...)`, when `expression` is that call."""
+    if not isinstance(expression, cst.Call) or len(expression.args) != 1:
+        return None
+    func, (arg,) = expression.func, expression.args
+    if (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == RUNTIME_PUBLISHED
+        and isinstance(func.value, cst.Name)
+        and func.value.value == RUNTIME_MODULE
+        and arg.keyword is None
+        and not arg.star
+    ):
+        return arg.value
+    return None

@@ -23,6 +23,7 @@ from harden.mcp.facts import Kind, Symbol
 from harden.mcp.frameworks import SERVER_CLASSES, TOOL_CLASSES, Framework
 from harden.mcp.modules import INIT, Layout
 from harden.mcp.scopes import Function, Imported, Loop, Param, Scope, Scopes, Value, scopes_of
+from harden.vendoring import RUNTIME_MODULE, RUNTIME_PUBLISHED
 
 NONE = Symbol(Kind.OTHER, name="None")
 OTHER = Symbol(Kind.OTHER)
@@ -196,6 +197,14 @@ class Symbols:
             case ast.Subscript(value=generic):  # FastMCP[Any]: the class itself
                 found = self.value(module, generic, scope)
                 return found if is_class(found) else OTHER
+            case ast.Call(
+                func=ast.Attribute(value=ast.Name(id=runtime), attr=function),
+                args=[served],
+                keywords=[],
+            ) if (runtime, function) == (RUNTIME_MODULE, RUNTIME_PUBLISHED) and not isinstance(
+                served, ast.Starred
+            ):
+                return self.value(module, served, scope)  # phase 4's wrapper: the server itself
             case ast.Call(func=callee):
                 made = self.value(module, callee, scope)
                 if is_class(made) or (made.kind is Kind.FUNCTION and made.frameworks):

@@ -3,8 +3,9 @@
 The matrix (run by `nox -s compat`, see noxfile.py) runs these tests once per MCP SDK, each
 time in a virtualenv holding harden and that SDK alone. This module tells which SDK that is,
 which example servers (fixtures/compat) and project fixture servers (fixtures/servers) belong
-to it, which calls the tests make on them, and how to talk to a server through a real
-in-memory client session of that SDK, each answer as the JSON the client received.
+to it, which calls the tests make on them, and how to talk to a server through a real client
+session of that SDK, in memory or over streamable HTTP (the server on uvicorn), each answer as
+the JSON the client received.
 
 It only reads: it never hardens, copies or changes anything (conftest.py does that).
 """
@@ -15,7 +16,10 @@ import importlib
 import importlib.util
 import json
 import os
+import socket
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -403,6 +407,121 @@ async def connect(server: object) -> AsyncIterator[Session]:
         async with mcp.Client(
             server, mode="legacy", logging_callback=session.on_log, cache=None
         ) as client:
+            session.raw = client
+            yield session
+
+
+# --- one client session per SDK over real streamable HTTP ----------------------------------------
+
+# The HTTP client library the SDK's own client is built on: mcp 2.x (and fastmcp 4.x on it) moved
+# from httpx to its fork httpx2, whose API is the same.
+HTTPX = "httpx2" if (_installed("mcp") or "").startswith("2.") else "httpx"
+_httpx: Any = importlib.import_module(HTTPX)
+HTTP_STARTUP_SECONDS = 15.0
+HTTP_TIMEOUT_SECONDS = 30.0
+
+
+class Bearer(_httpx.Auth):  # type: ignore[misc]
+    """Sends, with each HTTP request, the bearer token the test holds at that moment (none
+    when it holds None), so that one client session can change its token between calls."""
+
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token
+
+    def auth_flow(self, request: Any) -> Iterator[Any]:
+        if self.token is not None:
+            request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
+
+
+def http_app(server: object) -> Any:
+    """The server's streamable HTTP ASGI app, served at /mcp, as the SDK builds it: its DNS
+    rebinding protection (on by default for a server on 127.0.0.1) lets 127.0.0.1 in."""
+    if FAMILY == "fastmcp":
+        return server.http_app()  # type: ignore[attr-defined]
+    return server.streamable_http_app()  # type: ignore[attr-defined]
+
+
+@contextmanager
+def serving_http(server: object) -> Iterator[str]:
+    """The server's streamable HTTP app on uvicorn, in a thread, on a free port of 127.0.0.1:
+    its URL while the block runs; shut down (lifespan and all) when it ends."""
+    import uvicorn
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    # log_config=None: uvicorn leaves the process's logging configuration alone.
+    config = uvicorn.Config(
+        http_app(server),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        log_level="warning",
+        timeout_graceful_shutdown=5,  # a stream left open never holds the shutdown up
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + HTTP_STARTUP_SECONDS
+        while not running.started:
+            assert thread.is_alive(), "uvicorn stopped before it started"
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        running.should_exit = True
+        thread.join(HTTP_STARTUP_SECONDS)
+        listener.close()
+    assert not thread.is_alive(), "uvicorn did not shut down"
+
+
+@asynccontextmanager
+async def connect_http(url: str, bearer: Bearer, mode: str | None = None) -> AsyncIterator[Session]:
+    """A client session on the server at `url` through the SDK's own streamable HTTP client,
+    each HTTP request authorized by `bearer`. `mode` is mcp 2.x's `Client(mode=...)`: "auto"
+    (its default, which negotiates protocol 2026-07-28: no session) or "legacy" (the
+    initialize handshake of 2025-11-25 and an Mcp-Session-Id); the other SDKs have one way."""
+    assert mode is None or SDK == "mcp2", mode
+    if FAMILY == "fastmcp":
+        import fastmcp
+        from fastmcp.client import StreamableHttpTransport
+
+        session = Session(None, suffix="_mcp")
+        transport = StreamableHttpTransport(url, auth=bearer)
+        async with fastmcp.Client(
+            transport, log_handler=session.on_log, timeout=HTTP_TIMEOUT_SECONDS
+        ) as client:
+            session.raw = client
+            yield session
+    elif SDK == "mcp1":
+        from mcp import ClientSession
+        from mcp.client.streamable_http import streamable_http_client
+
+        session = Session(None)
+        async with (
+            _httpx.AsyncClient(auth=bearer, timeout=HTTP_TIMEOUT_SECONDS) as http,
+            streamable_http_client(url, http_client=http) as (read, write, _),
+            ClientSession(read, write, logging_callback=session.on_log) as client,
+        ):
+            await client.initialize()
+            session.raw = client
+            yield session
+    else:
+        import mcp
+        from mcp.client.streamable_http import streamable_http_client
+
+        session = Session(None)
+        async with (
+            _httpx.AsyncClient(auth=bearer, timeout=HTTP_TIMEOUT_SECONDS) as http,
+            mcp.Client(
+                streamable_http_client(url, http_client=http),
+                logging_callback=session.on_log,
+                cache=None,
+                mode=mode or "auto",
+            ) as client,
+        ):
             session.raw = client
             yield session
 

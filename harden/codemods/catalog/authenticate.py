@@ -82,7 +82,25 @@ INFO = CodemodInfo(
                 "@harden_runtime.authenticate(lowlevel=True)\n"
                 "async def handle_call(ctx, params):\n"
                 "    return None\n\n\n"
-                'server = Server("notes", on_call_tool=handle_call)\n'
+                'server = harden_runtime.published(Server("notes", on_call_tool=handle_call))\n'
+            ),
+        ),
+        Example(
+            before=(
+                "from mcp.server.mcpserver import MCPServer\n\n"
+                'mcp = MCPServer("notes")\n\n\n'
+                "@mcp.tool()\n"
+                "def read_note(name: str) -> str:\n"
+                '    return "milk"\n'
+            ),
+            after=(
+                "from mcp.server.mcpserver import MCPServer\n"
+                "import harden_runtime\n\n"
+                'mcp = harden_runtime.published(MCPServer("notes"))\n\n\n'
+                "@mcp.tool()\n"
+                "@harden_runtime.authenticate\n"
+                "def read_note(name: str) -> str:\n"
+                '    return "milk"\n'
             ),
         ),
         Example.kept(
