@@ -103,15 +103,11 @@ class ResultCache:
         self._today = int(time.time() // 86400)
         self._entries: dict[str, list[Any]] = _load(self.path)
         self._changed = False
-        self.hits = 0
-        self.misses = 0
 
     def get(self, key: str) -> Any | None:
         entry = self._entries.get(key)
         if entry is None:
-            self.misses += 1
             return None
-        self.hits += 1
         if entry[0] != self._today:
             entry[0] = self._today
             self._changed = True

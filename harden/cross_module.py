@@ -27,7 +27,7 @@ NO_FACTS_KEY = digest(canonical(NO_FACTS))
 
 @dataclass(slots=True)
 class CrossModule:
-    texts: Mapping[str, str]  # each file's digest, by path
+    texts: Mapping[str, str]  # each file's digest, by path (only with a cache: its keys)
     elsewhere: Mapping[str, frozenset[str]]  # see harden.named_elsewhere
     seeds: frozenset[str]  # the files harden.mcp's prefilter lets through
     facts_keys: Mapping[str, str]  # a digest of each module's facts (absent: NO_FACTS)
@@ -50,7 +50,8 @@ def cross_module(
 ) -> CrossModule:
     """The run's cross-module inputs: `runs` accepts a runner's text (None: no codemod looks
     for private runners); `handlers`: a codemod acts on MCP handlers, so the index is needed."""
-    texts = {path: digest(text) for path, text in files}
+    # Hashing every file is for the cache's keys: a run without one does not pay it.
+    texts = {path: digest(text) for path, text in files} if cache is not None else {}
     project_key = "project:" + digest(
         canonical([bool(runs), handlers]), *(f"{p}\0{d}" for p, d in sorted(texts.items()))
     )
@@ -62,7 +63,7 @@ def cross_module(
     for path, text in files:
         if is_runtime(path):
             continue
-        seed, runners = _per_file(cache, texts[path], text, runs, handlers)
+        seed, runners = _per_file(cache, texts.get(path, ""), text, runs, handlers)
         if seed:
             seeds.add(path)
         if runners:

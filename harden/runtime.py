@@ -2281,7 +2281,8 @@ def _check_auth(call: _Call, settings: _Settings) -> object | None:
     header = headers.get("authorization") if headers is not None else None
     match = _BEARER.fullmatch(header) if isinstance(header, str) else None
     token = match[1] if match else None
-    reason = _judge_token(token, settings)
+    digest = hashlib.sha256(token.encode()).hexdigest() if token else None
+    reason = _judge_token(token, digest, settings)
     if reason is None:
         return None
     fields: dict[str, object] = {
@@ -2289,7 +2290,7 @@ def _check_auth(call: _Call, settings: _Settings) -> object | None:
         "reason": reason,
         # A short hash prefix tells a rotated token from a stolen one's retries: never
         # more of it.
-        "token": hashlib.sha256(token.encode()).hexdigest()[:8] if token else None,
+        "token": digest[:8] if digest else None,
         "mode": settings.auth_mode,
     }
     if settings.auth_mode == "enforce":
@@ -2301,11 +2302,12 @@ def _check_auth(call: _Call, settings: _Settings) -> object | None:
     return None
 
 
-def _judge_token(token: str | None, settings: _Settings) -> str | None:
-    """Why the token would be refused (None: it is good)."""
-    if not token:
+def _judge_token(
+    token: str | None, digest: str | None, settings: _Settings
+) -> str | None:
+    """Why the token would be refused (None: it is good); `digest`: its SHA-256."""
+    if not token or not digest:
         return "MISSING_TOKEN"
-    digest = hashlib.sha256(token.encode()).hexdigest()
     # Every configured digest is compared, each in constant time.
     if sum(hmac.compare_digest(digest, known) for known in settings.auth_token_digests):
         return None

@@ -19,7 +19,8 @@ import itertools
 import os
 import sys
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -55,35 +56,36 @@ def per_call_us(tool: Callable[..., str]) -> float:
     return min(timeit.repeat(run, number=1, repeat=REPEATS)) / CALLS * 1e6
 
 
-def main() -> None:
-    runtime.configure(clock=itertools.count().__next__)
+@contextmanager
+def served(request: object) -> Iterator[None]:
+    """A client's request being served, as mcp 1.x publishes it while a tool runs (`request`:
+    the HTTP request, None over stdio), the runtime's log going to /dev/null."""
     stderr = sys.stderr
-    direct = per_call_us(hardened)  # no request being served: passed through
     with open(os.devnull, "w") as log:
         sys.stderr = log
-        # A request served over stdio, as mcp 1.x publishes it while a tool runs.
-        token = request_ctx.set(SimpleNamespace(request=None, session=None))  # type: ignore[arg-type]
+        token = request_ctx.set(SimpleNamespace(request=request, session=None))  # type: ignore[arg-type]
         try:
-            bare = per_call_us(search_files)
-            decorated = per_call_us(hardened)
+            yield
         finally:
             request_ctx.reset(token)
             sys.stderr = stderr
+
+
+def main() -> None:
+    runtime.configure(clock=itertools.count().__next__)
+    direct = per_call_us(hardened)  # no request being served: passed through
+    with served(None):
+        bare = per_call_us(search_files)
+        decorated = per_call_us(hardened)
     os.environ["HARDEN_AUTH_TOKENS"] = hashlib.sha256(TOKEN.encode()).hexdigest()
     over_http = SimpleNamespace(
         headers={"mcp-session-id": "bench", "authorization": f"Bearer {TOKEN}"},
         query_params={},
         client=None,
     )
-    with open(os.devnull, "w") as log:
-        sys.stderr = log
-        token = request_ctx.set(SimpleNamespace(request=over_http, session=None))  # type: ignore[arg-type]
-        try:
-            without_auth = per_call_us(hardened)
-            with_auth = per_call_us(authenticated)
-        finally:
-            request_ctx.reset(token)
-            sys.stderr = stderr
+    with served(over_http):
+        without_auth = per_call_us(hardened)
+        with_auth = per_call_us(authenticated)
     cost = decorated - bare
     print(f"undecorated call: {bare:.2f} µs; decorated call: {decorated:.2f} µs")
     print(

@@ -30,6 +30,7 @@ def remove(path: str) -> None:
 """
 # Runs harden's command line as the console script does, then says which heavy modules loaded.
 PROBE = """
+import json
 import sys
 sys.argv = ["harden", *sys.argv[1:]]
 from harden.entry import main
@@ -37,7 +38,7 @@ try:
     main()
 except SystemExit:
     pass
-print(sorted(m for m in {heavy} if m in sys.modules), file=sys.stderr)
+print(json.dumps(sorted(m for m in {heavy} if m in sys.modules)), file=sys.stderr)
 """
 
 
@@ -52,7 +53,7 @@ def _run(args: list[str], cwd: Path, cache: Path) -> tuple[str, list[str]]:
         check=False,
     )
     loaded = done.stderr.strip().splitlines()[-1]
-    return done.stdout, json.loads(loaded.replace("'", '"'))
+    return done.stdout, json.loads(loaded)
 
 
 def test_help_loads_neither(tmp_path: Path) -> None:
