@@ -4,7 +4,8 @@
   (SIGKILL, or SIGINT) at a random moment, again and again. After each kill every module must
   parse and every module importing the vendored runtime must find it beside it; a complete
   run after it must give what a run never interrupted gives, temporary files removed.
-- Generated programs: tests/test_generated_programs.py with thousands of programs.
+- Generated programs: tests/test_generated_programs.py with thousands of programs, in
+  batches of other seeds, each batch its own process; every program's problems counted.
 - The bad inputs and the validators' payloads, counted (they run in `make test` too).
 
 `make test` runs a short kill loop (tests/test_kill_loop.py) and a few hundred programs.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
 import random
 import shutil
@@ -93,10 +95,46 @@ def kill_loop(kills: int, modules: int, seed: int = 0) -> tuple[int, list[str]]:
     return kills, problems
 
 
-def generated_programs(count: int) -> int:
-    env = {**os.environ, "HARDEN_GENERATED_PROGRAMS": str(count)}
+BATCH = 250
+
+
+def generated_programs(count: int) -> dict[str, int]:
+    """Counts over `count` programs (tests/test_generated_programs.py), run in batches of
+    other seeds, each in its own process, so that no run's memory grows with the count.
+    Each problem found is printed with its program."""
     test = ROOT / "tests" / "test_generated_programs.py"
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", str(test)], env=env).returncode
+    counts = dict.fromkeys(
+        ("programs", "non-compiling", "non-idempotent", "skipped", "batches failed"), 0
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        record = Path(scratch) / "programs.jsonl"
+        for batch, start in enumerate(range(0, count, BATCH), start=1):
+            env = {
+                **os.environ,
+                "HARDEN_GENERATED_PROGRAMS": str(min(BATCH, count - start)),
+                "HARDEN_GENERATED_SEED": str(batch),
+                "HARDEN_GENERATED_RECORD": str(record),
+            }
+            run = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            if run.returncode != 0:
+                counts["batches failed"] += 1
+                print(f"  batch {batch} (seed {batch}): pytest exit {run.returncode}")
+                print("\n".join(run.stdout.splitlines()[-15:]))
+        for line in record.read_text().splitlines():
+            problems = json.loads(line)
+            counts["programs"] += 1
+            said = problems["plain"] + problems["mcp"]
+            counts["non-compiling"] += any("does not compile" in p for p in said)
+            counts["non-idempotent"] += any("again changes" in p for p in said)
+            counts["skipped"] += any("failed here" in p for p in said)
+            for problem in said:
+                print(f"  {problem}\n    program: {problems['program'][0]!r}")
+    return counts
 
 
 # The fast campaigns `make test` runs too, counted here: bad inputs (one line, exit 2, nothing of
@@ -147,12 +185,15 @@ def main() -> int:
         tried, broken = campaign(tests)
         failed += broken
         print(f"{name}: {tried} cases tried, {broken} problems")
-    status = generated_programs(args.programs)
+    counts = generated_programs(args.programs)
     print(
-        f"generated programs: {args.programs} through phases 5, 1, 2, 3, 4 "
-        f"({'no problem' if status == 0 else 'problems above'})"
+        f"generated programs: {counts['programs']} through phases 5, 1, 2, 3, 4: "
+        f"{counts['non-compiling']} non-compiling, {counts['non-idempotent']} non-idempotent, "
+        f"{counts['skipped']} skipped by a failing codemod, "
+        f"{counts['batches failed']} batches failed"
     )
-    return 1 if problems or status or failed else 0
+    bad = sum(counts.values()) - counts["programs"]
+    return 1 if problems or failed or bad else 0
 
 
 if __name__ == "__main__":
