@@ -184,7 +184,7 @@ def _run(
             done[task.path] = result
     todo = [task for task in tasks if task.path not in done]
     if todo:
-        facts = project.facts() if handlers else {}
+        facts = project.facts(task.path for task in todo) if handlers else {}
         todo = [
             replace(
                 task,

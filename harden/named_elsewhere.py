@@ -23,14 +23,23 @@ def named_elsewhere(
 ) -> Mapping[str, frozenset[str]]:
     """For each file, those of its private runners (`defined`: by path, as `private_runners`
     finds them) that some other file names."""
-    wanted = set().union(*defined.values())
-    if not wanted:
-        return {}
+    wanted = frozenset().union(*defined.values())
+    return elsewhere(defined, {path: names_in(text, wanted) for path, text in files})
+
+
+def names_in(text: str, wanted: frozenset[str]) -> list[str]:
+    """Those of the `wanted` names that `text` holds as a word."""
+    return sorted(name for name in wanted if name in text and re.search(rf"\b{name}\b", text))
+
+
+def elsewhere(
+    defined: Mapping[str, Sequence[str]], named: Mapping[str, Sequence[str]]
+) -> Mapping[str, frozenset[str]]:
+    """named_elsewhere's answer from the names each file holds (`named`, by path)."""
     named_in: dict[str, set[str]] = {}
-    for path, text in files:
-        for name in wanted:
-            if name in text and re.search(rf"\b{name}\b", text):
-                named_in.setdefault(name, set()).add(path)
+    for path, names in named.items():
+        for name in names:
+            named_in.setdefault(name, set()).add(path)
     return {
         path: frozenset(name for name in names if named_in.get(name, set()) - {path})
         for path, names in defined.items()

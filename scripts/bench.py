@@ -138,23 +138,30 @@ def print_cached_scans(tree: Path, runs: int, jobs: list[str], scratch: Path) ->
     subprocess.run([*ruff, *ruff_cache], capture_output=True, check=False)
     warm, _ = best_time(harden, runs)
     ruff_warm, _ = best_time([*ruff, *ruff_cache], runs)
-    # A file with MCP handlers, the costliest kind to look at again.
-    touched = next((f for f in files if "FastMCP(" in f.read_text(errors="replace")), files[0])
-    alone, _ = best_time([*harden[:2], str(touched), "-f", "json", "--no-cache"], runs)
-    after_touch = float("inf")
-    for _ in range(runs):
-        with touched.open("a") as out:
-            out.write("# touched\n")
-        seconds, _ = best_time(harden, 1)
-        after_touch = min(after_touch, seconds)
-    print(f"{'':<44} {'harden':>9} {'ruff -S':>9} {'ratio':>7}")
-    for name, ours, theirs in (
-        ("cold (--no-cache)", cold, ruff_cold),
-        ("warm (nothing changed)", warm, ruff_warm),
-        (f"one file changed ({touched.relative_to(tree)})", after_touch, ruff_warm),
-    ):
-        print(f"{name:<44} {ours:>7.2f} s {theirs:>7.2f} s {ours / theirs:>6.1f}x")
-    print(f"  that file alone, scanned cold: {alone:.2f} s (start-up included)")
+    # A module with MCP handlers, the costliest kind to look at again (the project index reads
+    # it, so it is built again), and a module that does not mention MCP (the common edit).
+    texts = {f: f.read_text(errors="replace") for f in files}
+    touched = [
+        next((f for f in files if "FastMCP(" in texts[f]), files[0]),
+        next((f for f in files if "mcp" not in texts[f].lower() and "def " in texts[f]), files[-1]),
+    ]
+    rows = [("cold (--no-cache)", cold, ruff_cold), ("warm (nothing changed)", warm, ruff_warm)]
+    alone = {}
+    for file in touched:
+        alone[file], _ = best_time([*harden[:2], str(file), "-f", "json", "--no-cache"], runs)
+        after_touch = float("inf")
+        for _ in range(runs):
+            with file.open("a") as out:
+                out.write("# touched\n")
+            seconds, _ = best_time(harden, 1)
+            after_touch = min(after_touch, seconds)
+        rows.append((f"one file changed ({file.relative_to(tree)})", after_touch, ruff_warm))
+    print(f"{'':<60} {'harden':>9} {'ruff -S':>9} {'ratio':>7}")
+    for name, ours, theirs in rows:
+        print(f"{name:<60} {ours:>7.2f} s {theirs:>7.2f} s {ours / theirs:>6.1f}x")
+    for file, seconds in alone.items():
+        name = file.relative_to(tree)
+        print(f"  {name} alone, scanned cold: {seconds:.2f} s (start-up included)")
     print("  targets: warm <= 0.6 s; one file changed <= 0.6 s + that file's own cost")
 
 

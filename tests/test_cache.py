@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harden import cache, engine
+from harden import cache, cross_module, engine
 from harden.cache import ResultCache
 from harden.codemods.catalog import ALL_INFO
 from harden.findings.harden_json import finding_to_dict
@@ -135,6 +135,88 @@ def test_a_module_naming_a_private_runner_is_a_dependency(tmp_path: Path) -> Non
         assert _scan(second, tmp_path) == _scan(second, None)
 
 
+APP = "from mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP('ops')\n"
+REGISTER = """import subprocess
+
+
+def register(server):
+    @server.tool()
+    def disk(path: str) -> str:
+        return subprocess.run(f"du -sh {path}", shell=True, capture_output=True, text=True).stdout
+"""
+CALLS_REGISTER = "from . import app, tools\n\ntools.register(app.mcp)\n"
+
+
+def _registering(main: str, helper: str = "def fmt(x):\n    return str(x)\n") -> list:
+    """A server whose tools a `register(server)` function adds, called (or not) from `main`,
+    a module that does not mention MCP; and a helper module nothing here depends on."""
+    return [
+        ("pkg/__init__.py", ""),
+        ("pkg/app.py", APP),
+        ("pkg/helpers.py", helper),
+        ("pkg/main.py", main),
+        ("pkg/tools.py", REGISTER),
+    ]
+
+
+@pytest.fixture
+def indexes(monkeypatch) -> list[object]:
+    """The project indexes a run builds."""
+    built: list[object] = []
+
+    class Counted(cross_module.ProjectIndex):
+        def __init__(self, files) -> None:
+            super().__init__(files)
+            built.append(self)
+
+    monkeypatch.setattr(cross_module, "ProjectIndex", Counted)
+    return built
+
+
+def test_a_change_the_index_did_not_read_leaves_it_alone(tmp_path: Path, indexes) -> None:
+    files = _registering(CALLS_REGISTER)
+    _scan(files, tmp_path)
+    assert len(indexes) == 1
+    edited = _registering(CALLS_REGISTER, helper="def fmt(x):\n    return repr(x)\n")
+    assert _scan(edited, tmp_path) == _scan(edited, None)
+    assert len(indexes) == 2, "only the uncached run built an index"
+
+
+def test_a_file_that_starts_calling_a_searched_function_is_read(tmp_path: Path) -> None:
+    """main.py is not read until it calls `register(`, which the index searched every file
+    for: that call makes tools.py's handlers provable."""
+    before, after = _registering("X = 1\n"), _registering(CALLS_REGISTER)
+    assert _scan(before, None) != _scan(after, None)
+    for first, second in ((before, after), (after, before)):
+        _scan(first, tmp_path)
+        assert _scan(second, tmp_path) == _scan(second, None)
+
+
+def test_a_file_that_becomes_a_server_module_is_read(tmp_path: Path) -> None:
+    tool = "from .app import mcp\n\n\n@mcp.tool()\ndef fmt(x: str) -> str:\n    return x\n"
+    before, after = _registering(CALLS_REGISTER), _registering(CALLS_REGISTER, helper=tool)
+    _scan(before, tmp_path)
+    assert _scan(after, tmp_path) == _scan(after, None)
+    assert any(f["path"] == "pkg/helpers.py" for f in _scan(after, None)[0])
+
+
+@pytest.mark.parametrize("case", ["a module read", "a namesake making an import ambiguous"])
+def test_files_coming_and_going_are_dependencies(tmp_path: Path, case: str) -> None:
+    if case == "a module read":
+        full = _registering(CALLS_REGISTER)
+        fewer = [(path, text) for path, text in full if path != "pkg/main.py"]
+    else:  # `from app import mcp` names no one file once a second app.py exists
+        tools = (
+            "from app import mcp\n\n\n@mcp.tool()\ndef disk(path: str) -> str:\n    return path\n"
+        )
+        fewer = [("app.py", APP), ("tools.py", tools)]
+        full = [*fewer, ("vendor/app.py", "X = 1\n")]
+    assert _scan(full, None) != _scan(fewer, None)
+    for first, second in ((full, fewer), (fewer, full)):
+        _scan(first, tmp_path)
+        assert _scan(second, tmp_path) == _scan(second, None)
+
+
 def test_the_selected_codemods_are_part_of_the_key(tmp_path: Path) -> None:
     files = _fixture_files()
     _scan(files, tmp_path)
@@ -162,7 +244,7 @@ def _poison(folder: Path) -> None:
     body = json.loads(path.read_text().partition("\n")[2])
     made_up = ["made-up", "pkg/util.py", 1, 0, 0, 0, 3, "poisoned", "harden"]
     for key, (day, _) in body.items():
-        if not key.startswith(("text:", "project:")):
+        if not key.startswith("cross-module:"):
             body[key] = [day, {"detected": [made_up]}]
     text = json.dumps(body)
     path.write_text(f"{cache.digest('harden-cache 1', text)}\n{text}")

@@ -156,8 +156,8 @@ class ClientErrors:
         self._names[name] = True  # met again while deriving classes are judged: no new use
         word = re.compile(rf"\b{re.escape(name)}\b")
         clean = True
-        for path, text in self.symbols.texts.items():
-            tree = self._tree(path) if name in text and word.search(text) else None
+        for path, text in self.symbols.texts.containing([name]):
+            tree = self._tree(path) if word.search(text) else None
             if tree is None:
                 continue
             namesakes = [
@@ -179,7 +179,7 @@ class ClientErrors:
     def _raised(self, path: str) -> set[str]:
         """The names module `path` raises: `raise Name(...)` and `raise Name`."""
         if path not in self._raises:
-            text = self.symbols.texts.get(path, "")
+            text = self.symbols.texts.get(path) or ""
             tree = self._tree(path) if "raise" in text else None
             self._raises[path] = _raised(tree) if tree is not None else set()
         return self._raises[path]

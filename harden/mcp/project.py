@@ -91,7 +91,7 @@ class ProjectIndex:
         """The facts of the `seeds` (default: the files whose text may hold MCP handlers) and of
         the modules whose functions they register."""
         if seeds is None:
-            seeds = [path for path, text in self.symbols.texts.items() if may_hold_handlers(text)]
+            seeds = [p for p, text in self.symbols.texts.everything() if may_hold_handlers(text)]
         modules = [m for m in (self.symbols.module(path) for path in seeds) if m is not None]
         modules += self._settle_server_params(modules)
         remote: dict[str, dict[str, list[Remote]]] = {}
@@ -183,8 +183,8 @@ class ProjectIndex:
     def _modules_calling(self, names: set[str], known: set[str]) -> list[Module]:
         """Modules not yet read whose text calls one of `names` (they need not mention MCP)."""
         found = []
-        for path, text in self.symbols.texts.items():
-            if path not in known and any(f"{name}(" in text for name in names):
+        for path, _ in self.symbols.texts.containing(f"{name}(" for name in names):
+            if path not in known:
                 module = self.symbols.module(path)
                 if module is not None:
                     found.append(module)

@@ -23,6 +23,7 @@ from harden.mcp.facts import Kind, Symbol
 from harden.mcp.frameworks import SERVER_CLASSES, TOOL_CLASSES, Framework
 from harden.mcp.modules import INIT, Layout
 from harden.mcp.scopes import Function, Imported, Loop, Param, Scope, Scopes, Value, scopes_of
+from harden.mcp.texts import ProjectTexts
 from harden.vendoring import RUNTIME_MODULE, RUNTIME_PUBLISHED
 
 NONE = Symbol(Kind.OTHER, name="None")
@@ -47,8 +48,8 @@ class Module:
 
 class Symbols:
     def __init__(self, files: Sequence[tuple[str, str]]) -> None:
-        self.texts = dict(files)
-        self.layout = Layout(self.texts)
+        self.texts = ProjectTexts(files)
+        self.layout = Layout(self.texts.paths())
         self.modules: dict[str, Module | None] = {}
         self._symbols: dict[tuple[str, str], Symbol] = {}
         self._factories: dict[Function, frozenset[Framework]] = {}
