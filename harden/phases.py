@@ -101,8 +101,9 @@ PHASES: dict[int, Phase] = {
             watch_first="30 days of AUTH_WOULD_REJECT lines",
             watch_days=30,
             note=(
-                "judges tool calls over HTTP only; over stdio nothing changes (the MCP "
-                "authorization spec has stdio servers take credentials from the environment)"
+                "judges HTTP requests only (enforce answers 401/403); over stdio nothing "
+                "changes (the MCP authorization spec has stdio servers take credentials "
+                "from the environment)"
             ),
         ),
         Phase(

@@ -27,8 +27,11 @@ and below the decorator that registers it; outermost first:
 - `authenticate` (phase 4) judges the bearer token of the HTTP request carrying each
   call (static tokens by SHA-256, HS256 JWTs, or a verifier of your own) and logs
   `AUTH_WOULD_REJECT` with the reason; `AUTH_MODE=enforce` refuses the call. Over
-  stdio there is no request, and nothing is judged. On mcp 2.x, which publishes no
-  request context, phase 4 also wraps the server's construction in `published(...)`.
+  stdio there is no request, and nothing is judged. Phase 4 also wraps each server's
+  construction in `published(...)`: the HTTP apps the server builds then judge every
+  request (initialize and listings too) and, under enforce, answer a bad token with
+  HTTP 401/403 as the MCP authorization spec asks; on mcp 2.x, which publishes no
+  request context, it also records each request for the decorators.
 - `validate` checks string arguments for path traversal, NUL bytes, requests to
   internal hosts (SSRF), shell metacharacters in command-like parameters and overlong
   strings. It logs `VALIDATION_WOULD_REJECT` and lets the call through;
@@ -79,6 +82,8 @@ import base64
 import contextlib
 import contextvars
 import dataclasses
+import datetime
+import email.utils
 import fnmatch
 import functools
 import hashlib
@@ -1290,6 +1295,7 @@ _ENV_KEYS = (
     "HARDEN_AUTH_VERIFIER",
     "HARDEN_AUTH_SCOPES",
     "HARDEN_AUTH_ENFORCE_AFTER",
+    "HARDEN_AUTH_RESOURCE_URL",
 )
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _ENV_REFRESH_SECONDS = 1.0
@@ -1319,6 +1325,7 @@ class _Settings:
     auth_verifier: str | None = None  # module:function
     auth_scopes: frozenset[str] = frozenset()
     auth_enforce_after: str | None = None
+    auth_resource_url: str | None = None  # this server's URL: RFC 9728 metadata
 
 
 class _SlidingWindows:
@@ -1518,6 +1525,7 @@ def _auth_settings(
     verifier: str | None,
     scopes: str | None,
     enforce_after: str | None,
+    resource_url: str | None,
 ) -> dict[str, Any]:
     digests = {entry.strip().lower() for entry in _split(tokens, ",")}
     if tokens_file:
@@ -1545,7 +1553,20 @@ def _auth_settings(
         "auth_verifier": verifier or None,
         "auth_scopes": frozenset((scopes or "").replace(",", " ").split()),
         "auth_enforce_after": enforce_after or None,
+        "auth_resource_url": _resource_url(state, resource_url),
     }
+
+
+def _resource_url(state: _State, url: str | None) -> str | None:
+    """HARDEN_AUTH_RESOURCE_URL when it is an absolute http(s) URL without a fragment
+    (RFC 9728's resource identifier); anything else is said once and not used."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme in ("http", "https") and parts.netloc and not parts.fragment:
+        return url.strip()
+    _config_error(state, "HARDEN_AUTH_RESOURCE_URL", ValueError("not an http(s) URL"))
+    return None
 
 
 def _config_error(state: _State, setting: str, error: BaseException) -> None:
@@ -1742,7 +1763,10 @@ def authenticate(
     WRONG_AUDIENCE and INSUFFICIENT_SCOPE, and `token` is the first 8 hex digits of the
     token's SHA-256 (never the token). AUTH_MODE=soft logs the same with
     `enforce_after` (HARDEN_AUTH_ENFORCE_AFTER). AUTH_MODE=enforce logs `AUTH_REJECTED`
-    and refuses the call with a message asking for a valid bearer token."""
+    and refuses the call with a message asking for a valid bearer token; where the
+    server's HTTP app was built by a `published()` server, its gate answers such a
+    request with HTTP 401/403 before the call exists. A request the server's own
+    authentication (an SDK's `auth=`) let in is not judged again."""
     return _decorator(fn, "authenticate", tool, lowlevel)
 
 
@@ -2235,12 +2259,14 @@ _S = TypeVar("_S")
 
 
 def published(server: _S) -> _S:
-    """`server` itself, now making the request each call arrives with reachable to the
-    decorators: phase 4 wraps the construction of a server whose framework publishes
-    no request context (mcp 2.x's MCPServer and low-level Server) in it. It adds a
-    middleware to the server's own chain that only records the request context while
-    the rest of the chain runs. Any other server (mcp 1.x, fastmcp, which publish it)
-    is returned untouched."""
+    """`server` itself, as phase 4 serves it (it wraps each server's construction).
+
+    Each HTTP app the server builds (`streamable_http_app`, `sse_app`, fastmcp's
+    `http_app`, and so `run()` over HTTP) gets AuthGate in front of its routes. On a
+    framework that publishes no request context (mcp 2.x's MCPServer and low-level
+    Server) it also adds a middleware to the server's own chain that records the
+    request context while the rest of the chain runs, for the decorators. Calling it
+    again changes nothing; an object of no MCP framework is returned untouched."""
     chain = getattr(server, "middleware", None)
     if (
         type(server).__module__.startswith("mcp.server.")
@@ -2248,6 +2274,8 @@ def published(server: _S) -> _S:
         and not any(getattr(m, "_harden_publishes", False) for m in chain)
     ):
         chain.append(_publish_request)
+    if type(server).__module__.partition(".")[0] in _FRAMEWORKS:
+        _gate_http_apps(server)
     return server
 
 
@@ -2260,6 +2288,284 @@ async def _publish_request(ctx: Any, call_next: Callable[[Any], Awaitable[Any]])
 
 
 _publish_request._harden_publishes = True  # type: ignore[attr-defined]
+
+# The methods that build a server's HTTP app, on every SDK line: mcp 1.x FastMCP and
+# mcp 2.x (MCPServer and the low-level Server) `streamable_http_app` and `sse_app`,
+# fastmcp `http_app`. Their `run()` builds its app through them too.
+_HTTP_APP_BUILDERS = ("streamable_http_app", "sse_app", "http_app")
+
+
+def _gate_http_apps(server: object) -> None:
+    """Have each HTTP app `server` builds put AuthGate in front of its routes."""
+    for name in _HTTP_APP_BUILDERS:
+        build = getattr(server, name, None)
+        if not callable(build) or getattr(build, "_harden_gated", False):
+            continue
+
+        @functools.wraps(build)
+        def gated(*args: Any, _build: Callable[..., Any] = build, **kwargs: Any) -> Any:
+            app = _build(*args, **kwargs)
+            with contextlib.suppress(AttributeError, RuntimeError, TypeError):
+                # Starlette's own list: the app stays the object the SDK returns.
+                app.add_middleware(AuthGate)
+            return app
+
+        gated._harden_gated = True  # type: ignore[attr-defined]
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(server, name, gated)
+
+
+# A request body read to name the method of a refused request, at most: the rest is
+# passed on unread.
+_MAX_PEEK_BYTES = 65536
+_METADATA_PATH = "/.well-known/oauth-protected-resource"
+
+
+class AuthGate:
+    """The ASGI middleware phase 4 puts in front of a server's HTTP routes.
+
+    AUTH_MODE=enforce: a request without a good bearer token is answered the way the
+    MCP authorization spec has a resource server answer, before the SDK sees it: 401
+    with `WWW-Authenticate: Bearer` (and `resource_metadata` when
+    HARDEN_AUTH_RESOURCE_URL is set), or 403 `insufficient_scope` for a good token
+    without the required scopes; `AUTH_REJECTED` is logged with the JSON-RPC method.
+    Shadow and soft: every request goes on exactly as it came; a bad token on a request
+    other than a tool call (initialize, listings, the event stream) logs
+    `AUTH_WOULD_REJECT`, as the tool decorators do for tool calls. With
+    HARDEN_AUTH_RESOURCE_URL, the RFC 9728 protected-resource metadata is served at
+    /.well-known/oauth-protected-resource (and that path followed by the URL's path)."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        if scope.get("type") != "http" or scope.get("method") == "OPTIONS":
+            # CORS preflights carry no credentials, by the Fetch standard.
+            await self.app(scope, receive, send)
+            return
+        settings = _settings()
+        resource = settings.auth_resource_url
+        if resource and scope.get("path") in _metadata_paths(resource):
+            await _send_json(send, 200, _resource_metadata(settings), {})
+            return
+        match = _BEARER.fullmatch(_authorization(scope))
+        token = match[1] if match else None
+        digest = hashlib.sha256(token.encode()).hexdigest() if token else None
+        if token and settings.auth_verifier and not settings.auth_token_digests:
+            import asyncio  # the server's loop must not wait on the user's verifier
+
+            reason = await asyncio.to_thread(_judge_token, token, digest, settings)
+        else:
+            reason = _judge_token(token, digest, settings)
+        if reason is None:
+            await self.app(scope, receive, send)
+            return
+        messages = await _peek(receive)
+        method, tool = _jsonrpc_call(messages)
+        fields: dict[str, object] = {
+            "method": method or f"HTTP {scope.get('method')}",
+            "reason": reason,
+            "token": digest[:8] if digest else None,
+            "mode": settings.auth_mode,
+        }
+        caller = _caller_of(_Headers(scope))
+        if settings.auth_mode == "enforce":
+            _log("AUTH_REJECTED", tool, caller, **fields)
+            await _send_refusal(send, reason, settings)
+            return
+        if method != "tools/call":  # a tool call's decorator logs it, with the tool
+            if settings.auth_mode == "soft":
+                fields["enforce_after"] = settings.auth_enforce_after
+            _log("AUTH_WOULD_REJECT", tool, caller, **fields)
+        if settings.auth_mode == "soft":
+            send = _with_headers(send, _soft_notice(settings))
+        await self.app(scope, _replaying(messages, receive), send)
+
+
+def _authorization(scope: Mapping[str, Any]) -> str:
+    for name, value in scope.get("headers") or ():
+        if bytes(name).lower() == b"authorization":
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+class _Headers:
+    """What _caller_of reads of a request, from an ASGI scope."""
+
+    def __init__(self, scope: Mapping[str, Any]) -> None:
+        self._headers = {
+            bytes(k).decode("latin-1").lower(): bytes(v).decode("latin-1")
+            for k, v in scope.get("headers") or ()
+        }
+        query = bytes(scope.get("query_string") or b"").decode("latin-1")
+        self.query_params = dict(
+            (name, unquote(value))
+            for name, _, value in (p.partition("=") for p in query.split("&") if p)
+        )
+        client = scope.get("client")
+        self.client = types.SimpleNamespace(host=client[0] if client else None)
+        self.headers = self
+
+    def get(self, name: str) -> str | None:
+        return self._headers.get(name)
+
+
+async def _peek(
+    receive: Callable[[], Awaitable[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """The request's first messages, up to _MAX_PEEK_BYTES of body."""
+    messages: list[dict[str, Any]] = []
+    size = 0
+    while size < _MAX_PEEK_BYTES:
+        message = await receive()
+        messages.append(message)
+        size += len(message.get("body", b""))
+        if message.get("type") != "http.request" or not message.get("more_body"):
+            break
+    return messages
+
+
+def _replaying(
+    messages: list[dict[str, Any]], receive: Callable[[], Awaitable[dict[str, Any]]]
+) -> Callable[[], Awaitable[dict[str, Any]]]:
+    pending = deque(messages)
+
+    async def replay() -> dict[str, Any]:
+        return pending.popleft() if pending else await receive()
+
+    return replay
+
+
+def _jsonrpc_call(messages: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """(method, tool name of a tools/call) of the JSON-RPC message the body holds (the
+    first of a batch), if the whole body was read and is one."""
+    if not messages or messages[-1].get("more_body"):
+        return None, None
+    try:
+        body = json.loads(b"".join(m.get("body", b"") for m in messages))
+    except ValueError:
+        return None, None
+    if isinstance(body, list) and body:
+        body = body[0]
+    if not isinstance(body, dict) or not isinstance(body.get("method"), str):
+        return None, None
+    method = body["method"][:_MAX_ID_LENGTH]
+    params = body.get("params")
+    name = params.get("name") if isinstance(params, dict) else None
+    tool = (
+        name[:_MAX_ID_LENGTH]
+        if method == "tools/call" and isinstance(name, str)
+        else None
+    )
+    return method, tool
+
+
+def _metadata_paths(resource: str) -> tuple[str, str]:
+    """Where RFC 9728 metadata is asked for: the well-known path, alone and followed by
+    the resource's path (`/.well-known/oauth-protected-resource/mcp`)."""
+    return _METADATA_PATH, _METADATA_PATH + urlsplit(resource).path.rstrip("/")
+
+
+def _resource_metadata(settings: _Settings) -> dict[str, object]:
+    metadata: dict[str, object] = {
+        "resource": settings.auth_resource_url,
+        "bearer_methods_supported": ["header"],
+    }
+    if settings.auth_issuer:
+        metadata["authorization_servers"] = [settings.auth_issuer]
+    if settings.auth_scopes:
+        metadata["scopes_supported"] = sorted(settings.auth_scopes)
+    return metadata
+
+
+async def _send_refusal(
+    send: Callable[[dict[str, Any]], Awaitable[None]], reason: str, settings: _Settings
+) -> None:
+    """401 or 403 with the `WWW-Authenticate` challenge of RFC 6750 and RFC 9728."""
+    if reason == "INSUFFICIENT_SCOPE":
+        status, error = 403, "insufficient_scope"
+        description = "The bearer token lacks a scope this server requires."
+    else:
+        status, error = 401, "invalid_token"
+        description = "Authentication required: send a valid bearer token."
+    body = {"error": error, "error_description": description}
+    challenge = _challenge(error, description, settings)
+    await _send_json(send, status, body, {"www-authenticate": challenge})
+
+
+def _challenge(error: str, description: str, settings: _Settings) -> str:
+    parts = [f'error="{error}"', f'error_description="{description}"']
+    if settings.auth_scopes:
+        parts.append(f'scope="{" ".join(sorted(settings.auth_scopes))}"')
+    if settings.auth_resource_url:
+        metadata = _metadata_paths(settings.auth_resource_url)[1]
+        url = urlsplit(settings.auth_resource_url)
+        parts.append(f'resource_metadata="{url.scheme}://{url.netloc}{metadata}"')
+    return "Bearer " + ", ".join(parts)
+
+
+def _soft_notice(settings: _Settings) -> list[tuple[bytes, bytes]]:
+    """The headers telling a client in soft mode that its credentials will be required:
+    a `WWW-Authenticate` challenge (HTTP allows one on any response, to say credentials
+    would change it) and, for a HARDEN_AUTH_ENFORCE_AFTER date, `Sunset` (RFC 8594)."""
+    day = _date(settings.auth_enforce_after)
+    description = "Credentials will be required"
+    description += f" after {day.date().isoformat()}." if day else "."
+    notice = [("www-authenticate", _challenge("invalid_token", description, settings))]
+    if day is not None:
+        notice.append(("sunset", email.utils.format_datetime(day, usegmt=True)))
+    return [(name.encode(), value.encode("latin-1")) for name, value in notice]
+
+
+def _date(text: str | None) -> datetime.datetime | None:
+    """HARDEN_AUTH_ENFORCE_AFTER as a UTC time, if it is an ISO 8601 date or time."""
+    try:
+        day = datetime.datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    if day.tzinfo is None:
+        day = day.replace(tzinfo=datetime.UTC)
+    return day.astimezone(datetime.UTC)
+
+
+def _with_headers(
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    headers: list[tuple[bytes, bytes]],
+) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    async def sending(message: dict[str, Any]) -> None:
+        if message.get("type") == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *headers]}
+        await send(message)
+
+    return sending
+
+
+async def _send_json(
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    status: int,
+    body: object,
+    headers: Mapping[str, str],
+) -> None:
+    data = json.dumps(body).encode()
+    fields = {
+        "content-type": "application/json",
+        "content-length": str(len(data)),
+        **headers,
+    }
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(k.encode(), v.encode("latin-1")) for k, v in fields.items()],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
 
 AUTH_MODES = ("shadow", "soft", "enforce")
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+(\S+)[ \t]*")
@@ -2277,6 +2583,8 @@ def _check_auth(call: _Call, settings: _Settings) -> object | None:
         request = None
     if request is None:
         return None  # stdio or in memory: no request to judge
+    if _authenticated_by_server(request):
+        return None
     headers = getattr(request, "headers", None)
     header = headers.get("authorization") if headers is not None else None
     match = _BEARER.fullmatch(header) if isinstance(header, str) else None
@@ -2300,6 +2608,14 @@ def _check_auth(call: _Call, settings: _Settings) -> object | None:
         fields["enforce_after"] = settings.auth_enforce_after
     _log_event("AUTH_WOULD_REJECT", call, **fields)
     return None
+
+
+def _authenticated_by_server(request: Any) -> bool:
+    """Whether the server's own authentication (an SDK's `auth=`/`token_verifier=`) let
+    this request in: it judged the token already, with settings harden does not know."""
+    scope = getattr(request, "scope", None)
+    user = scope.get("user") if isinstance(scope, Mapping) else None
+    return getattr(user, "access_token", None) is not None
 
 
 def _judge_token(
@@ -3033,14 +3349,12 @@ _SIZE_SAMPLE = 8
 
 
 def _log_event(event: str, call: _Call, **fields: object) -> None:
+    _log(event, call.tool, call.caller, **fields)
+
+
+def _log(event: str, tool: str | None, caller: str, **fields: object) -> None:
     _write(
-        {
-            "ts": _timestamp(),
-            "event": event,
-            "tool": call.tool,
-            "caller": call.caller,
-            **fields,
-        }
+        {"ts": _timestamp(), "event": event, "tool": tool, "caller": caller, **fields}
     )
 
 

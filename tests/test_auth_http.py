@@ -3,7 +3,9 @@ port), driven by the SDK's own client, whose bearer token changes from request t
 
 In shadow and soft mode every answer is the unhardened server's, and the log holds exactly one
 AUTH_WOULD_REJECT per bad request, with its reason and no token text. In enforce mode the bad
-requests are refused and the good ones answered as before.
+requests are refused and the good ones answered as before: by HTTP 401/403 with the challenge
+the MCP authorization spec asks for when the server's HTTP app comes through
+`harden_runtime.published` (as phase 4 writes it), else as a tool error.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ def test_shadow_and_soft_answer_as_before_and_log_each_bad_request(
     assert all(e["caller"].startswith("session:") for e in events)
 
 
-def test_enforce_refuses_the_bad_requests_only(
+def test_enforce_without_published_refuses_bad_calls_as_tool_errors(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("AUTH_MODE", "enforce")
@@ -176,3 +178,121 @@ def test_enforce_refuses_the_bad_requests_only(
             assert now == was
     events = auth_events(capsys.readouterr().err)
     assert [e["event"] for e in events] == ["AUTH_REJECTED"] * sum(refused)
+
+
+SCOPE = "notes:read"
+RESOURCE = AUDIENCE  # https://mcp.example.com/mcp
+METADATA = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "read_note"}}
+
+
+def post(url: str, token: str | None) -> httpx.Response:
+    headers = {"Accept": "application/json, text/event-stream"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.post(url, json=CALL, headers=headers, timeout=30)
+
+
+def test_enforce_answers_401_and_403_with_the_spec_challenge(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AUTH_MODE", "enforce")
+    monkeypatch.setenv("HARDEN_AUTH_SCOPES", SCOPE)
+    monkeypatch.setenv("HARDEN_AUTH_RESOURCE_URL", RESOURCE)
+    scoped = jwt(claims(scope=SCOPE))
+    bad = [
+        (None, 401, "MISSING_TOKEN"),
+        ("guessed-token", 401, "INVALID_TOKEN"),
+        (EXPIRED, 401, "EXPIRED"),
+        (ELSEWHERE, 401, "WRONG_AUDIENCE"),
+        (GOOD_JWT, 403, "INSUFFICIENT_SCOPE"),  # valid, but without the scope
+    ]
+    with serving(notes_server(lambda fn: fn)) as url:
+        before = answers_with(url, STATIC)
+    capsys.readouterr()
+    with serving(runtime.published(notes_server(hardened))) as url:
+        refused = [post(url, token) for token, _, _ in bad]
+        metadata = httpx.get(url.replace("/mcp", "/.well-known/oauth-protected-resource/mcp"))
+        good = [answers_with(url, token) for token in (STATIC, scoped)]
+    assert [r.status_code for r in refused] == [status for _, status, _ in bad]
+    for response in refused:
+        challenge = response.headers["www-authenticate"]
+        error = "insufficient_scope" if response.status_code == 403 else "invalid_token"
+        assert challenge.startswith(f'Bearer error="{error}"'), challenge
+        assert f'scope="{SCOPE}"' in challenge
+        assert f'resource_metadata="{METADATA}"' in challenge
+        assert response.json()["error"] == error
+    assert metadata.status_code == 200
+    assert metadata.json() == {
+        "resource": RESOURCE,
+        "bearer_methods_supported": ["header"],
+        "authorization_servers": [ISSUER],
+        "scopes_supported": [SCOPE],
+    }
+    assert good == [before, before]  # a good token's session is answered as before
+    events = auth_events(capsys.readouterr().err + scoped)
+    assert [(e["event"], e["reason"], e["method"], e["tool"]) for e in events] == [
+        ("AUTH_REJECTED", reason, "tools/call", "read_note") for _, _, reason in bad
+    ]
+    assert [e["token"] for e in events] == [
+        sha256(token)[:8] if token else None for token, _, _ in bad
+    ]
+
+
+def answers_with(url: str, token: str) -> list[dict[str, Any]]:
+    """Each tool's answer over one session whose every request carries `token`."""
+
+    async def run() -> list[dict[str, Any]]:
+        bearer = Bearer()
+        bearer.token = token
+        async with (
+            httpx.AsyncClient(auth=bearer, timeout=30) as client,
+            streamable_http_client(url, http_client=client) as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            return [
+                (await session.call_tool(tool, arguments)).model_dump(exclude={"meta"})
+                for tool, arguments in (("read_note", {"name": "x"}), ("count_notes", {}))
+            ]
+
+    return anyio.run(run)
+
+
+def test_shadow_logs_each_bad_request_once_tool_calls_by_their_decorator(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The session is set up without a token, then calls with a good one, then without."""
+
+    async def run(url: str) -> list[dict[str, Any]]:
+        bearer = Bearer()  # no token: initialize and the initialized notification
+        async with (
+            httpx.AsyncClient(auth=bearer, timeout=30) as client,
+            streamable_http_client(url, http_client=client) as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            results = []
+            for token in (STATIC, None, STATIC):
+                bearer.token = token
+                result = await session.call_tool("read_note", {"name": "x"})
+                results.append(result.model_dump(exclude={"meta"}))
+            return results
+
+    monkeypatch.setenv("AUTH_MODE", "shadow")
+    with serving(notes_server(lambda fn: fn)) as url:
+        before = anyio.run(run, url)
+    capsys.readouterr()
+    with serving(runtime.published(notes_server(hardened))) as url:
+        after = anyio.run(run, url)
+    assert after == before
+    events = auth_events(capsys.readouterr().err)
+    assert {e["event"] for e in events} == {"AUTH_WOULD_REJECT"}
+    assert {e["reason"] for e in events} == {"MISSING_TOKEN"}
+    methods = [e["method"] for e in events]
+    # What the client sends while setting up goes out as its task gets to it: the
+    # initialized notification and the event stream's GET may already carry the token.
+    assert methods[0] == "initialize", methods
+    assert set(methods) <= {"initialize", "notifications/initialized", "HTTP GET", "tools/call"}
+    assert methods.count("tools/call") == 1, "a tool call is logged once, by its decorator"
+    assert [e["tool"] for e in events if e["method"] == "tools/call"] == ["read_note"]

@@ -289,3 +289,165 @@ def test_published_makes_the_request_reachable_where_the_framework_publishes_non
     assert [line["reason"] for line in auth_lines(capsys)] == ["MISSING_TOKEN"]
     assert read_note(name="y") == "note y"  # outside a request: not judged
     assert auth_lines(capsys) == []
+
+
+def test_a_request_the_servers_own_auth_let_in_is_not_judged_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An SDK's own `auth=`/`token_verifier=` put the verified token in the request's scope:
+    its settings decided, not harden's."""
+    request = http("Bearer issued-by-the-servers-own-provider")
+    request.scope = {"user": SimpleNamespace(access_token=SimpleNamespace(scopes=[]))}
+    with client_request(request):
+        assert read_note(name="x") == "note x"
+    assert auth_lines(capsys) == []
+    request.scope = {"user": SimpleNamespace()}  # Starlette's UnauthenticatedUser: judged
+    with client_request(request):
+        read_note(name="x")
+    assert [line["reason"] for line in auth_lines(capsys)] == ["INVALID_TOKEN"]
+
+
+# -- the HTTP gate published() puts in front of a server's HTTP apps -------------------------
+
+
+class App:
+    """An HTTP app as an SDK builds one: Starlette's add_middleware, and a record of what
+    reached its routes (the request's body, as the route read it)."""
+
+    def __init__(self) -> None:
+        self.layers: list[type] = []
+        self.reached: list[bytes] = []
+
+    def add_middleware(self, layer: type) -> None:
+        self.layers.append(layer)
+
+    async def route(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.reached.append(body)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+def gated_app() -> tuple[App, Any]:
+    """An app built by a published server, and its routes behind the gate."""
+    server = type("FastMCP", (), {"__module__": "mcp.server.fastmcp.server"})()
+    app = App()
+    server.streamable_http_app = lambda: app
+    runtime.published(runtime.published(server)).streamable_http_app()
+    assert server.streamable_http_app() is app, "the SDK's app object itself"
+    [layer] = set(app.layers)
+    assert layer is runtime.AuthGate
+    return app, layer(app.route)
+
+
+def request(
+    gate: Any,
+    authorization: str | None,
+    body: bytes = b"",
+    *,
+    method: str = "POST",
+    path: str = "/mcp",
+    chunk: int = 0,
+) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of the gate's answer to one request."""
+    import asyncio
+
+    headers = [(b"authorization", authorization.encode())] if authorization else []
+    scope = {"type": "http", "method": method, "path": path, "headers": headers}
+    scope |= {"query_string": b"", "client": ("127.0.0.1", 5000)}
+    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] if chunk else [body]
+    messages = [
+        {"type": "http.request", "body": piece, "more_body": n < len(pieces) - 1}
+        for n, piece in enumerate(pieces)
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(gate(scope, receive, send))
+    start = sent[0]
+    fields = {k.decode(): v.decode() for k, v in start.get("headers", [])}
+    return start["status"], fields, b"".join(m.get("body", b"") for m in sent[1:])
+
+
+LIST = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).encode()
+
+
+def test_the_gate_in_shadow_passes_every_request_on_as_it_came(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app, gate = gated_app()
+    big = json.dumps({"method": "tools/list", "pad": "x" * 200_000}).encode()
+    assert request(gate, None, LIST)[0] == 200
+    assert request(gate, "Bearer wrong", big, chunk=4096)[0] == 200
+    assert request(gate, f"Bearer {STATIC}", LIST)[0] == 200
+    assert app.reached == [LIST, big, LIST], "each body reached the routes whole"
+    lines = auth_lines(capsys)
+    assert [(line["method"], line["reason"]) for line in lines] == [
+        ("tools/list", "MISSING_TOKEN"),
+        ("HTTP POST", "INVALID_TOKEN"),  # more than the gate reads to name the method
+    ]
+
+
+def test_the_gate_in_enforce_lets_preflights_and_lifespan_through(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AUTH_MODE", "enforce")
+    app, gate = gated_app()
+    assert request(gate, None, method="OPTIONS")[0] == 200
+    status, headers, body = request(gate, None, LIST)
+    assert status == 401
+    assert headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    assert "resource_metadata" not in headers["www-authenticate"]  # no resource URL set
+    assert json.loads(body)["error"] == "invalid_token"
+    assert request(gate, None, path="/.well-known/oauth-protected-resource")[0] == 401
+    assert len(app.reached) == 1
+    assert [line["event"] for line in auth_lines(capsys)] == ["AUTH_REJECTED"] * 2
+
+
+def test_a_resource_url_that_is_not_one_is_said_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AUTH_MODE", "enforce")
+    monkeypatch.setenv("HARDEN_AUTH_RESOURCE_URL", "mcp.example.com/mcp")
+    _, gate = gated_app()
+    for _ in range(2):
+        status, headers, _ = request(gate, None, LIST)
+        assert status == 401 and "resource_metadata" not in headers["www-authenticate"]
+    said = [
+        json.loads(line)
+        for line in capsys.readouterr().err.splitlines()
+        if "AUTH_CONFIG_ERROR" in line
+    ]
+    assert [line["setting"] for line in said] == ["HARDEN_AUTH_RESOURCE_URL"]
+
+
+def test_the_gate_in_soft_mode_tells_the_client_and_changes_nothing_else(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AUTH_MODE", "soft")
+    monkeypatch.setenv("HARDEN_AUTH_ENFORCE_AFTER", "2027-01-15")
+    app, gate = gated_app()
+    status, headers, body = request(gate, None, LIST)
+    assert (status, body, app.reached) == (200, b"ok", [LIST])
+    assert headers["www-authenticate"] == (
+        'Bearer error="invalid_token", '
+        'error_description="Credentials will be required after 2027-01-15."'
+    )
+    assert headers["sunset"] == "Fri, 15 Jan 2027 00:00:00 GMT"
+    assert "www-authenticate" not in request(gate, f"Bearer {STATIC}", LIST)[1]
+    [line] = auth_lines(capsys)
+    assert (line["event"], line["enforce_after"]) == ("AUTH_WOULD_REJECT", "2027-01-15")
+    monkeypatch.setenv("HARDEN_AUTH_ENFORCE_AFTER", "next spring")  # no date: no Sunset
+    runtime.configure()
+    headers = request(gate, None, LIST)[1]
+    assert "sunset" not in headers and "required." in headers["www-authenticate"]

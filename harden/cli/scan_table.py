@@ -61,7 +61,9 @@ def _rows(shown: Sequence[Finding], reasons: Mapping[Finding, str]) -> list[list
     rows: list[list[Finding]] = []
     by_key: dict[tuple[str, str, Severity, str | None], list[Finding]] = {}
     for finding in shown:
-        if finding.rule_id not in _PER_HANDLER:
+        # A finding naming no handler (a server's construction, a registration harden cannot
+        # prove) is a place of its own.
+        if finding.rule_id not in _PER_HANDLER or not _CODE_SPAN.search(finding.message):
             rows.append([finding])
             continue
         key = (finding.path, finding.rule_id, finding.severity, reasons.get(finding))

@@ -1,12 +1,14 @@
-"""Phase 4 codemod: every MCP tool handler gets `@harden_runtime.authenticate`, shadow mode.
+"""Phase 4 codemod: every MCP tool handler gets `@harden_runtime.authenticate`, shadow mode,
+and every server construction is wrapped in `harden_runtime.published(...)`.
 
 Over HTTP, each call's bearer token is judged (the runtime's `authenticate`) and a missing or
 bad one logs `AUTH_WOULD_REJECT` with the reason; the call goes through unchanged until
-`AUTH_MODE=enforce`, when the client gets an error result instead. Over stdio nothing is
-judged. mcp 2.x publishes no request context for a tool to find its HTTP request in, so the
-construction of each server of a class that may be mcp 2.x's (`MCPServer`, the low-level
-`Server`) is wrapped in `harden_runtime.published(...)`, which returns the same server with a
-middleware recording the request. It never changes what a handler does or returns.
+`AUTH_MODE=enforce`. Over stdio nothing is judged. `published(...)` returns the same server,
+whose HTTP apps then answer a bad token with HTTP 401/403 under enforce (and log the requests
+other than tool calls in shadow), and which, on mcp 2.x (no request context published),
+records each request for the decorators. A construction that configures the SDK's own
+authentication (`auth=`, `token_verifier=`, `auth_server_provider=`) is left alone, and said
+so. It never changes what a handler does or returns.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from harden.codemods.catalog import authenticate as catalog
 from harden.codemods.handler_decorators import TOOLS, Hardening, planner_for
 from harden.codemods.runtime_import import RUNTIME_MODULE
 from harden.findings.model import Severity
-from harden.mcp.frameworks import LOW_LEVEL, SERVER_CLASSES, Framework
+from harden.mcp.frameworks import SERVER_CLASSES
 from harden.vendoring import RUNTIME_PUBLISHED
 
 HARDENING = Hardening(
@@ -31,17 +33,14 @@ HARDENING = Hardening(
         "Over HTTP, judges each call's bearer token (HARDEN_AUTH_TOKENS as SHA-256 digests, "
         "HS256 JWTs with HARDEN_AUTH_JWT_SECRET and HARDEN_AUTH_AUDIENCE, or "
         "HARDEN_AUTH_VERIFIER) and logs AUTH_WOULD_REJECT with the reason; calls still go "
-        "through. AUTH_MODE=enforce refuses them later, as a tool error. Over stdio nothing "
-        "is judged (the MCP authorization spec has stdio servers take credentials from the "
-        "environment). Listing tools and initializing are not judged: only tool calls."
+        "through. AUTH_MODE=enforce refuses them later: with HTTP 401/403 where the server's "
+        "HTTP app comes from the SDK (harden_runtime.published), else as a tool error. Over "
+        "stdio nothing is judged (the MCP authorization spec has stdio servers take "
+        "credentials from the environment)."
     ),
 )
-# The server classes whose framework may publish no request context: mcp 2.x's.
-_UNPUBLISHED = frozenset(
-    name
-    for name, frameworks in SERVER_CLASSES.items()
-    if frameworks & {Framework.MCP2_MCPSERVER, *LOW_LEVEL}
-)
+# The keywords that switch on a server's own authentication: it is left as it is.
+_OWN_AUTH = frozenset({"auth", "token_verifier", "auth_server_provider"})
 
 
 class AuthenticatePlanner(planner_for(HARDENING)):  # type: ignore[misc]
@@ -54,7 +53,15 @@ class AuthenticatePlanner(planner_for(HARDENING)):  # type: ignore[misc]
         node.visit(constructions)
         for call in constructions.calls:
             names = {q.name for q in self.get_metadata(QualifiedNameProvider, call.func, set())}
-            if names & _UNPUBLISHED and call not in constructions.wrapped:
+            if not names & SERVER_CLASSES.keys() or call in constructions.wrapped:
+                continue
+            own = sorted(_OWN_AUTH.intersection(a.keyword.value for a in call.args if a.keyword))
+            if own:
+                self.kept[call] = (
+                    f"this server configures its own authentication (`{'=`, `'.join(own)}=`): "
+                    "phase 4 leaves it alone, and the tool decorators judge no request it let in"
+                )
+            else:
                 self.plans.append(_published(call))
         return False
 
@@ -91,13 +98,14 @@ def _published(call: cst.Call) -> Proposal:
         node=call,
         build=build,
         note=(
-            "mcp 2.x publishes no request context, so the tool decorators could not find the "
-            "HTTP request of a call: harden_runtime.published() returns the same server with "
-            "a middleware that records it while a request is served. Nothing else changes; "
-            "on mcp 1.x it does nothing."
+            "harden_runtime.published() returns the same server. Its HTTP apps answer a "
+            "request without a good bearer token with HTTP 401 (403 for a missing scope) once "
+            "AUTH_MODE=enforce, and log AUTH_WOULD_REJECT for requests other than tool calls "
+            "before; on mcp 2.x, which publishes no request context, it also records each "
+            "request for the tool decorators. Over stdio it changes nothing."
         ),
         severity=Severity.LOW,
-        message="an MCP server whose tool calls' HTTP requests harden_runtime cannot see",
+        message="an MCP server whose HTTP requests no bearer-token check sees",
         uses_runtime=True,
     )
 

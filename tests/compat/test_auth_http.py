@@ -7,9 +7,12 @@ an expired HS256 JWT, a JWT issued for another audience, a valid JWT, the static
 
 With AUTH_MODE=shadow every answer of the hardened server is the original's, and its log holds
 exactly one AUTH_WOULD_REJECT per bad call, with the reason and at most an 8-digit hash prefix
-of the token: no token's text appears in anything captured. With AUTH_MODE=enforce the bad
-calls are refused with an error result asking for a valid bearer token (AUTH_REJECTED), and
-the good ones are answered as the original answers them.
+of the token: no token's text appears in anything captured. With AUTH_MODE=enforce (and
+HARDEN_AUTH_RESOURCE_URL) each bad call is answered by HTTP 401 with the challenge the MCP
+authorization spec asks for (`WWW-Authenticate: Bearer error="invalid_token", ...,
+resource_metadata=...`) and logged once as AUTH_REJECTED, and the good ones are answered as
+the original answers them: phase 4 wrapped every server's construction in
+`harden_runtime.published(...)`, which puts its gate in front of the HTTP app the SDK builds.
 
 Two tools per SDK: tools_server's `word_count`, a plain tool, and future_server's `greet`,
 which takes the framework's Context. mcp 2.x's MCPServer publishes its request context in no
@@ -25,6 +28,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import importlib
 import json
 import re
 import time
@@ -37,6 +41,7 @@ import pytest
 from compat_support import (
     BENIGN,
     CALLS,
+    HTTPX,
     JSON,
     SDK,
     Bearer,
@@ -44,7 +49,6 @@ from compat_support import (
     connect_http,
     events,
     serving_http,
-    text_of,
 )
 from conftest import Pair
 
@@ -54,7 +58,6 @@ SECRET = "compat-jwt-signing-secret-3f9a"
 AUDIENCE = "https://mcp.example.com/mcp"
 ISSUER = "https://auth.example.com"
 ELSEWHERE = "https://other.example.com/mcp"
-REFUSAL = "valid bearer token"
 RUN_SECONDS = 60  # the whole client session of one run
 
 
@@ -126,8 +129,14 @@ MODE_IDS = ["client-auto", "client-legacy"] if SDK == "mcp2" else ["client"]
 def answers(server: object, call: Call, sequence: Sequence[Step], mode: str | None) -> list[JSON]:
     """The server's answer to `call` sent with each token of `sequence` in turn, over one
     client session on the server served over HTTP."""
+    with serving_http(server) as url:
+        return answers_at(url, call, sequence, mode)
 
-    async def run(url: str) -> list[JSON]:
+
+def answers_at(url: str, call: Call, sequence: Sequence[Step], mode: str | None) -> list[JSON]:
+    """The same, of the server served at `url`."""
+
+    async def run() -> list[JSON]:
         bearer = Bearer(STATIC)  # the session's set-up requests carry the good token
         results = []
         async with connect_http(url, bearer, mode) as session:
@@ -136,8 +145,7 @@ def answers(server: object, call: Call, sequence: Sequence[Step], mode: str | No
                 results.append(await session.call_tool(call.tool, call.arguments))
         return results
 
-    with serving_http(server) as url:
-        return asyncio.run(asyncio.wait_for(run(url), RUN_SECONDS))
+    return asyncio.run(asyncio.wait_for(run(), RUN_SECONDS))
 
 
 def without_meta(value: Any) -> Any:
@@ -257,26 +265,54 @@ def test_shadow_answers_as_before_and_logs_each_bad_call(
     assert_no_token_text(served)
 
 
+HTTP: Any = importlib.import_module(HTTPX)  # the HTTP client library of this SDK line
+RESOURCE_METADATA = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+
+
+def refused(url: str, call: Call, token: str | None) -> Any:
+    """The HTTP response to a tools/call of `call` sent with `token`, outside any session:
+    under enforce, harden's gate answers before the SDK looks at the session."""
+    headers = {"Accept": "application/json, text/event-stream"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    message = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": call.tool, "arguments": call.arguments},
+    }
+    return HTTP.post(url, json=message, headers=headers, timeout=RUN_SECONDS)
+
+
 @pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
 @pytest.mark.parametrize("call", CALL_CASES)
-def test_enforce_refuses_the_bad_calls_only(
-    call: Call, mode: str | None, serving: Callable[..., Served]
+def test_enforce_answers_bad_tokens_with_401_and_good_ones_as_before(
+    call: Call,
+    mode: str | None,
+    pair: Pair,
+    auth: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    served = serving("enforce", call, mode)
+    monkeypatch.setenv("AUTH_MODE", "enforce")
+    monkeypatch.setenv("HARDEN_AUTH_RESOURCE_URL", AUDIENCE)
+    auth.configure()
+    sequence = steps()
+    good = [step for step in sequence if not step.bad]
+    original = answers(pair.original(call.server), call, good, mode)
+    capsys.readouterr()
+    with serving_http(pair.hardened(call.server)) as url:
+        responses = [refused(url, call, step.token) for step in sequence if step.bad]
+        answered = answers_at(url, call, good, mode)
+    stderr = capsys.readouterr().err
 
-    for step, before, after in zip(served.sequence, served.original, served.hardened, strict=True):
-        if step.bad:
-            assert after.get("isError") is True, (step.reason, after)
-            assert REFUSAL in text_of(after), after
-        else:
-            assert without_meta(after) == without_meta(before)
-    logged = events(served.stderr)
-    assert [(line["event"], line.get("isError")) for line in logged] == [
-        expected
-        for step in served.sequence
-        for expected in (
-            [("AUTH_REJECTED", None), ("tool_call", True)] if step.bad else [("tool_call", False)]
-        )
-    ], served.stderr
-    assert_auth_lines(logged, call, served.sequence, "AUTH_REJECTED", "enforce")
+    assert [without_meta(r) for r in answered] == [without_meta(r) for r in original]
+    for response in responses:
+        assert response.status_code == 401, response.text
+        challenge = response.headers["www-authenticate"]
+        assert challenge.startswith('Bearer error="invalid_token"'), challenge
+        assert f'resource_metadata="{RESOURCE_METADATA}"' in challenge
+    logged = [line for line in events(stderr) if line["event"].startswith("AUTH_")]
+    assert_auth_lines(logged, call, sequence, "AUTH_REJECTED", "enforce")
+    served = Served(sequence, original, answered, stderr, stderr + json.dumps(answered))
     assert_no_token_text(served)

@@ -42,7 +42,7 @@ INFO = CodemodInfo(
             after=(
                 "from mcp.server.fastmcp import FastMCP\n"
                 "import harden_runtime\n\n"
-                'mcp = FastMCP("notes")\n\n\n'
+                'mcp = harden_runtime.published(FastMCP("notes"))\n\n\n'
                 "@mcp.tool()\n"
                 "@harden_runtime.observe\n"
                 "@harden_runtime.authenticate\n"
@@ -62,7 +62,7 @@ INFO = CodemodInfo(
             after=(
                 "from fastmcp import FastMCP\n"
                 "import harden_runtime\n\n"
-                'mcp = FastMCP("notes")\n\n\n'
+                'mcp = harden_runtime.published(FastMCP("notes"))\n\n\n'
                 '@mcp.tool(name="note")\n'
                 '@harden_runtime.authenticate(tool="note")\n'
                 "async def read_note(name: str) -> str:\n"
@@ -102,6 +102,25 @@ INFO = CodemodInfo(
                 "def read_note(name: str) -> str:\n"
                 '    return "milk"\n'
             ),
+        ),
+        Example(
+            before=(
+                "from mcp.server.fastmcp import FastMCP\n\n"
+                'mcp = FastMCP("notes", token_verifier=verifier, auth=settings)\n\n\n'
+                "@mcp.tool()\n"
+                "def read_note(name: str) -> str:\n"
+                '    return "milk"\n'
+            ),
+            after=(
+                "from mcp.server.fastmcp import FastMCP\n"
+                "import harden_runtime\n\n"
+                'mcp = FastMCP("notes", token_verifier=verifier, auth=settings)\n\n\n'
+                "@mcp.tool()\n"
+                "@harden_runtime.authenticate\n"
+                "def read_note(name: str) -> str:\n"
+                '    return "milk"\n'
+            ),
+            unfixed="configures its own authentication (`auth=`, `token_verifier=`)",
         ),
         Example.kept(
             "def register(mcp):\n"
