@@ -125,7 +125,7 @@ def generated_programs(count: int) -> dict[str, int]:
                 counts["batches failed"] += 1
                 print(f"  batch {batch} (seed {batch}): pytest exit {run.returncode}")
                 print("\n".join(run.stdout.splitlines()[-15:]))
-        for line in record.read_text().splitlines():
+        for line in (record.read_text() if record.exists() else "").splitlines():
             problems = json.loads(line)
             counts["programs"] += 1
             said = problems["plain"] + problems["mcp"]

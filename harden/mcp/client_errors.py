@@ -44,7 +44,6 @@ class ClientErrors:
 
     def __init__(self, symbols: Symbols) -> None:
         self.symbols = symbols
-        self._trees: dict[str, ast.Module | None] = {}
         self._proven: dict[tuple[str, str], bool] = {}
         self._names: dict[str, bool] = {}  # class name -> its constructions are all clean
         self._caught: dict[str, frozenset[str]] = {}
@@ -168,7 +167,7 @@ class ClientErrors:
                 and all(self._plain((path, name)) for _ in namesakes[:1])
                 and all(
                     self._plain((path, sub)) and self._clean_family(sub)
-                    for sub in _subclasses(tree, name)
+                    for sub in self._uses_of(path, tree).subclasses(name)
                 )
             )
             if not clean:
@@ -190,10 +189,10 @@ class ClientErrors:
         return self._uses[path]
 
     def _tree(self, path: str) -> ast.Module | None:
-        if path not in self._trees:
-            text = self.symbols.texts.get(path)
-            self._trees[path] = parse_ast(text) if text is not None else None
-        return self._trees[path]
+        """The module's tree, parsed once for the whole index (symbols.py parses it)."""
+        module = self.symbols.module(path)
+        tree = module.scopes.module.node if module is not None else None
+        return tree if isinstance(tree, ast.Module) else None
 
 
 def _raised(tree: ast.Module) -> set[str]:
@@ -236,18 +235,6 @@ def _builtin_exception(name: str) -> bool:
     return isinstance(value, type) and issubclass(value, BaseException)
 
 
-def _subclasses(tree: ast.Module, name: str) -> Iterator[str]:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and any(_names(base, name) for base in node.bases):
-            yield node.name
-
-
-def _names(expression: ast.expr, name: str) -> bool:
-    return (isinstance(expression, ast.Name) and expression.id == name) or (
-        isinstance(expression, ast.Attribute) and expression.attr == name
-    )
-
-
 @dataclass(slots=True)
 class _Uses:
     """Where a module reads each name: the Name or Attribute nodes (by identifier), with their
@@ -282,6 +269,14 @@ class _Uses:
                     assert isinstance(child, ast.expr)
                     uses.reads.setdefault(identifier, []).append((child, node, inner))
         return uses
+
+    def subclasses(self, name: str) -> list[str]:
+        """The classes of the module deriving from `name` (`class X(name)`, `X(m.name)`)."""
+        return [
+            parent.name
+            for node, parent, _ in self.reads.get(name, ())
+            if isinstance(parent, ast.ClassDef) and node in parent.bases
+        ]
 
     def clean(self, name: str) -> bool:
         """Whether every read of `name` (or an import alias of it) is a clean construction, a

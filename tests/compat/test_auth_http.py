@@ -5,9 +5,10 @@ a thread, shut down after each run) and driven by the SDK's own streamable HTTP 
 bearer token changes from one tool call to the next: a valid static token, none, a wrong one,
 an expired HS256 JWT, a JWT issued for another audience, a valid JWT, the static token again.
 
-With AUTH_MODE=shadow every answer of the hardened server is the original's, and its log holds
-exactly one AUTH_WOULD_REJECT per bad call, with the reason and at most an 8-digit hash prefix
-of the token: no token's text appears in anything captured. With AUTH_MODE=enforce (and
+With AUTH_MODE=shadow and soft every answer of the hardened server is the original's (soft
+tells the client in HTTP headers only, and its lines carry the enforce-after date), and its log
+holds exactly one AUTH_WOULD_REJECT per bad call, with the reason and at most an 8-digit hash
+prefix of the token: no token's text appears in anything captured. With AUTH_MODE=enforce (and
 HARDEN_AUTH_RESOURCE_URL) each bad call is answered by HTTP 401 with the challenge the MCP
 authorization spec asks for (`WWW-Authenticate: Bearer error="invalid_token", ...,
 resource_metadata=...`) and logged once as AUTH_REJECTED, and the good ones are answered as
@@ -243,12 +244,18 @@ def serving(
     return serve
 
 
+@pytest.mark.parametrize("auth_mode", ["shadow", "soft"])
 @pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
 @pytest.mark.parametrize("call", CALL_CASES)
-def test_shadow_answers_as_before_and_logs_each_bad_call(
-    call: Call, mode: str | None, serving: Callable[..., Served]
+def test_shadow_and_soft_answer_as_before_and_log_each_bad_call(
+    call: Call,
+    mode: str | None,
+    auth_mode: str,
+    serving: Callable[..., Served],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    served = serving("shadow", call, mode)
+    monkeypatch.setenv("HARDEN_AUTH_ENFORCE_AFTER", "2027-01-15")
+    served = serving(auth_mode, call, mode)
 
     assert [without_meta(result) for result in served.hardened] == [
         without_meta(result) for result in served.original
@@ -261,7 +268,9 @@ def test_shadow_answers_as_before_and_logs_each_bad_call(
         for step in served.sequence
         for event in (["AUTH_WOULD_REJECT"] if step.bad else []) + ["tool_call"]
     ], served.stderr
-    assert_auth_lines(logged, call, served.sequence, "AUTH_WOULD_REJECT", "shadow")
+    assert_auth_lines(logged, call, served.sequence, "AUTH_WOULD_REJECT", auth_mode)
+    soft = {line.get("enforce_after") for line in logged if line["event"] != "tool_call"}
+    assert soft == ({"2027-01-15"} if auth_mode == "soft" else {None})
     assert_no_token_text(served)
 
 
