@@ -10,11 +10,13 @@ the MCP authorization spec asks for when the server's HTTP app comes through
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -296,3 +298,66 @@ def test_shadow_logs_each_bad_request_once_tool_calls_by_their_decorator(
     assert set(methods) <= {"initialize", "notifications/initialized", "HTTP GET", "tools/call"}
     assert methods.count("tools/call") == 1, "a tool call is logged once, by its decorator"
     assert [e["tool"] for e in events if e["method"] == "tools/call"] == ["read_note"]
+
+
+STDIO_SERVER = """from mcp.server.fastmcp import FastMCP
+
+mcp = FastMCP("notes")
+
+
+@mcp.tool()
+def read_note(name: str) -> str:
+    return f"note {name}: buy milk"
+
+
+if __name__ == "__main__":
+    mcp.run()
+"""
+
+
+def test_a_stdio_server_hardened_by_phase_4_answers_as_before_even_under_enforce(
+    tmp_path: Path,
+) -> None:
+    """Over stdio there is no HTTP request: the spec has such servers take credentials from
+    the environment. The server is spawned as a real process and driven by the SDK's stdio
+    client, with AUTH_MODE=enforce and no token anywhere."""
+    import subprocess
+    import sys
+
+    from mcp import StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    for name in ("original", "hardened"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "server.py").write_text(STDIO_SERVER)
+    subprocess.run(
+        [sys.executable, "-m", "harden", "-q", "apply", "--phase", "4", "--in-place", "."],
+        cwd=tmp_path / "hardened",
+        check=True,
+        capture_output=True,
+    )
+    hardened_text = (tmp_path / "hardened" / "server.py").read_text()
+    assert "harden_runtime.published(FastMCP" in hardened_text
+    assert "@harden_runtime.authenticate" in hardened_text
+
+    async def answer(folder: Path) -> tuple[dict[str, Any], str]:
+        log = folder / "stderr.log"
+        parameters = StdioServerParameters(
+            command=sys.executable,
+            args=["server.py"],
+            cwd=str(folder),
+            env={"AUTH_MODE": "enforce", "PATH": os.environ.get("PATH", "")},
+        )
+        with log.open("w") as errlog:
+            async with (
+                stdio_client(parameters, errlog=errlog) as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                result = await session.call_tool("read_note", {"name": "x"})
+        return result.model_dump(exclude={"meta"}), log.read_text()
+
+    original, _ = anyio.run(answer, tmp_path / "original")
+    hardened, stderr = anyio.run(answer, tmp_path / "hardened")
+    assert hardened == original and not original["isError"]
+    assert '"AUTH_' not in stderr, stderr
