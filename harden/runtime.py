@@ -2356,12 +2356,11 @@ class AuthGate:
         match = _BEARER.fullmatch(_authorization(scope))
         token = match[1] if match else None
         digest = hashlib.sha256(token.encode()).hexdigest() if token else None
-        if token and settings.auth_verifier and not settings.auth_token_digests:
+        reason = _judge_here(token, digest, settings)
+        if reason is _ASK_VERIFIER and token:
             import asyncio  # the server's loop must not wait on the user's verifier
 
-            reason = await asyncio.to_thread(_judge_token, token, digest, settings)
-        else:
-            reason = _judge_token(token, digest, settings)
+            reason = await asyncio.to_thread(_judge_verified, token, settings)
         if reason is None:
             await self.app(scope, receive, send)
             return
@@ -2622,6 +2621,20 @@ def _judge_token(
     token: str | None, digest: str | None, settings: _Settings
 ) -> str | None:
     """Why the token would be refused (None: it is good); `digest`: its SHA-256."""
+    reason = _judge_here(token, digest, settings)
+    if reason is _ASK_VERIFIER and token:
+        return _judge_verified(token, settings)
+    return reason
+
+
+# What _judge_here answers when only the user's verifier can tell.
+_ASK_VERIFIER = "ASK_VERIFIER"
+
+
+def _judge_here(
+    token: str | None, digest: str | None, settings: _Settings
+) -> str | None:
+    """_judge_token's answer from static tokens and JWTs, or _ASK_VERIFIER."""
     if not token or not digest:
         return "MISSING_TOKEN"
     # Every configured digest is compared, each in constant time.
@@ -2630,7 +2643,7 @@ def _judge_token(
     if settings.auth_jwt_secret is not None and token.count(".") == 2:
         return _judge_jwt(token, settings)
     if settings.auth_verifier:
-        return _judge_verified(token, settings)
+        return _ASK_VERIFIER
     return "INVALID_TOKEN"
 
 

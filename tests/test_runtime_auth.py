@@ -451,3 +451,29 @@ def test_the_gate_in_soft_mode_tells_the_client_and_changes_nothing_else(
     runtime.configure()
     headers = request(gate, None, LIST)[1]
     assert "sunset" not in headers and "required." in headers["www-authenticate"]
+
+
+@pytest.mark.usefixtures("verifiers")
+@pytest.mark.parametrize("verifier", ["site_verifiers:sync_check", "site_verifiers:async_check"])
+def test_the_gate_asks_a_verifier_of_ones_own_off_the_servers_loop(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, verifier: str
+) -> None:
+    import threading
+
+    monkeypatch.setenv("AUTH_MODE", "enforce")
+    monkeypatch.setenv("HARDEN_AUTH_VERIFIER", verifier)
+    monkeypatch.setenv("HARDEN_AUTH_TOKENS", sha256(STATIC))
+    asked_in: list[str] = []
+    judge = runtime._judge_verified
+
+    def recording(token: str, settings: object) -> object:
+        asked_in.append(threading.current_thread().name)
+        return judge(token, settings)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runtime, "_judge_verified", recording)
+    _, gate = gated_app()
+    assert request(gate, "Bearer ok", LIST)[0] == 200
+    assert request(gate, "Bearer unknown", LIST)[0] == 401
+    assert request(gate, f"Bearer {STATIC}", LIST)[0] == 200  # a static token: no verifier
+    assert len(asked_in) == 2 and threading.main_thread().name not in asked_in
+    assert [line["reason"] for line in auth_lines(capsys)] == ["INVALID_TOKEN"]
