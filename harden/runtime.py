@@ -1562,9 +1562,17 @@ def _resource_url(state: _State, url: str | None) -> str | None:
     (RFC 9728's resource identifier); anything else is said once and not used."""
     if not url:
         return None
-    parts = urlsplit(url.strip())
-    if parts.scheme in ("http", "https") and parts.netloc and not parts.fragment:
-        return url.strip()
+    url = url.strip()
+    parts = urlsplit(url)
+    if (
+        parts.scheme in ("http", "https")
+        and parts.netloc
+        and not parts.fragment
+        and url.isascii()  # an internationalised host goes in its punycode form
+        and not any(c in url for c in '"\\ ')
+        and url.isprintable()
+    ):
+        return url
     _config_error(state, "HARDEN_AUTH_RESOURCE_URL", ValueError("not an http(s) URL"))
     return None
 
@@ -2319,6 +2327,7 @@ def _gate_http_apps(server: object) -> None:
 # passed on unread.
 _MAX_PEEK_BYTES = 65536
 _METADATA_PATH = "/.well-known/oauth-protected-resource"
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 
 class AuthGate:
@@ -2329,11 +2338,13 @@ class AuthGate:
     with `WWW-Authenticate: Bearer` (and `resource_metadata` when
     HARDEN_AUTH_RESOURCE_URL is set), or 403 `insufficient_scope` for a good token
     without the required scopes; `AUTH_REJECTED` is logged with the JSON-RPC method.
-    Shadow and soft: every request goes on exactly as it came; a bad token on a request
-    other than a tool call (initialize, listings, the event stream) logs
-    `AUTH_WOULD_REJECT`, as the tool decorators do for tool calls. With
-    HARDEN_AUTH_RESOURCE_URL, the RFC 9728 protected-resource metadata is served at
-    /.well-known/oauth-protected-resource (and that path followed by the URL's path)."""
+    Shadow and soft: every request goes on exactly as it came, and a bad token logs
+    `AUTH_WOULD_REJECT` once, whatever the request (tool calls, initialize, listings,
+    the event stream); soft also tells the client in response headers. The verdict is
+    left in the request's scope, where the tool decorators take it instead of judging
+    the token again. With HARDEN_AUTH_RESOURCE_URL, the RFC 9728 protected-resource
+    metadata is served at /.well-known/oauth-protected-resource (and that path followed
+    by the URL's path)."""
 
     def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
         self.app = app
@@ -2344,7 +2355,7 @@ class AuthGate:
         receive: Callable[[], Awaitable[dict[str, Any]]],
         send: Callable[[dict[str, Any]], Awaitable[None]],
     ) -> None:
-        if scope.get("type") != "http" or scope.get("method") == "OPTIONS":
+        if scope.get("type") != "http" or _preflight(scope):
             # CORS preflights carry no credentials, by the Fetch standard.
             await self.app(scope, receive, send)
             return
@@ -2353,7 +2364,7 @@ class AuthGate:
         if resource and scope.get("path") in _metadata_paths(resource):
             await _send_json(send, 200, _resource_metadata(settings), {})
             return
-        match = _BEARER.fullmatch(_authorization(scope))
+        match = _BEARER.fullmatch(_header(scope, b"authorization") or "")
         token = match[1] if match else None
         digest = hashlib.sha256(token.encode()).hexdigest() if token else None
         reason = _judge_here(token, digest, settings)
@@ -2361,13 +2372,15 @@ class AuthGate:
             import asyncio  # the server's loop must not wait on the user's verifier
 
             reason = await asyncio.to_thread(_judge_verified, token, settings)
+        # The tool decorators take this verdict instead of judging the token again.
+        scope[_GATE_VERDICT] = reason
         if reason is None:
             await self.app(scope, receive, send)
             return
         messages = await _peek(receive)
         method, tool = _jsonrpc_call(messages)
         fields: dict[str, object] = {
-            "method": method or f"HTTP {scope.get('method')}",
+            "method": method or f"HTTP {scope.get('method')}"[:_MAX_ID_LENGTH],
             "reason": reason,
             "token": digest[:8] if digest else None,
             "mode": settings.auth_mode,
@@ -2377,30 +2390,39 @@ class AuthGate:
             _log("AUTH_REJECTED", tool, caller, **fields)
             await _send_refusal(send, reason, settings)
             return
-        if method != "tools/call":  # a tool call's decorator logs it, with the tool
-            if settings.auth_mode == "soft":
-                fields["enforce_after"] = settings.auth_enforce_after
-            _log("AUTH_WOULD_REJECT", tool, caller, **fields)
         if settings.auth_mode == "soft":
+            fields["enforce_after"] = settings.auth_enforce_after
             send = _with_headers(send, _soft_notice(settings))
+        _log("AUTH_WOULD_REJECT", tool, caller, **fields)
         await self.app(scope, _replaying(messages, receive), send)
 
 
-def _authorization(scope: Mapping[str, Any]) -> str:
-    for name, value in scope.get("headers") or ():
-        if bytes(name).lower() == b"authorization":
+# Where the gate leaves its verdict in the ASGI scope: the reason, None for good.
+_GATE_VERDICT = "harden.auth"
+
+
+def _preflight(scope: Mapping[str, Any]) -> bool:
+    return scope.get("method") == "OPTIONS" and (
+        _header(scope, b"access-control-request-method") is not None
+    )
+
+
+def _header(scope: Mapping[str, Any], name: bytes) -> str | None:
+    """The first value of header `name` (lowercase), as Starlette reads it."""
+    for key, value in scope.get("headers") or ():
+        if bytes(key).lower() == name:
             return bytes(value).decode("latin-1")
-    return ""
+    return None
 
 
 class _Headers:
     """What _caller_of reads of a request, from an ASGI scope."""
 
     def __init__(self, scope: Mapping[str, Any]) -> None:
-        self._headers = {
-            bytes(k).decode("latin-1").lower(): bytes(v).decode("latin-1")
-            for k, v in scope.get("headers") or ()
-        }
+        self._headers: dict[str, str] = {}
+        for key, value in scope.get("headers") or ():
+            name = bytes(key).decode("latin-1").lower()
+            self._headers.setdefault(name, bytes(value).decode("latin-1"))
         query = bytes(scope.get("query_string") or b"").decode("latin-1")
         self.query_params = dict(
             (name, unquote(value))
@@ -2447,7 +2469,7 @@ def _jsonrpc_call(messages: list[dict[str, Any]]) -> tuple[str | None, str | Non
         return None, None
     try:
         body = json.loads(b"".join(m.get("body", b"") for m in messages))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, None
     if isinstance(body, list) and body:
         body = body[0]
@@ -2499,8 +2521,11 @@ async def _send_refusal(
 
 def _challenge(error: str, description: str, settings: _Settings) -> str:
     parts = [f'error="{error}"', f'error_description="{description}"']
-    if settings.auth_scopes:
-        parts.append(f'scope="{" ".join(sorted(settings.auth_scopes))}"')
+    # Only scope-tokens of RFC 6750 fit the header; a scope that is none is still
+    # required of tokens, and not named here.
+    scopes = sorted(s for s in settings.auth_scopes if _SCOPE_TOKEN.fullmatch(s))
+    if scopes:
+        parts.append(f'scope="{" ".join(scopes)}"')
     if settings.auth_resource_url:
         metadata = _metadata_paths(settings.auth_resource_url)[1]
         url = urlsplit(settings.auth_resource_url)
@@ -2525,11 +2550,11 @@ def _date(text: str | None) -> datetime.datetime | None:
     """HARDEN_AUTH_ENFORCE_AFTER as a UTC time, if it is an ISO 8601 date or time."""
     try:
         day = datetime.datetime.fromisoformat(text or "")
-    except ValueError:
+        if day.tzinfo is None:
+            day = day.replace(tzinfo=datetime.UTC)
+        return day.astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
         return None
-    if day.tzinfo is None:
-        day = day.replace(tzinfo=datetime.UTC)
-    return day.astimezone(datetime.UTC)
 
 
 def _with_headers(
@@ -2589,7 +2614,14 @@ def _check_auth(call: _Call, settings: _Settings) -> object | None:
     match = _BEARER.fullmatch(header) if isinstance(header, str) else None
     token = match[1] if match else None
     digest = hashlib.sha256(token.encode()).hexdigest() if token else None
-    reason = _judge_token(token, digest, settings)
+    scope = getattr(request, "scope", None)
+    if isinstance(scope, Mapping) and _GATE_VERDICT in scope:
+        # harden's gate judged this request and logged a bad token, with the tool.
+        if scope[_GATE_VERDICT] is None or settings.auth_mode != "enforce":
+            return None
+        reason = scope[_GATE_VERDICT]
+    else:
+        reason = _judge_token(token, digest, settings)
     if reason is None:
         return None
     fields: dict[str, object] = {

@@ -261,7 +261,7 @@ def answers_with(url: str, token: str) -> list[dict[str, Any]]:
     return anyio.run(run)
 
 
-def test_shadow_logs_each_bad_request_once_tool_calls_by_their_decorator(
+def test_shadow_logs_each_bad_request_once_at_the_gate(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The session is set up without a token, then calls with a good one, then without."""
@@ -296,7 +296,7 @@ def test_shadow_logs_each_bad_request_once_tool_calls_by_their_decorator(
     # initialized notification and the event stream's GET may already carry the token.
     assert methods[0] == "initialize", methods
     assert set(methods) <= {"initialize", "notifications/initialized", "HTTP GET", "tools/call"}
-    assert methods.count("tools/call") == 1, "a tool call is logged once, by its decorator"
+    assert methods.count("tools/call") == 1, "a tool call is logged once (the gate's verdict)"
     assert [e["tool"] for e in events if e["method"] == "tools/call"] == ["read_note"]
 
 

@@ -353,11 +353,13 @@ def request(
     method: str = "POST",
     path: str = "/mcp",
     chunk: int = 0,
+    more: tuple[tuple[bytes, bytes], ...] = (),
 ) -> tuple[int, dict[str, str], bytes]:
-    """(status, headers, body) of the gate's answer to one request."""
+    """(status, headers, body) of the gate's answer to one request (`more`: other headers)."""
     import asyncio
 
     headers = [(b"authorization", authorization.encode())] if authorization else []
+    headers += more
     scope = {"type": "http", "method": method, "path": path, "headers": headers}
     scope |= {"query_string": b"", "client": ("127.0.0.1", 5000)}
     pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] if chunk else [body]
@@ -401,9 +403,13 @@ def test_the_gate_in_shadow_passes_every_request_on_as_it_came(
 def test_the_gate_in_enforce_lets_preflights_and_lifespan_through(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import asyncio
+
     monkeypatch.setenv("AUTH_MODE", "enforce")
     app, gate = gated_app()
-    assert request(gate, None, method="OPTIONS")[0] == 200
+    preflight = ((b"access-control-request-method", b"POST"),)
+    assert request(gate, None, method="OPTIONS", more=preflight)[0] == 200
+    assert request(gate, None, method="OPTIONS")[0] == 401  # not a preflight: judged
     status, headers, body = request(gate, None, LIST)
     assert status == 401
     assert headers["www-authenticate"].startswith('Bearer error="invalid_token"')
@@ -411,7 +417,59 @@ def test_the_gate_in_enforce_lets_preflights_and_lifespan_through(
     assert json.loads(body)["error"] == "invalid_token"
     assert request(gate, None, path="/.well-known/oauth-protected-resource")[0] == 401
     assert len(app.reached) == 1
-    assert [line["event"] for line in auth_lines(capsys)] == ["AUTH_REJECTED"] * 2
+    assert [line["event"] for line in auth_lines(capsys)] == ["AUTH_REJECTED"] * 3
+    lifespans = []
+
+    async def lifespan(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        lifespans.append(scope["type"])
+
+    asyncio.run(runtime.AuthGate(lifespan)({"type": "lifespan"}, None, None))
+    assert lifespans == ["lifespan"]
+
+
+def test_the_gate_survives_bodies_and_settings_it_cannot_use(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A body nested past the parser's depth, a method name of any length, a date out of
+    range, scopes that are no RFC 6750 scope-tokens: never a failed request."""
+    monkeypatch.setenv("AUTH_MODE", "soft")
+    monkeypatch.setenv("HARDEN_AUTH_ENFORCE_AFTER", "0001-01-01T00:00:00+05:00")
+    monkeypatch.setenv("HARDEN_AUTH_SCOPES", '読む x",error="none notes:read')
+    app, gate = gated_app()
+    deep = b"[" * 100_000
+    status, headers, _ = request(gate, None, deep)
+    assert status == 200 and app.reached == [deep]
+    assert 'error_description="Credentials will be required."' in headers["www-authenticate"]
+    assert "sunset" not in headers
+    assert request(gate, None, method="X" * 5000)[0] == 200
+    lines = auth_lines(capsys)
+    assert [line["method"] for line in lines] == ["HTTP POST", "HTTP " + "X" * 123]
+    monkeypatch.setenv("AUTH_MODE", "enforce")
+    runtime.configure()
+    challenge = request(gate, None, LIST)[1]["www-authenticate"]
+    assert 'scope="notes:read"' in challenge and "none" not in challenge
+
+
+def test_shadow_logs_a_tool_call_at_the_gate_and_the_decorator_takes_its_verdict(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """One line per bad request whatever the tool (a name no handler has too), and the
+    token is judged once: the decorator reads the gate's verdict from the request."""
+    _, gate = gated_app()
+    unknown = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
+    unknown["params"] = {"name": "no_such_tool"}
+    assert request(gate, "Bearer wrong", json.dumps(unknown).encode())[0] == 200
+    [line] = auth_lines(capsys)
+    assert (line["tool"], line["method"], line["reason"]) == (
+        "no_such_tool",
+        "tools/call",
+        "INVALID_TOKEN",
+    )
+    judged = http("Bearer wrong")
+    judged.scope = {"harden.auth": "INVALID_TOKEN"}  # what the gate left
+    with client_request(judged):
+        assert read_note(name="x") == "note x"
+    assert auth_lines(capsys) == [], "the gate logged it already"
 
 
 def test_a_resource_url_that_is_not_one_is_said_once(

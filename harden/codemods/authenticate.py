@@ -100,8 +100,9 @@ def _published(call: cst.Call) -> Proposal:
         note=(
             "harden_runtime.published() returns the same server. Its HTTP apps answer a "
             "request without a good bearer token with HTTP 401 (403 for a missing scope) once "
-            "AUTH_MODE=enforce, and log AUTH_WOULD_REJECT for requests other than tool calls "
-            "before; on mcp 2.x, which publishes no request context, it also records each "
+            "AUTH_MODE=enforce, and log AUTH_WOULD_REJECT for every such request (initialize "
+            "and listings too) before; on mcp 2.x, which publishes no request context, it also "
+            "records each "
             "request for the tool decorators. Over stdio it changes nothing."
         ),
         severity=Severity.LOW,
