@@ -2379,12 +2379,8 @@ class AuthGate:
             return
         messages = await _peek(receive)
         method, tool = _jsonrpc_call(messages)
-        fields: dict[str, object] = {
-            "method": method or f"HTTP {scope.get('method')}"[:_MAX_ID_LENGTH],
-            "reason": reason,
-            "token": digest[:8] if digest else None,
-            "mode": settings.auth_mode,
-        }
+        method_name = method or f"HTTP {scope.get('method')}"[:_MAX_ID_LENGTH]
+        fields = _auth_fields(method_name, reason, digest, settings)
         caller = _caller_of(_Headers(scope))
         if settings.auth_mode == "enforce":
             _log("AUTH_REJECTED", tool, caller, **fields)
@@ -2609,29 +2605,22 @@ def _check_auth(call: _Call, settings: _Settings) -> object | None:
         return None  # stdio or in memory: no request to judge
     if _authenticated_by_server(request):
         return None
+    scope = getattr(request, "scope", None)
+    gate: Mapping[str, Any] = scope if isinstance(scope, Mapping) else {}
+    judged = _GATE_VERDICT in gate
+    # harden's gate judged this request and logged a bad token, with the tool: its
+    # verdict stands, and only enforce has anything left to do.
+    if judged and (gate[_GATE_VERDICT] is None or settings.auth_mode != "enforce"):
+        return None
     headers = getattr(request, "headers", None)
     header = headers.get("authorization") if headers is not None else None
     match = _BEARER.fullmatch(header) if isinstance(header, str) else None
     token = match[1] if match else None
     digest = hashlib.sha256(token.encode()).hexdigest() if token else None
-    scope = getattr(request, "scope", None)
-    if isinstance(scope, Mapping) and _GATE_VERDICT in scope:
-        # harden's gate judged this request and logged a bad token, with the tool.
-        if scope[_GATE_VERDICT] is None or settings.auth_mode != "enforce":
-            return None
-        reason = scope[_GATE_VERDICT]
-    else:
-        reason = _judge_token(token, digest, settings)
+    reason = gate[_GATE_VERDICT] if judged else _judge_token(token, digest, settings)
     if reason is None:
         return None
-    fields: dict[str, object] = {
-        "method": "tools/call",
-        "reason": reason,
-        # A short hash prefix tells a rotated token from a stolen one's retries: never
-        # more of it.
-        "token": digest[:8] if digest else None,
-        "mode": settings.auth_mode,
-    }
+    fields = _auth_fields("tools/call", reason, digest, settings)
     if settings.auth_mode == "enforce":
         _log_event("AUTH_REJECTED", call, **fields)
         return _refuse(call, _AUTH_REFUSALS.get(reason, _AUTH_REFUSAL))
@@ -2639,6 +2628,20 @@ def _check_auth(call: _Call, settings: _Settings) -> object | None:
         fields["enforce_after"] = settings.auth_enforce_after
     _log_event("AUTH_WOULD_REJECT", call, **fields)
     return None
+
+
+def _auth_fields(
+    method: str, reason: str, digest: str | None, settings: _Settings
+) -> dict[str, object]:
+    """The fields of an AUTH_REJECTED or AUTH_WOULD_REJECT line."""
+    return {
+        "method": method,
+        "reason": reason,
+        # A short hash prefix tells a rotated token from a stolen one's retries: never
+        # more of it.
+        "token": digest[:8] if digest else None,
+        "mode": settings.auth_mode,
+    }
 
 
 def _authenticated_by_server(request: Any) -> bool:
