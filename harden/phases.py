@@ -110,9 +110,12 @@ PHASES: dict[int, Phase] = {
             5,
             "commands",  # the branch name from before the errors half existed
             "commands without a shell, errors without their detail",
-            ("shell-commands", "error-messages", "mask-errors"),
-            "ENFORCE_SHELL_FREE=true",
-            watch_first="7 days of CMD_VALUE_SPLIT and CMD_SHELL_FEATURE_DETECTED lines",
+            ("shell-commands", "error-messages", "mask-errors", "mask-secrets"),
+            "ENFORCE_SHELL_FREE=true, ENFORCE_SECRET_MASKING=true",
+            watch_first=(
+                "7 days of CMD_VALUE_SPLIT, CMD_SHELL_FEATURE_DETECTED and SECRET_WOULD_REDACT "
+                "lines"
+            ),
             watch_days=7,
             parts=(
                 Part("commands", "commands without a shell", ("shell-commands",)),
@@ -120,6 +123,11 @@ PHASES: dict[int, Phase] = {
                     "errors",
                     "exception text replaced by a reference",
                     ("error-messages", "mask-errors"),
+                ),
+                Part(
+                    "secrets",
+                    "secrets in results logged, redacted when enforced",
+                    ("mask-secrets",),
                 ),
             ),
         ),

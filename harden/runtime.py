@@ -16,6 +16,7 @@ and below the decorator that registers it; outermost first:
     @harden_runtime.rate_limit
     @harden_runtime.validate
     @harden_runtime.mask_errors
+    @harden_runtime.mask_secrets
     async def read_file(path: str, ctx: Context) -> str: ...
 
 - `observe` writes one JSON line per call to stderr (never stdout: that is the stdio
@@ -45,6 +46,15 @@ and below the decorator that registers it; outermost first:
   `keep=`) with a ToolError saying `internal error (ref <id>)`, and logs its text and
   traceback as `TOOL_ERROR_DETAIL` with the same ref. `error_ref(e)` gives the same
   text for a message built in the handler.
+- `mask_secrets` looks in each result for the values of secret-looking environment
+  variables and for credentials of well-known forms (private keys, AWS, GitHub and
+  Slack tokens, JWTs, URL passwords) and logs `SECRET_WOULD_REDACT` (never the
+  value); `ENFORCE_SECRET_MASKING=true` replaces each with `[redacted:NAME]`.
+
+At import, when HARDEN_ATTESTATION names the file `harden attest` wrote, the server's
+files are checked against it once per process: a difference is logged as
+`ATTESTATION_MISMATCH`, and with HARDEN_ATTESTATION_MODE=enforce the server refuses to
+start.
 
 Only a client's call counts: while the framework serves a client's request. A
 decorated handler called by another one (a tool calling a tool), by the project's
@@ -81,6 +91,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import contextvars
+import copy
 import dataclasses
 import datetime
 import email.utils
@@ -1286,6 +1297,8 @@ _ENV_KEYS = (
     "ENFORCE_RATE_LIMITS",
     "RATE_LIMIT_RPM",
     "ENFORCE_SHELL_FREE",
+    "ENFORCE_SECRET_MASKING",
+    "HARDEN_SECRET_ALLOW",
     "AUTH_MODE",
     "HARDEN_AUTH_TOKENS",
     "HARDEN_AUTH_TOKENS_FILE",
@@ -1326,6 +1339,11 @@ class _Settings:
     auth_scopes: frozenset[str] = frozenset()
     auth_enforce_after: str | None = None
     auth_resource_url: str | None = None  # this server's URL: RFC 9728 metadata
+    enforce_secret_masking: bool = False
+    # (text, variable name, a character of the text to look for first) of each secret
+    # the environment holds, longest text first
+    secrets: tuple[tuple[str, str, str], ...] = ()
+    secret_allow: frozenset[str] = frozenset()  # HARDEN_SECRET_ALLOW: names and values
 
 
 class _SlidingWindows:
@@ -1468,6 +1486,8 @@ def _parse_settings(state: _State, environ: tuple[Any, ...]) -> _Settings:
         enforce_rate_limits,
         rpm,
         shell_free,
+        enforce_secret_masking,
+        secret_allow,
         *auth,
     ) = environ
     overrides = state.overrides
@@ -1511,6 +1531,7 @@ def _parse_settings(state: _State, environ: tuple[Any, ...]) -> _Settings:
         ),
         named_kinds=_named_kinds(overrides),
         **_auth_settings(state, *auth),
+        **_secret_settings(enforce_secret_masking, secret_allow),
     )
 
 
@@ -1808,6 +1829,7 @@ class _Handler:
     rate_limit: bool = False
     validate: bool = False
     mask_errors: bool = False
+    mask_secrets: bool = False
     # mask_errors(keep=...): the project's classes whose text is written for the client.
     keep: tuple[str, ...] = ()
     # validate(roots=...): folders the tool reads paths under, allowed beside the
@@ -1907,8 +1929,7 @@ def _wrapper(handler: _Handler) -> Callable[..., Any]:
             call = _Call(handler, args, kwargs)
             result = _started(call, args, kwargs)
             if call.refused:
-                call.finish(result, None)
-                return result
+                return call.finish(result, None)
             return await _awaited(call, result)
 
     else:
@@ -1923,8 +1944,7 @@ def _wrapper(handler: _Handler) -> Callable[..., Any]:
                 # A plain function handing back a coroutine, which the framework awaits:
                 # the call ends, or fails, only then.
                 return _awaited(call, result)
-            call.finish(result, None)
-            return result
+            return call.finish(result, None)
 
     if handler.signature is not None:
         # With the hints evaluated, a framework that resolves string annotations against
@@ -1970,8 +1990,7 @@ async def _awaited(call: _Call, awaitable: Awaitable[Any]) -> Any:
         raise masked from error
     finally:
         _current_call.reset(token)
-    call.finish(result, None)
-    return result
+    return call.finish(result, None)
 
 
 def _failed(call: _Call, error: BaseException) -> Exception | None:
@@ -2039,9 +2058,12 @@ class _Call:
             refusal = _check_arguments(self, settings)
         return refusal
 
-    def finish(self, result: object, error: BaseException | None) -> None:
+    def finish(self, result: object, error: BaseException | None) -> Any:
+        """Log the finished call; the result the client gets (secrets masked)."""
+        if error is None and self.handler.mask_secrets and not self.refused:
+            result = _mask_secrets(self, result)
         if not self.handler.observe:
-            return
+            return result
         duration_ms = (time.perf_counter() - self.started) * 1000
         _write(
             {
@@ -2060,6 +2082,7 @@ class _Call:
                 "error": None if error is None else type(error).__name__,
             }
         )
+        return result
 
 
 def _lowlevel_call(
@@ -3032,6 +3055,317 @@ def _safely(compute: Callable[[], _T], fallback: _T) -> _T:
         return fallback
 
 
+# --- secrets in results (phase 5): warn, redact under ENFORCE_SECRET_MASKING ---------
+
+WOULD_REDACT_EVENT = "SECRET_WOULD_REDACT"
+_REDACTED_EVENT = "SECRET_REDACTED"
+# An environment variable whose name ends so (or says PASSWORD or SECRET anywhere) holds
+# a secret: its value must not reach a client.
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:KEY|KEYS|APIKEY|TOKEN|TOKENS|SECRET|SECRETS|PASS|PASSWD|PWD|DSN"
+    r"|CREDENTIAL|CREDENTIALS|COOKIE|AUTH)$|PASSWORD|SECRET"
+)
+_NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD"})  # the shell's working directories
+_MIN_SECRET_LENGTH = 8  # shorter values (DEBUG=1, PORT=8080) would mask ordinary text
+_SECRET_DEPTH = 8  # how deep the check looks into a result's containers and models
+
+
+@dataclasses.dataclass(frozen=True)
+class _Shape:
+    """A well-known kind of credential, found by its form wherever it comes from."""
+
+    name: str  # what a redaction says: [redacted:NAME]
+    # Characters every match holds: `in` finds one character with memchr, 50 times
+    # faster than a word, so a text without them costs a fraction of a microsecond.
+    needs: str
+    # Each starts with a literal, so `re` finds its candidates as fast as `in` would (a
+    # lookbehind or an alternation first would make it try every position of the text).
+    patterns: tuple[re.Pattern[str], ...]
+    keep: bool = False  # the match's first group stays (a URL's user name)
+    # A match right after one of these characters is part of a longer word: no token.
+    after_word: str = ""
+
+    def search(self, text: str) -> bool:
+        return all(char in text for char in self.needs) and any(
+            pattern.search(text) for pattern in self.patterns
+        )
+
+    def redact(self, text: str, allowed: frozenset[str]) -> tuple[str, int]:
+        """`text` with each match replaced (but HARDEN_SECRET_ALLOW's); how many."""
+        label = f"[redacted:{self.name}]"
+        replaced = 0
+
+        def replace(match: re.Match[str]) -> str:
+            nonlocal replaced
+            start = match.start()
+            secret = match[2] if self.keep else match[0]
+            if secret in allowed or (start and text[start - 1] in self.after_word):
+                return match[0]
+            replaced += 1
+            return f"://{match[1]}:{label}@" if self.keep else label
+
+        for pattern in self.patterns:
+            text = pattern.sub(replace, text)
+        return text, replaced
+
+
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_SHAPES = (
+    _Shape(
+        "PRIVATE_KEY",
+        "GBK-",
+        (
+            re.compile(
+                r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----"
+                r"(?:.{0,20000}?-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----)?",
+                re.DOTALL,
+            ),
+        ),
+    ),
+    _Shape(
+        "AWS_ACCESS_KEY",
+        "IA",
+        tuple(
+            re.compile(prefix + r"[A-Z0-9]{16}(?![A-Z0-9])")
+            for prefix in ("AKIA", "ASIA")
+        ),
+        after_word=_ALNUM,
+    ),
+    _Shape(
+        "GITHUB_TOKEN",
+        "_h",
+        (
+            re.compile(r"gh[pousr]_[A-Za-z0-9]{36,255}"),
+            re.compile(r"github_pat_[A-Za-z0-9_]{22,255}"),
+        ),
+        after_word=_ALNUM + "_",
+    ),
+    _Shape(
+        "SLACK_TOKEN",
+        "-x",
+        (re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,250}"),),
+        after_word=_ALNUM,
+    ),
+    _Shape(
+        "SLACK_TOKEN",
+        ":k",
+        (re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{10,250}"),),
+    ),
+    _Shape(
+        "JWT",
+        "J.",
+        (
+            re.compile(
+                r"eyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{0,4096}"
+            ),
+        ),
+        after_word=_ALNUM + "_-",
+    ),
+    _Shape(
+        "URL_PASSWORD",
+        "@:",
+        # The user and password of a URL's authority (`postgres://app:s3cret@db`): the
+        # password is replaced.
+        (re.compile(r"://([^/\s:@]{0,256}):([^/\s@]{1,256})@"),),
+        keep=True,
+    ),
+)
+
+
+def _secret_settings(enforce: str | None, allow: str | None) -> dict[str, Any]:
+    allowed = frozenset(entry.strip() for entry in _split(allow, ","))
+    found: dict[str, str] = {}
+    for name, value in os.environ.items():
+        upper = name.upper()
+        if (
+            len(value) < _MIN_SECRET_LENGTH
+            or upper in _NOT_SECRET_NAMES
+            or name in allowed
+            or value in allowed
+            or not _SECRET_NAME.search(upper)
+        ):
+            continue
+        found.setdefault(value, name)
+        # As a JSON string shows it (a dumped config): quotes and backslashes escaped.
+        escaped = json.dumps(value)[1:-1]
+        found.setdefault(escaped, name)
+    ordered = sorted(found.items(), key=lambda item: -len(item[0]))
+    return {
+        "enforce_secret_masking": _flag(enforce, False),
+        "secrets": tuple((text, name, _probe(text)) for text, name in ordered),
+        "secret_allow": allowed,
+    }
+
+
+def _probe(text: str) -> str:
+    """The character of `text` least likely in ordinary text: one `in` test (memchr)
+    rules most results out before the whole value is searched for."""
+    return min(text, key=lambda char: (char.islower() or char == " ", char.isdigit()))
+
+
+@overload
+def mask_secrets(fn: _F, /) -> _F: ...
+@overload
+def mask_secrets(
+    *, tool: str | None = None, lowlevel: bool = False
+) -> Callable[[_F], _F]: ...
+def mask_secrets(
+    fn: _F | None = None, /, *, tool: str | None = None, lowlevel: bool = False
+) -> _F | Callable[[_F], _F]:
+    """Look for secrets in what the handler returns to a client.
+
+    A secret is the value of an environment variable whose name says it holds one
+    (`*_KEY`, `*_TOKEN`, `*_SECRET`, `*PASSWORD*`, `*_DSN`, `*_PASS`, `*_CREDENTIALS`,
+    ...) and at least 8 characters long, or a credential of a well-known form wherever
+    it comes from: a private-key block, an AWS access key id, a GitHub or Slack token, a
+    JWT, the password of a URL. HARDEN_SECRET_ALLOW (comma-separated) names variables,
+    or gives values, that are not secrets. The check reads text, JSON-able structures,
+    models and dataclasses, and structured content, eight levels deep (not bytes).
+
+    Each kind found in a result is logged once per call, never with its value:
+
+    {"ts":"…","event":"SECRET_WOULD_REDACT","tool":"get_config","caller":"local",
+     "kind":"env","name":"OPENAI_API_KEY","count":1}
+
+    (`kind` is "env" with the variable's `name`, or the form's name: PRIVATE_KEY,
+    AWS_ACCESS_KEY, GITHUB_TOKEN, SLACK_TOKEN, JWT, URL_PASSWORD) and the result goes
+    out as it was. With ENFORCE_SECRET_MASKING=true the line says `SECRET_REDACTED` and
+    each occurrence is replaced by `[redacted:NAME]`: the variable's name, or the
+    form's."""
+    return _decorator(fn, "mask_secrets", tool, lowlevel)
+
+
+def _mask_secrets(call: _Call, result: object) -> object:
+    """`result`, or under ENFORCE_SECRET_MASKING a copy without the secrets it holds;
+    logs what it holds. A result it cannot read is returned as it is."""
+    settings = _settings()
+    try:
+        text = _text_of(result)
+        # Both spellings of a variable's value (as is, JSON-escaped) once either is.
+        names = {
+            name
+            for secret, name, probe in settings.secrets
+            if probe in text and secret in text
+        }
+        secrets = [
+            (secret, name) for secret, name, _ in settings.secrets if name in names
+        ]
+        shapes = [shape for shape in _SHAPES if shape.search(text)]
+        if not secrets and not shapes:
+            return result
+        found: dict[tuple[str, str | None], int] = {}
+        redact = functools.partial(
+            _redacted_text,
+            secrets=secrets,
+            shapes=shapes,
+            allowed=settings.secret_allow,
+            found=found,
+        )
+        masked = _redacted(result, redact, 0)
+    except Exception:
+        return result
+    event = _REDACTED_EVENT if settings.enforce_secret_masking else WOULD_REDACT_EVENT
+    for (kind, name), count in found.items():
+        _log_event(event, call, kind=kind, name=name, count=count)
+    return masked if settings.enforce_secret_masking and found else result
+
+
+def _text_of(result: object) -> str:
+    """All the text of `result` in one string, to look for secrets in at C speed: the
+    result itself, its JSON, or (for models and other objects) its strings joined."""
+    if isinstance(result, str):
+        return result
+    try:
+        return _SECRETS_ENCODER.encode(result)
+    except (TypeError, ValueError, RecursionError):
+        texts: list[str] = []
+        _texts_in(result, texts, 0)
+        return "\0".join(texts)
+
+
+# Non-ASCII stays as it is, so a value is found as the environment holds it.
+_SECRETS_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+
+
+def _texts_in(value: object, texts: list[str], depth: int) -> None:
+    if isinstance(value, str):
+        texts.append(value)
+        return
+    if depth >= _SECRET_DEPTH:
+        return
+    for part in _parts(value).values():
+        _texts_in(part, texts, depth + 1)
+
+
+def _parts(value: object) -> Mapping[Any, Any]:
+    """What a result holds that a framework sends: a mapping's values, a sequence's
+    items, a model's or dataclass's fields, a framework object's attributes."""
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, (list, tuple)):
+        return dict(enumerate(value))
+    kind = type(value)
+    fields = getattr(kind, "model_fields", None)  # a pydantic model
+    if isinstance(fields, Mapping) and hasattr(value, "model_copy"):
+        return {name: getattr(value, name, None) for name in fields}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if kind.__module__.partition(".")[0] in _FRAMEWORKS and hasattr(value, "__dict__"):
+        return vars(value)  # fastmcp's ToolResult: a plain class
+    return {}
+
+
+def _redacted(value: object, redact: Callable[[str], str], depth: int) -> object:
+    """`value` with `redact` applied to each string it holds (the same object when
+    that changed none)."""
+    if isinstance(value, str):
+        return redact(value)
+    if depth >= _SECRET_DEPTH:
+        return value
+    parts = _parts(value)
+    changed = {}
+    for key, part in parts.items():
+        new = _redacted(part, redact, depth + 1)
+        if new is not part:
+            changed[key] = new
+    if not changed:
+        return value
+    if isinstance(value, Mapping):
+        return {**value, **changed}
+    if isinstance(value, (list, tuple)):
+        items = [changed.get(index, item) for index, item in enumerate(value)]
+        return items if isinstance(value, list) else tuple(items)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **changed)
+    if hasattr(value, "model_copy"):
+        return value.model_copy(update=changed)  # type: ignore[attr-defined]
+    copied = copy.copy(value)
+    for name, new in changed.items():
+        setattr(copied, name, new)
+    return copied
+
+
+def _redacted_text(
+    text: str,
+    *,
+    secrets: list[tuple[str, str]],
+    shapes: list[_Shape],
+    allowed: frozenset[str],
+    found: dict[tuple[str, str | None], int],
+) -> str:
+    for secret, name in secrets:
+        if secret in text:
+            key = ("env", name)
+            found[key] = found.get(key, 0) + text.count(secret)
+            text = text.replace(secret, f"[redacted:{name}]")
+    for shape in shapes:
+        text, count = shape.redact(text, allowed)
+        if count:
+            key = (shape.name, None)
+            found[key] = found.get(key, 0) + count
+    return text
+
+
 # --- validation rules -----------------------------------------------------------------
 
 _PATH, _URL, _COMMAND = 1, 2, 4
@@ -3379,6 +3713,145 @@ def _inet_aton(host: str) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(value)
 
 
+# --- attestation: the running server is the one that was reviewed --------------------
+
+ATTESTATION_VERSION = 1
+ATTESTATION_VARIABLE = "HARDEN_ATTESTATION"
+_ATTESTATION_SUFFIXES = (".py", ".so", ".pyd")  # what an import loads
+# Folders that hold no code the server imports: tools' and environments' own, the
+# project's tests and docs. A folder holding pyvenv.cfg (a virtualenv) is skipped too.
+_NOT_SERVER_FOLDERS = frozenset(
+    {
+        "__pycache__",
+        "node_modules",
+        "site-packages",
+        "build",
+        "dist",
+        "tests",
+        "test",
+        "docs",
+    }
+)
+
+
+class AttestationError(Exception):
+    """An attestation that cannot be read: no file, not JSON, not harden's format."""
+
+
+def attestation_files(root: str) -> list[str]:
+    """The files under `root` Python would import for the server, as sorted POSIX
+    paths relative to it: modules and extension modules, outside hidden folders,
+    virtualenvs, build output, tests and docs (test_*.py, *_test.py, conftest.py)."""
+    found = []
+    for folder, folders, files in os.walk(root):
+        folders[:] = [
+            name
+            for name in folders
+            if not name.startswith(".")
+            and name not in _NOT_SERVER_FOLDERS
+            and not name.endswith(".egg-info")
+            and not os.path.exists(os.path.join(folder, name, "pyvenv.cfg"))
+        ]
+        relative = os.path.relpath(folder, root)
+        for name in files:
+            if not name.endswith(_ATTESTATION_SUFFIXES) or _is_test_module(name):
+                continue
+            path = name if relative == "." else os.path.join(relative, name)
+            found.append(path.replace(os.sep, "/"))
+    return sorted(found)
+
+
+def _is_test_module(name: str) -> bool:
+    return (
+        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+    )
+
+
+def attestation_digests(root: str, paths: Iterable[str]) -> dict[str, str]:
+    """The sha256 (hex) of each file, read once; a file that cannot be read is left
+    out."""
+    digests = {}
+    for path in paths:
+        try:
+            with open(os.path.join(root, path), "rb") as opened:
+                digests[path] = hashlib.file_digest(opened, "sha256").hexdigest()
+        except OSError:
+            continue
+    return digests
+
+
+def attestation_digest(digests: Mapping[str, str]) -> str:
+    """One digest over the files: the sha256 of `<sha256>  <path>` lines in path order,
+    the text `sha256sum` prints for them."""
+    lines = "".join(f"{digests[path]}  {path}\n" for path in sorted(digests))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
+def attestation_differences(path: str) -> list[tuple[str, str]]:
+    """("changed" | "added" | "missing", file) for each server file that differs from
+    the attestation at `path`, whose folder is the server's root; [] when none does."""
+    try:
+        with open(path, encoding="utf-8") as opened:
+            record = json.load(opened)
+        recorded = {entry["path"]: entry["sha256"] for entry in record["files"]}
+        if record.get("version") != ATTESTATION_VERSION or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in recorded.items()
+        ):
+            raise ValueError("not a harden attestation")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        reason = (
+            error.strerror if isinstance(error, OSError) else "not a harden attestation"
+        )
+        raise AttestationError(f"{path}: {reason}") from None
+    root = os.path.dirname(os.path.abspath(path))
+    present = attestation_files(root)
+    current = attestation_digests(root, present)
+    differences = [
+        ("changed" if name in current else "missing", name)
+        for name, digest in recorded.items()
+        if current.get(name) != digest
+    ]
+    differences += [("added", name) for name in present if name not in recorded]
+    return sorted(differences, key=lambda item: item[1])
+
+
+def _check_attestation() -> None:
+    """At start-up, with HARDEN_ATTESTATION set: log ATTESTATION_MISMATCH for the files
+    that differ; with HARDEN_ATTESTATION_MODE=enforce, refuse to start instead. Once
+    per process, however many copies of this module the server holds."""
+    path = os.environ.get(ATTESTATION_VARIABLE)
+    holder = sys.modules.get(_SHARED_STATE)
+    if (
+        not path
+        or holder is None
+        or holder.__dict__.setdefault("attested", path) != path
+    ):
+        return
+    enforce = os.environ.get("HARDEN_ATTESTATION_MODE", "").strip().lower() == "enforce"
+    try:
+        differences = attestation_differences(path)
+    except AttestationError as error:
+        differences, problem = [], str(error)
+    else:
+        problem = ""
+    if not differences and not problem:
+        return
+    files = [f"{kind}:{name}" for kind, name in differences]
+    _write(
+        {
+            "ts": _timestamp(),
+            "event": "ATTESTATION_MISMATCH",
+            "attestation": path,
+            "files": files,
+            "error": problem or None,
+            "mode": "enforce" if enforce else "warn",
+        }
+    )
+    if enforce:
+        shown = problem or f"{len(files)} file(s) differ: {', '.join(files[:10])}"
+        raise SystemExit(f"harden_runtime: refusing to start: {shown} ({path})")
+
+
 # --- the log --------------------------------------------------------------------------
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
@@ -3498,3 +3971,6 @@ def _estimated_size(value: object, depth: int = 0) -> int:
         return sampled * len(value) // len(items) if items else 0
     except Exception:
         return 0
+
+
+_check_attestation()

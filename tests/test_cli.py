@@ -65,11 +65,13 @@ def test_scan_reports_findings_and_fails_on_high(project, capsys, monkeypatch) -
     assert by_rule == {
         "shell-command": {"server.py", "untracked.py"},
         # the server's low-level call_tool handler lacks each of phases 1-4 and 5's mask_errors
+        # and mask_secrets
         "mcp-handler-unobserved": {"server.py"},
         "mcp-tool-unvalidated": {"server.py"},
         "mcp-tool-unlimited": {"server.py"},
         "mcp-tool-unauthenticated": {"server.py"},
         "mcp-tool-error-unmasked": {"server.py"},
+        "mcp-result-secrets-unchecked": {"server.py"},
     }
     code, _, _ = harden(["scan", ".", "--fail-on", "high"], project, capsys, monkeypatch)
     assert code == 1
@@ -79,8 +81,12 @@ def test_scan_reports_findings_and_fails_on_high(project, capsys, monkeypatch) -
     ("args", "rules"),
     [
         (["--phase", "1"], {"mcp-handler-unobserved"}),
-        (["--phase", "5"], {"shell-command", "mcp-tool-error-unmasked"}),
+        (
+            ["--phase", "5"],
+            {"shell-command", "mcp-tool-error-unmasked", "mcp-result-secrets-unchecked"},
+        ),
         (["--phase", "5", "--only", "commands"], {"shell-command"}),
+        (["--phase", "5", "--only", "secrets"], {"mcp-result-secrets-unchecked"}),
     ],
 )
 def test_scan_of_one_phase_reports_what_it_fixes(project, capsys, monkeypatch, args, rules) -> None:
@@ -102,6 +108,7 @@ def test_scan_sarif_is_sarif_2_1_0(project, capsys, monkeypatch) -> None:
         "mcp-tool-unlimited",
         "mcp-tool-unauthenticated",
         "mcp-tool-error-unmasked",
+        "mcp-result-secrets-unchecked",
     }
 
 

@@ -86,6 +86,7 @@ def test_eight_quiet_days_are_ready_and_check_passes(tmp_path: Path) -> None:
         "rate-limit": "ready to enforce",
         "auth": "not enough data",  # a month: a client calling monthly must be seen first
         "shell-free": "ready to enforce",
+        "secret-masking": "ready to enforce",
     }
     assert control(data, "validation")["covered_days"] == 8.0
     assert report(str(log), "--check", "validation")[0] == 0
@@ -240,6 +241,28 @@ def test_value_splits_need_review_by_site(tmp_path: Path) -> None:
     assert report(str(log), "--check", "shell-free")[0] == 1
 
 
+def test_results_carrying_secrets_are_counted_per_tool_and_variable(tmp_path: Path) -> None:
+    """SECRET_WOULD_REDACT lines, as mask_secrets writes them: per tool, kind and variable."""
+    secrets = [
+        line(START + DAY, "SECRET_WOULD_REDACT", tool="env", kind="env", name="API_KEY", count=2),
+        line(START + 2 * DAY, "SECRET_WOULD_REDACT", tool="env", kind="env", name="API_KEY"),
+        line(START + 2 * DAY, "SECRET_WOULD_REDACT", tool="env", kind="JWT", name=None),
+        line(START + 3 * DAY, "SECRET_WOULD_REDACT", tool="logs", kind="env", name="DB_DSN"),
+        line(START + 3 * DAY, "SECRET_REDACTED", tool="logs", kind="env", name="DB_DSN"),
+    ]
+    log = write(tmp_path / "a.log", [*calls_over(8), *secrets])
+    masking = control(as_json(str(log)), "secret-masking")
+    assert masking["verdict"] == "review"
+    assert [(f["tool"], f["what"], f["count"]) for f in masking["findings"]] == [
+        ("env", "JWT", 1),
+        ("env", "value of API_KEY", 2),
+        ("logs", "value of DB_DSN", 1),
+    ]
+    assert "4 SECRET_WOULD_REDACT line(s)" in masking["reason"]
+    assert report(str(log), "--check", "secret-masking")[0] == 1
+    assert control(as_json(str(log)), "validation")["verdict"] == "ready to enforce"
+
+
 def test_commands_that_need_a_shell_need_review_by_tool_and_feature(tmp_path: Path) -> None:
     """The shim's lines: a tool whose callers send loops keeps ENFORCE_SHELL_FREE off."""
     needs = [
@@ -390,7 +413,7 @@ def test_markdown_renders_tables_and_the_toml_snippet(tmp_path: Path) -> None:
 def test_table_output_names_each_verdict(tmp_path: Path) -> None:
     code, text = report(str(write(tmp_path / "a.log", calls_over(8))))
     assert code == 0
-    assert text.count("ready to enforce") == 3 and "read_file" in text
+    assert text.count("ready to enforce") == 4 and "read_file" in text
 
 
 def test_duration_percentiles_are_within_two_percent(tmp_path: Path) -> None:

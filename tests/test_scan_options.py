@@ -23,6 +23,7 @@ ALL_RULES = {
     "mcp-tool-unlimited",
     "mcp-tool-unauthenticated",
     "mcp-tool-error-unmasked",
+    "mcp-result-secrets-unchecked",
 }
 SHELL = 'import os\n\n\ndef f(x):\n    os.system("ls " + x)\n'
 
@@ -176,12 +177,12 @@ def test_table_gathers_a_files_per_handler_findings_by_rule(tmp_path, capsys, mo
     shutil.copy(FIXTURES / "servers" / "fastmcp_standalone" / "notes_server.py", tmp_path)
     every = findings([], tmp_path, capsys, monkeypatch)
     per_handler = {f["rule_id"] for f in every if f["rule_id"] != "shell-command"}
-    assert len(per_handler) == 5 and len(every) > 25  # five tools, each missing five decorators
+    assert len(per_handler) == 6 and len(every) > 30  # five tools, each missing six decorators
     monkeypatch.setattr(common.out, "width", 400)  # one row a line, so rows can be counted
     _, out, _ = harden(["scan"], tmp_path, capsys, monkeypatch)
     rows = [line for line in out.splitlines() if "notes_server.py:" in line]
     gathered = [row for row in rows if "not yet on 5 handlers: list_notes (28)" in row]
-    assert len(gathered) == 5 and len(rows) == len(every) - 5 * 5 + 5
+    assert len(gathered) == 6 and len(rows) == len(every) - 6 * 5 + 6
     severities = [row.split("│")[1].strip() for row in rows]
     assert severities == sorted(severities, key=["high", "medium", "low"].index)
 

@@ -68,6 +68,7 @@ class Refusal:
     reason: str
     severity: Severity
     message: str
+    rule: str = ""  # the rule harden's scan reports it under, when not the codemod's own
 
 
 Plan = Proposal | Refusal
@@ -315,7 +316,7 @@ class PlannedCodemod:
 
     def _own_finding(self, plan: Plan, span: Span) -> Finding:
         return Finding(
-            rule_id=self.INFO.rule,
+            rule_id=(isinstance(plan, Refusal) and plan.rule) or self.INFO.rule,
             path=self.run.path,
             line=span.line,
             column=span.column,

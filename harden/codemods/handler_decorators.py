@@ -5,9 +5,9 @@ Each of `observe.py`, `validate.py` and `rate_limit.py` describes its decorator 
 `harden.mcp` proves (by qualified name, in every SDK's registration forms) and, for each one
 that lacks the decorator, proposes it directly below the registering decorator: placed above
 `@mcp.tool()`, most SDKs would register the unwrapped function and the decorator would never
-run. The runtime decorators keep one order, outermost first: observe, rate_limit, validate,
-mask_errors (phase 5); a handler that already carries some of them gets the new one in its
-place among them.
+run. The runtime decorators keep one order, outermost first: observe, authenticate, rate_limit,
+validate, mask_errors, mask_secrets (phase 5); a handler that already carries some of them gets
+the new one in its place among them.
 
 A function registered by another module (the project index tells) gets the decorator where it
 is defined, at the bottom of its decorators. A registration it cannot prove (a server from a
@@ -34,9 +34,9 @@ from harden.mcp import Framework, HandlerKind
 from harden.mcp.handlers import Handler, HandlerProvider
 
 # Outermost first: observe sees every call, throttled or rejected ones included, and the rate
-# limit counts calls before validation spends time on them; mask_errors, innermost, sees only
-# what the handler itself raised.
-ORDER = ("observe", "authenticate", "rate_limit", "validate", "mask_errors")
+# limit counts calls before validation spends time on them; mask_errors sees only what the
+# handler itself raised. (The runtime merges a stack into one wrapper: the order is for reading.)
+ORDER = ("observe", "authenticate", "rate_limit", "validate", "mask_errors", "mask_secrets")
 
 TOOLS = frozenset({HandlerKind.TOOL, HandlerKind.LOWLEVEL_CALL_TOOL})
 EVERY_KIND = frozenset(HandlerKind)
@@ -118,7 +118,7 @@ class HandlerDecoratorPlanner(Planner):
                 f"Registered in {', '.join(elsewhere)}; decorated here, where it is defined, so "
                 "that every registration and every direct caller sees the same function."
             )
-        what = _describe(function, handlers)
+        what = describe(function, handlers)
 
         def build(replaced: Replacements) -> cst.CSTNode:
             current = substitute(function, replaced)
@@ -218,7 +218,7 @@ def _tuple(items: Iterable[str]) -> str:
     return f"({listed[0]},)" if len(listed) == 1 else f"({', '.join(listed)})"
 
 
-def _describe(function: cst.FunctionDef, handlers: Sequence[Handler]) -> str:
+def describe(function: cst.FunctionDef, handlers: Sequence[Handler]) -> str:
     kind = handlers[0].kind
     if kind is HandlerKind.LOWLEVEL_CALL_TOOL:
         return f"the low-level call_tool handler `{function.name.value}`"

@@ -11,6 +11,7 @@ from harden.codemods.authenticate import Authenticate
 from harden.codemods.base import PlannedCodemod
 from harden.codemods.error_messages import ErrorMessages
 from harden.codemods.mask_errors import MaskErrors
+from harden.codemods.mask_secrets import MaskSecrets
 from harden.codemods.observe import Observe
 from harden.codemods.rate_limit import RateLimit
 from harden.codemods.shell_commands import ShellCommands
@@ -24,5 +25,6 @@ ALL: tuple[type[PlannedCodemod], ...] = (
     ShellCommands,
     ErrorMessages,
     MaskErrors,
+    MaskSecrets,
 )
 BY_ID: dict[str, type[PlannedCodemod]] = {codemod.INFO.id: codemod for codemod in ALL}

@@ -22,6 +22,8 @@ CODEMOD_BY_RULE: dict[str, dict[str, str]] = {
         "mcp-tool-unlimited": "rate-limit",
         "error-text-leak": "error-messages",
         "mcp-tool-error-unmasked": "mask-errors",
+        "mcp-result-secrets-unchecked": "mask-secrets",
+        "secret-exposure": "mask-secrets",
     },
     "bandit": {
         "B602": SHELL_COMMANDS,  # subprocess_popen_with_shell_equals_true

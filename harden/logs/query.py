@@ -42,8 +42,8 @@ SCHEMA = """CREATE TABLE harden_log (
     caller VARCHAR,      -- 'unknown' when it names none
     duration_ms DOUBLE,
     is_error BOOLEAN,
-    rule VARCHAR,        -- validation's rule, or an auth event's reason
-    param VARCHAR,
+    rule VARCHAR,        -- validation's rule, an auth event's reason, or a secret's kind
+    param VARCHAR,       -- validation's parameter, or a secret's variable name
     site VARCHAR,
     features VARCHAR[]
 );"""
@@ -58,7 +58,7 @@ _IS_RECORD = (
 )
 _PATHS = (
     "['$.ts', '$.v', '$.event', '$.tool', '$.caller', '$.duration_ms', '$.isError', "
-    "'$.rule', '$.param', '$.site', '$.features', '$.reason']"
+    "'$.rule', '$.param', '$.site', '$.features', '$.reason', '$.kind', '$.name']"
 )
 _FIELDS = f"""
     CASE WHEN json_valid(line) THEN json_extract_string(line, {_PATHS}) END AS s,
@@ -74,8 +74,8 @@ _ROW = """
     coalesce(s[5], 'unknown'),
     CASE WHEN ty[6] IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN s[6]::DOUBLE END,
     coalesce(ty[7] = 'BOOLEAN' AND s[7] = 'true', false),
-    coalesce(s[8], s[12], 'unknown'),
-    coalesce(s[9], 'unknown'),
+    coalesce(s[8], s[12], s[13], 'unknown'),
+    coalesce(s[9], s[14], 'unknown'),
     coalesce(s[10], 'unknown'),
     coalesce(features, ['unknown'])"""
 
@@ -106,7 +106,10 @@ GROUP BY ALL;""",
     "days": """SELECT tool, floor(t / 86400)::INTEGER AS day,
     count(*) FILTER (event = 'tool_call'),
     count(*) FILTER (
-        event IN ('VALIDATION_WOULD_REJECT', 'RATE_LIMIT_WOULD_THROTTLE', 'AUTH_WOULD_REJECT')
+        event IN (
+            'VALIDATION_WOULD_REJECT', 'RATE_LIMIT_WOULD_THROTTLE', 'AUTH_WOULD_REJECT',
+            'SECRET_WOULD_REDACT'
+        )
     )
 FROM harden_log
 WHERE tool IS NOT NULL AND event NOT IN ('CMD_VALUE_SPLIT', 'CMD_SHELL_FEATURE_DETECTED')
@@ -117,6 +120,8 @@ FROM harden_log WHERE event = 'VALIDATION_WOULD_REJECT' AND tool IS NOT NULL GRO
 FROM harden_log WHERE event = 'RATE_LIMIT_WOULD_THROTTLE' AND tool IS NOT NULL GROUP BY ALL;""",
     "auth_would_reject": """SELECT tool, rule, caller, count(*), min(t), max(t)
 FROM harden_log WHERE event = 'AUTH_WOULD_REJECT' AND tool IS NOT NULL GROUP BY ALL;""",
+    "secret_would_redact": """SELECT tool, rule, param, caller, count(*), min(t), max(t)
+FROM harden_log WHERE event = 'SECRET_WOULD_REDACT' AND tool IS NOT NULL GROUP BY ALL;""",
     "value_splits": """SELECT site, caller, count(*), min(t), max(t)
 FROM harden_log WHERE event = 'CMD_VALUE_SPLIT' GROUP BY ALL;""",
     "shell_features": """SELECT tool, feature, caller, count(*), min(t), max(t) FROM (
@@ -357,6 +362,9 @@ def _stats(con: Any) -> LogStats:
         stats.tool(tool).would_throttle.add(caller, int(count), first, last)
     for tool, reason, caller, count, first, last in rows("auth_would_reject"):
         seen = stats.tool(tool).auth_would_reject.setdefault(reason, Occurrences())
+        seen.add(caller, int(count), first, last)
+    for tool, kind, name, caller, count, first, last in rows("secret_would_redact"):
+        seen = stats.tool(tool).secret_would_redact.setdefault((kind, name), Occurrences())
         seen.add(caller, int(count), first, last)
     for site, caller, count, first, last in rows("value_splits"):
         stats.value_splits.setdefault(site, Occurrences()).add(caller, int(count), first, last)

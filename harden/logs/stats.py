@@ -79,8 +79,10 @@ class ToolStats:
     would_throttle: Occurrences = field(default_factory=Occurrences)
     throttled: int = 0
     auth_would_reject: dict[str, Occurrences] = field(default_factory=dict)  # by reason
-    # Per UTC day (days since the epoch): calls, and warn-only events (would reject, throttle or
-    # refuse the caller's token)
+    # Results that carried a secret, by (kind, variable name or "unknown")
+    secret_would_redact: dict[tuple[str, str], Occurrences] = field(default_factory=dict)
+    # Per UTC day (days since the epoch): calls, and warn-only events (would reject, throttle,
+    # refuse the caller's token or redact a secret)
     calls_by_day: Counter[int] = field(default_factory=Counter)
     warnings_by_day: Counter[int] = field(default_factory=Counter)
 

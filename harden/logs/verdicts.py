@@ -52,6 +52,7 @@ CONTROLS = (
     Control("rate-limit", 3, "ENFORCE_RATE_LIMITS", "RATE_LIMIT_WOULD_THROTTLE"),
     Control("auth", 4, "AUTH_MODE=enforce", "AUTH_WOULD_REJECT"),
     Control("shell-free", 5, "ENFORCE_SHELL_FREE", "CMD_VALUE_SPLIT", "CMD_SHELL_FEATURE_DETECTED"),
+    Control("secret-masking", 5, "ENFORCE_SECRET_MASKING", "SECRET_WOULD_REDACT"),
 )
 CONTROL_NAMES = tuple(control.name for control in CONTROLS)
 
@@ -175,10 +176,21 @@ def _auth_findings(stats: LogStats) -> list[Finding]:
     ]
 
 
+def _secret_findings(stats: LogStats) -> list[Finding]:
+    # No exemption: a secret in a result is for the tool's author to remove; a value that is no
+    # secret goes in HARDEN_SECRET_ALLOW, where the deployment sets it.
+    return [
+        _occurred(name, f"value of {variable}" if kind == "env" else kind, occurrences, None)
+        for name, tool in sorted(stats.tools.items())
+        for (kind, variable), occurrences in sorted(tool.secret_would_redact.items())
+    ]
+
+
 _FINDINGS = {
     "validation": _validation_findings,
     "rate-limit": _rate_findings,
     "auth": _auth_findings,
+    "secret-masking": _secret_findings,
 }
 
 

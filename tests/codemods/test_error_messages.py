@@ -411,12 +411,13 @@ def test_mask_errors_goes_innermost_and_notes_fastmcps_own_switch(apply: Apply) 
 # -- phase 5 halves -------------------------------------------------------------------------------
 
 
-def test_phase_5_has_a_commands_half_and_an_errors_half() -> None:
+def test_phase_5_has_a_commands_an_errors_and_a_secrets_part() -> None:
     phase = get_phase(5)
-    assert phase.codemod_ids == ("shell-commands", "error-messages", "mask-errors")
+    assert phase.codemod_ids == ("shell-commands", "error-messages", "mask-errors", "mask-secrets")
     errors = phase.only("errors")
     assert (errors.slug, errors.codemod_ids) == ("errors", ("error-messages", "mask-errors"))
     assert phase.only("commands").codemod_ids == ("shell-commands",)
+    assert phase.only("secrets").codemod_ids == ("mask-secrets",)
     with pytest.raises(PhaseError, match="phase 5 has no part 'shell'; its parts are commands"):
         phase.only("shell")
     with pytest.raises(PhaseError, match=r"phase 1 \(observe\) has no parts to pick with --only"):

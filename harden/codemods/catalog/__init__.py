@@ -12,6 +12,7 @@ from harden.codemods.catalog import (
     authenticate,
     error_messages,
     mask_errors,
+    mask_secrets,
     observe,
     rate_limit,
     shell_commands,
@@ -27,5 +28,6 @@ ALL_INFO: tuple[CodemodInfo, ...] = (
     shell_commands.INFO,
     error_messages.INFO,
     mask_errors.INFO,
+    mask_secrets.INFO,
 )
 INFO_BY_ID: dict[str, CodemodInfo] = {info.id: info for info in ALL_INFO}
