@@ -2061,9 +2061,19 @@ class _Call:
     def finish(self, result: object, error: BaseException | None) -> Any:
         """Log the finished call; the result the client gets (secrets masked)."""
         if error is None and self.handler.mask_secrets and not self.refused:
-            result = _mask_secrets(self, result)
+            result, withheld = _mask_secrets(self, result)
+            if withheld is not None:
+                try:
+                    result = _refuse(self, withheld)
+                except Exception as refusal:
+                    self._observed(None, refusal)
+                    raise
+        self._observed(result, error)
+        return result
+
+    def _observed(self, result: object, error: BaseException | None) -> None:
         if not self.handler.observe:
-            return result
+            return
         duration_ms = (time.perf_counter() - self.started) * 1000
         _write(
             {
@@ -2082,7 +2092,6 @@ class _Call:
                 "error": None if error is None else type(error).__name__,
             }
         )
-        return result
 
 
 def _lowlevel_call(
@@ -3062,11 +3071,22 @@ _REDACTED_EVENT = "SECRET_REDACTED"
 # An environment variable whose name ends so (or says PASSWORD or SECRET anywhere) holds
 # a secret: its value must not reach a client.
 _SECRET_NAME = re.compile(
-    r"(?:^|_)(?:KEY|KEYS|APIKEY|TOKEN|TOKENS|SECRET|SECRETS|PASS|PASSWD|PWD|DSN"
-    r"|CREDENTIAL|CREDENTIALS|COOKIE|AUTH)$|PASSWORD|SECRET"
+    # Not where a name only says where or which a secret is (PASSWORD_STORE_DIR,
+    # AWS_ACCESS_KEY_ID, DB_PASSWORD_FILE).
+    r"^(?!.*_(?:DIR|PATH|FILE|HOME|ID|NAME|URL|URI|HOST|PORT|USER|USERNAME|REGION"
+    r"|TYPE|MODE)$)"
+    r"(?:.*(?:^|_)(?:KEY|KEYS|APIKEY|TOKEN|TOKENS|SECRET|SECRETS|PASS|PASSWD|PWD|DSN"
+    r"|CREDENTIAL|CREDENTIALS|COOKIE|AUTH)$|.*PASSWORD|.*SECRET)"
 )
-_NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD"})  # the shell's working directories
+_NOT_SECRET_NAMES = frozenset(
+    # The shell's working directories; the public key id of official Python images;
+    # harden's own allow-list.
+    {"PWD", "OLDPWD", "GPG_KEY", "HARDEN_SECRET_ALLOW"}
+)
 _MIN_SECRET_LENGTH = 8  # shorter values (DEBUG=1, PORT=8080) would mask ordinary text
+# Values no secret has, and that ordinary text is full of: a path (a credentials
+# file's), a number, a short lowercase word (SORT_KEY=customer_id).
+_NOT_SECRET_VALUE = re.compile(r"(?:[/~]|\.{1,2}/|[A-Za-z]:\\).*|\d+|[a-z_.-]{1,19}")
 _SECRET_DEPTH = 8  # how deep the check looks into a result's containers and models
 
 
@@ -3084,6 +3104,9 @@ class _Shape:
     keep: bool = False  # the match's first group stays (a URL's user name)
     # A match right after one of these characters is part of a longer word: no token.
     after_word: str = ""
+    # How much of a match is the credential (0: none): for a pattern that only finds
+    # candidates, so that it never backtracks on text a client can shape.
+    measure: Callable[[str], int] | None = None
 
     def search(self, text: str) -> bool:
         return all(char in text for char in self.needs) and any(
@@ -3097,12 +3120,20 @@ class _Shape:
 
         def replace(match: re.Match[str]) -> str:
             nonlocal replaced
-            start = match.start()
-            secret = match[2] if self.keep else match[0]
-            if secret in allowed or (start and text[start - 1] in self.after_word):
-                return match[0]
+            start, whole = match.start(), match[0]
+            length = self.measure(whole) if self.measure else len(whole)
+            secret = match[2] if self.keep else whole[:length]
+            if (
+                not length
+                or secret in allowed
+                or secret.startswith("[redacted:")  # redacted already
+                or (start and text[start - 1] in self.after_word)
+            ):
+                return whole
             replaced += 1
-            return f"://{match[1]}:{label}@" if self.keep else label
+            if self.keep:
+                return f"://{match[1]}:{label}@"
+            return label + whole[length:]
 
         for pattern in self.patterns:
             text = pattern.sub(replace, text)
@@ -3110,15 +3141,30 @@ class _Shape:
 
 
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _jwt_length(run: str) -> int:
+    """The length of the JWT `run` starts with (header.payload.signature, the first two
+    base64url JSON objects), or 0."""
+    parts = run.split(".", 3)
+    if len(parts) < 3 or not parts[1].startswith("eyJ"):
+        return 0
+    if len(parts[0]) < 11 or len(parts[1]) < 11:
+        return 0
+    return len(parts[0]) + len(parts[1]) + len(parts[2]) + 2
+
+
 _SHAPES = (
     _Shape(
         "PRIVATE_KEY",
         "GBK-",
         (
+            # The body (base64, blanks, PEM headers) cannot run into a marker, and the
+            # end marker is optional: no backtracking, however many headers there are.
             re.compile(
                 r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----"
-                r"(?:.{0,20000}?-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----)?",
-                re.DOTALL,
+                r"(?:[A-Za-z0-9+/=\s:,.]|-(?!----)){0,20000}"
+                r"(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----)?"
             ),
         ),
     ),
@@ -3154,19 +3200,20 @@ _SHAPES = (
     _Shape(
         "JWT",
         "J.",
-        (
-            re.compile(
-                r"eyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{0,4096}"
-            ),
-        ),
+        # A whole run of the token alphabet at once (a match ends where the next begins,
+        # so a long run is read once); _jwt_length says whether it starts with a JWT.
+        (re.compile(r"eyJ[A-Za-z0-9_.-]{0,16384}"),),
         after_word=_ALNUM + "_-",
+        measure=_jwt_length,
     ),
     _Shape(
         "URL_PASSWORD",
         "@:",
         # The user and password of a URL's authority (`postgres://app:s3cret@db`): the
         # password is replaced.
-        (re.compile(r"://([^/\s:@]{0,256}):([^/\s@]{1,256})@"),),
+        # Neither part holds a quote or a backslash: a URL in compact JSON or a repr
+        # ends at its closing quote, and never runs into the next field.
+        (re.compile(r"://([^/\s:@\"'\\]{0,256}):([^/\s@\"'\\]{1,256})@"),),
         keep=True,
     ),
 )
@@ -3182,6 +3229,7 @@ def _secret_settings(enforce: str | None, allow: str | None) -> dict[str, Any]:
             or upper in _NOT_SECRET_NAMES
             or name in allowed
             or value in allowed
+            or _NOT_SECRET_VALUE.fullmatch(value)
             or not _SECRET_NAME.search(upper)
         ):
             continue
@@ -3235,39 +3283,63 @@ def mask_secrets(
     return _decorator(fn, "mask_secrets", tool, lowlevel)
 
 
-def _mask_secrets(call: _Call, result: object) -> object:
-    """`result`, or under ENFORCE_SECRET_MASKING a copy without the secrets it holds;
+_WITHHELD = "The result was withheld: it held a secret that could not be redacted."
+
+
+def _mask_secrets(call: _Call, result: object) -> tuple[object, str | None]:
+    """`result`, or under ENFORCE_SECRET_MASKING a copy without the secrets it holds,
+    and the message to refuse the call with instead when no such copy can be made;
     logs what it holds. A result it cannot read is returned as it is."""
     settings = _settings()
+    found: dict[tuple[str, str | None], int] = {}
     try:
-        text = _text_of(result)
-        # Both spellings of a variable's value (as is, JSON-escaped) once either is.
-        names = {
-            name
-            for secret, name, probe in settings.secrets
-            if probe in text and secret in text
-        }
-        secrets = [
-            (secret, name) for secret, name, _ in settings.secrets if name in names
-        ]
-        shapes = [shape for shape in _SHAPES if shape.search(text)]
-        if not secrets and not shapes:
-            return result
-        found: dict[tuple[str, str | None], int] = {}
-        redact = functools.partial(
-            _redacted_text,
-            secrets=secrets,
-            shapes=shapes,
-            allowed=settings.secret_allow,
-            found=found,
-        )
-        masked = _redacted(result, redact, 0)
+        # Counted in the text a client would read (keys and all, however deep), so the
+        # warn-only lines say exactly what enforcing would keep from the client.
+        redact = _redactor(settings, _text_of(result), found)
+        if redact is None or not found:
+            return result, None
     except Exception:
-        return result
-    event = _REDACTED_EVENT if settings.enforce_secret_masking else WOULD_REDACT_EVENT
+        return result, None
+    enforce = settings.enforce_secret_masking
+    masked, withheld = result, None
+    if enforce:
+        masked = _safely(lambda: _redacted(result, redact, 0), None)
+        left: dict[tuple[str, str | None], int] = {}
+        if masked is None or _safely(
+            lambda: _redactor(settings, _text_of(masked), left) is not None and left,
+            True,
+        ):
+            masked, withheld = result, _WITHHELD
+    event = _REDACTED_EVENT if enforce else WOULD_REDACT_EVENT
+    extra = {"withheld": True} if withheld else {}
     for (kind, name), count in found.items():
-        _log_event(event, call, kind=kind, name=name, count=count)
-    return masked if settings.enforce_secret_masking and found else result
+        _log_event(event, call, kind=kind, name=name, count=count, **extra)
+    return masked, withheld
+
+
+def _redactor(
+    settings: _Settings, text: str, found: dict[tuple[str, str | None], int]
+) -> Callable[[str], str] | None:
+    """What replaces the secrets `text` holds in a string (counting them in `found`, for
+    `text` already); None when it holds none."""
+    # Both spellings of a variable's value (as is, JSON-escaped) once either is.
+    names = {
+        name
+        for secret, name, probe in settings.secrets
+        if probe in text and secret in text
+    }
+    secrets = [(secret, name) for secret, name, _ in settings.secrets if name in names]
+    shapes = [shape for shape in _SHAPES if shape.search(text)]
+    if not secrets and not shapes:
+        return None
+    counting = functools.partial(
+        _redacted_text,
+        secrets=secrets,
+        shapes=shapes,
+        allowed=settings.secret_allow,
+    )
+    counting(text, found=found)
+    return functools.partial(counting, found={})
 
 
 def _text_of(result: object) -> str:
@@ -3307,7 +3379,12 @@ def _parts(value: object) -> Mapping[Any, Any]:
     kind = type(value)
     fields = getattr(kind, "model_fields", None)  # a pydantic model
     if isinstance(fields, Mapping) and hasattr(value, "model_copy"):
-        return {name: getattr(value, name, None) for name in fields}
+        # Private attributes too: fastmcp's ToolResult sends the one it keeps.
+        private = getattr(value, "__pydantic_private__", None)
+        return {
+            **(private if isinstance(private, dict) else {}),
+            **{name: getattr(value, name, None) for name in fields},
+        }
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if kind.__module__.partition(".")[0] in _FRAMEWORKS and hasattr(value, "__dict__"):
@@ -3331,17 +3408,26 @@ def _redacted(value: object, redact: Callable[[str], str], depth: int) -> object
     if not changed:
         return value
     if isinstance(value, Mapping):
-        return {**value, **changed}
+        merged = {**value, **changed}
+        return _safely(lambda: type(value)(merged), merged)  # an OrderedDict stays one
     if isinstance(value, (list, tuple)):
         items = [changed.get(index, item) for index, item in enumerate(value)]
-        return items if isinstance(value, list) else tuple(items)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(value, **changed)
-    if hasattr(value, "model_copy"):
-        return value.model_copy(update=changed)  # type: ignore[attr-defined]
+        if isinstance(value, list):
+            return items
+        make = getattr(type(value), "_make", None)  # a named tuple stays one
+        return make(items) if make else tuple(items)
+    fields = getattr(type(value), "model_fields", None)
+    if isinstance(fields, Mapping) and hasattr(value, "model_copy"):
+        update = {name: new for name, new in changed.items() if name in fields}
+        copied = value.model_copy(update=update)  # type: ignore[attr-defined]
+        for name, new in changed.items():
+            if name not in fields:
+                setattr(copied, name, new)
+        return copied
     copied = copy.copy(value)
     for name, new in changed.items():
-        setattr(copied, name, new)
+        # object.__setattr__: a frozen dataclass's fields too.
+        object.__setattr__(copied, name, new)
     return copied
 
 
@@ -3718,20 +3804,13 @@ def _inet_aton(host: str) -> ipaddress.IPv4Address | None:
 ATTESTATION_VERSION = 1
 ATTESTATION_VARIABLE = "HARDEN_ATTESTATION"
 _ATTESTATION_SUFFIXES = (".py", ".so", ".pyd")  # what an import loads
-# Folders that hold no code the server imports: tools' and environments' own, the
-# project's tests and docs. A folder holding pyvenv.cfg (a virtualenv) is skipped too.
+# Folders that hold no code the server imports, anywhere: tools' and environments' own,
+# and test packages. A folder holding pyvenv.cfg (a virtualenv) is skipped too.
 _NOT_SERVER_FOLDERS = frozenset(
-    {
-        "__pycache__",
-        "node_modules",
-        "site-packages",
-        "build",
-        "dist",
-        "tests",
-        "test",
-        "docs",
-    }
+    {"__pycache__", "node_modules", "site-packages", "tests", "test"}
 )
+# The project's own build output and docs: at its top only (a package may hold `build`).
+_NOT_SERVER_TOP_FOLDERS = frozenset({"build", "dist", "docs"})
 
 
 class AttestationError(Exception):
@@ -3740,19 +3819,29 @@ class AttestationError(Exception):
 
 def attestation_files(root: str) -> list[str]:
     """The files under `root` Python would import for the server, as sorted POSIX
-    paths relative to it: modules and extension modules, outside hidden folders,
-    virtualenvs, build output, tests and docs (test_*.py, *_test.py, conftest.py)."""
+    paths relative to it: modules and extension modules, linked folders followed,
+    outside hidden folders, virtualenvs, test packages and modules (test_*.py,
+    *_test.py, conftest.py), and the top's build, dist and docs."""
     found = []
-    for folder, folders, files in os.walk(root):
-        folders[:] = [
-            name
-            for name in folders
-            if not name.startswith(".")
-            and name not in _NOT_SERVER_FOLDERS
-            and not name.endswith(".egg-info")
-            and not os.path.exists(os.path.join(folder, name, "pyvenv.cfg"))
-        ]
+    seen = {os.path.realpath(root)}
+    for folder, folders, files in os.walk(root, followlinks=True):
         relative = os.path.relpath(folder, root)
+        kept = []
+        for name in folders:
+            path = os.path.join(folder, name)
+            real = os.path.realpath(path)
+            if (
+                name.startswith(".")
+                or name in _NOT_SERVER_FOLDERS
+                or (relative == "." and name in _NOT_SERVER_TOP_FOLDERS)
+                or name.endswith(".egg-info")
+                or os.path.exists(os.path.join(path, "pyvenv.cfg"))
+                or real in seen  # a link back up the tree
+            ):
+                continue
+            seen.add(real)
+            kept.append(name)
+        folders[:] = kept
         for name in files:
             if not name.endswith(_ATTESTATION_SUFFIXES) or _is_test_module(name):
                 continue
@@ -3774,7 +3863,7 @@ def attestation_digests(root: str, paths: Iterable[str]) -> dict[str, str]:
     for path in paths:
         try:
             with open(os.path.join(root, path), "rb") as opened:
-                digests[path] = hashlib.file_digest(opened, "sha256").hexdigest()
+                digests[path] = hashlib.sha256(opened.read()).hexdigest()
         except OSError:
             continue
     return digests
@@ -3973,4 +4062,5 @@ def _estimated_size(value: object, depth: int = 0) -> int:
         return 0
 
 
-_check_attestation()
+if __name__ != "harden.runtime":  # harden's own copy (the CLI) checks nothing at import
+    _check_attestation()

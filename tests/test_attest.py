@@ -121,6 +121,37 @@ def test_verify_passes_unchanged_and_names_each_changed_added_or_missing_file(
     assert "3 file(s) differ" in output
 
 
+def test_a_package_build_folder_and_a_linked_package_are_the_servers_code(tmp_path: Path) -> None:
+    from harden import runtime
+
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "helpers.py").write_text("X = 1\n")
+    app = tmp_path / "app"
+    (app / "srv" / "build").mkdir(parents=True)
+    (app / "srv" / "build" / "steps.py").write_text("Y = 2\n")
+    (app / "build").mkdir()
+    (app / "build" / "lib.py").write_text("# build output\n")
+    (app / "sharedpkg").symlink_to(tmp_path / "shared")
+    (app / "loop").symlink_to(app)  # a link back up the tree is not followed twice
+    assert runtime.attestation_files(str(app)) == ["sharedpkg/helpers.py", "srv/build/steps.py"]
+
+
+def test_harden_itself_never_checks_an_attestation_at_start_up(copy: Path) -> None:
+    """The deploy step that sets HARDEN_ATTESTATION can still run harden (to re-record)."""
+    (copy / "ledger" / "server.py").write_text("# changed\n")
+    attested = str(copy / "harden-attestation.json")
+    environment = dict(os.environ, HARDEN_ATTESTATION=attested, HARDEN_ATTESTATION_MODE="enforce")
+    process = subprocess.run(
+        [*HARDEN, "attest", "--verify", str(copy)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
+    )
+    assert process.returncode == 1 and "changed: ledger/server.py" in process.stdout
+    assert "refusing to start" not in process.stderr and "ATTESTATION" not in process.stderr
+
+
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     for arguments, expected in [
         (["attest", "--verify", str(tmp_path)], "harden-attestation.json"),

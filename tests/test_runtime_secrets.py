@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Any
+from collections import OrderedDict
+from typing import Any, NamedTuple
 
 import anyio
 import pytest
@@ -21,7 +22,7 @@ from mcp.shared.memory import create_connected_server_and_client_session
 from pydantic import BaseModel
 
 from harden import runtime
-from harden.codemods.secret_returns import SECRET_NAME
+from harden.codemods.secret_returns import NOT_SECRET_NAMES, SECRET_NAME
 
 pytestmark = pytest.mark.usefixtures("fresh_runtime")
 
@@ -43,6 +44,23 @@ class Settings:
 class Config(BaseModel):
     region: str
     key: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Frozen:
+    key: str
+    derived: str = dataclasses.field(init=False, default="")
+
+
+class Pair(NamedTuple):
+    name: str
+    value: str
+
+
+def deep(levels: int, value: object) -> object:
+    for _ in range(levels):
+        value = [value]
+    return value
 
 
 def server() -> FastMCP:
@@ -78,6 +96,25 @@ def server() -> FastMCP:
 
     @mcp.tool()
     @runtime.mask_secrets
+    def compact_json() -> str:
+        # A URL and an e-mail address in compact JSON: no password there.
+        return json.dumps(
+            {"homepage": "https://api.example.com", "email": "bob@example.com"},
+            separators=(",", ":"),
+        )
+
+    @mcp.tool()
+    @runtime.mask_secrets
+    def keyed() -> dict[str, int]:
+        return {os.environ["SERVICE_API_KEY"]: 1}
+
+    @mcp.tool()
+    @runtime.mask_secrets
+    def buried() -> list[Any]:
+        return deep(12, os.environ["SERVICE_API_KEY"])  # type: ignore[return-value]
+
+    @mcp.tool()
+    @runtime.mask_secrets
     async def harmless() -> str:
         return "DEBUG=1 PORT=8080 see https://example.org/docs and ~/.ssh"
 
@@ -103,7 +140,8 @@ def call(tool: str) -> Any:
 def lines(capsys: pytest.CaptureFixture[str], event: str = "SECRET_WOULD_REDACT") -> list[dict]:
     captured = capsys.readouterr()
     assert captured.out == ""
-    for secret in (API_KEY, QUOTED_PASSWORD, json.dumps(QUOTED_PASSWORD)[1:-1], AWS, JWT):
+    escaped = json.dumps(QUOTED_PASSWORD)[1:-1]
+    for secret in (API_KEY, QUOTED_PASSWORD, escaped, AWS, GITHUB, SLACK, JWT, "MIIEpAIBAAKCAQEA"):
         assert secret not in captured.err, "a secret's value must never be logged"
     records = [json.loads(line) for line in captured.err.splitlines() if line.startswith("{")]
     return [r for r in records if r["event"] == event]
@@ -198,5 +236,81 @@ def test_a_direct_call_is_never_touched(capsys, monkeypatch) -> None:
     assert lines(capsys, "SECRET_REDACTED") == []
 
 
+@pytest.mark.usefixtures("environment")
+def test_a_url_in_compact_json_is_no_password(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("ENFORCE_SECRET_MASKING", "true")
+    text = call("compact_json").content[0].text
+    assert json.loads(text)["email"] == "bob@example.com"
+    assert lines(capsys, "SECRET_REDACTED") == []
+
+
+@pytest.mark.usefixtures("environment")
+def test_a_secret_that_cannot_be_redacted_is_logged_and_withheld_under_enforce(
+    capsys, monkeypatch
+) -> None:
+    for tool in ("keyed", "buried"):
+        result = call(tool)
+        assert API_KEY in json.dumps(result.model_dump()), "warn-only: unchanged"
+        assert found(lines(capsys)) == {("env", "SERVICE_API_KEY", 1)}, tool
+    monkeypatch.setenv("ENFORCE_SECRET_MASKING", "true")
+    for tool in ("keyed", "buried"):
+        result = call(tool)
+        assert result.isError and API_KEY not in json.dumps(result.model_dump())
+        assert "withheld" in result.content[0].text
+        (record,) = lines(capsys, "SECRET_REDACTED")
+        assert record["withheld"] is True
+
+
+@pytest.mark.usefixtures("environment")
+def test_results_keep_their_types_when_redacted(monkeypatch) -> None:
+    monkeypatch.setenv("ENFORCE_SECRET_MASKING", "true")
+    runtime.configure()
+    redacted = "[redacted:SERVICE_API_KEY]"
+    settings = runtime._settings()
+    found: dict = {}
+    redact = runtime._redactor(settings, API_KEY, found)
+    assert redact is not None
+    frozen = runtime._redacted(Frozen(API_KEY), redact, 0)
+    assert isinstance(frozen, Frozen) and frozen.key == redacted
+    pair = runtime._redacted(Pair("k", API_KEY), redact, 0)
+    assert isinstance(pair, Pair) and pair.value == redacted
+    ordered = runtime._redacted(OrderedDict(a=API_KEY), redact, 0)
+    assert isinstance(ordered, OrderedDict) and ordered["a"] == redacted
+
+
+def test_paths_numbers_and_lowercase_words_are_no_secrets(monkeypatch) -> None:
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", "/srv/app/credentials.json")
+    monkeypatch.setenv("DB_PASSWORD", "1234567890")
+    monkeypatch.setenv("SORT_KEY", "customer_id")
+    monkeypatch.setenv("PASSWORD_STORE_DIR", "/home/app/.password-store")
+    monkeypatch.setenv("HARDEN_SECRET_ALLOW", "SOME_API_KEY")
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_live_51Habc0123456789")
+    runtime.configure()
+    names = {name for _, name, _ in runtime._settings().secrets}
+    assert "STRIPE_API_KEY" in names
+    assert not names & {
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "DB_PASSWORD",
+        "SORT_KEY",
+        "PASSWORD_STORE_DIR",
+        "HARDEN_SECRET_ALLOW",
+    }
+
+
+def test_text_a_client_shapes_costs_one_pass_not_a_backtracking_search() -> None:
+    """A JWT-like run and many key headers with no end: found as candidates, never
+    searched again from each position (the old patterns took seconds on these)."""
+    settings = runtime._settings()
+    for text in ("eyJ" * 100_000 + ".", "-----BEGIN RSA PRIVATE KEY-----" * 5_000):
+        found: dict = {}
+        redact = runtime._redactor(settings, text, found)
+        assert redact is not None
+        assert found in ({}, {("PRIVATE_KEY", None): 5_000})
+    jwt_found: dict = {}
+    runtime._redactor(settings, f"token: {JWT}.", jwt_found)
+    assert jwt_found == {("JWT", None): 1}
+
+
 def test_the_scan_and_the_runtime_agree_on_what_names_a_secret() -> None:
     assert SECRET_NAME.pattern == runtime._SECRET_NAME.pattern
+    assert NOT_SECRET_NAMES == runtime._NOT_SECRET_NAMES

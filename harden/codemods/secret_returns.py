@@ -16,24 +16,37 @@ import re
 from collections.abc import Callable, Iterator
 
 import libcst as cst
+import libcst.matchers as m
 
-# The runtime's rule for a secret's variable name (harden/runtime.py `_SECRET_NAME`; the runtime
-# is one standalone file, so the pattern is written twice and a test holds the two equal).
+# The runtime's rule for a secret's variable name (harden/runtime.py `_SECRET_NAME` and
+# `_NOT_SECRET_NAMES`; the runtime is one standalone file, so the rule is written twice and a
+# test holds the two equal).
 SECRET_NAME = re.compile(
-    r"(?:^|_)(?:KEY|KEYS|APIKEY|TOKEN|TOKENS|SECRET|SECRETS|PASS|PASSWD|PWD|DSN"
-    r"|CREDENTIAL|CREDENTIALS|COOKIE|AUTH)$|PASSWORD|SECRET"
+    # Not where a name only says where or which a secret is (PASSWORD_STORE_DIR,
+    # AWS_ACCESS_KEY_ID, DB_PASSWORD_FILE).
+    r"^(?!.*_(?:DIR|PATH|FILE|HOME|ID|NAME|URL|URI|HOST|PORT|USER|USERNAME|REGION"
+    r"|TYPE|MODE)$)"
+    r"(?:.*(?:^|_)(?:KEY|KEYS|APIKEY|TOKEN|TOKENS|SECRET|SECRETS|PASS|PASSWD|PWD|DSN"
+    r"|CREDENTIAL|CREDENTIALS|COOKIE|AUTH)$|.*PASSWORD|.*SECRET)"
 )
-_NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD"})
+NOT_SECRET_NAMES = frozenset(
+    # The shell's working directories; the public key id of official Python images;
+    # harden's own allow-list.
+    {"PWD", "OLDPWD", "GPG_KEY", "HARDEN_SECRET_ALLOW"}
+)
 
 ENVIRONMENT = "the process environment (os.environ)"
 _ENVIRON = frozenset({"os.environ"})
 _GETTERS = frozenset({"os.getenv", "os.environ.get"})
 _COPIES = frozenset({"copy", "items", "values"})  # os.environ.copy() and what iterates it whole
-# Calls whose result shows their arguments: dict(os.environ), json.dumps(...), str(...).
+# Calls whose result shows their arguments' values: dict(os.environ), json.dumps(...), str(...).
+# (list(os.environ) and sorted(os.environ) show the names alone.)
 _SHOWING = frozenset(
-    {f"builtins.{name}" for name in ("dict", "str", "repr", "list", "tuple", "sorted", "format")}
+    {f"builtins.{name}" for name in ("dict", "str", "repr", "format")}
     | {"json.dumps", "pprint.pformat"}
 )
+# Calls that show the names of a mapping (list(os.environ)), or its items' values when given them.
+_LISTING = frozenset(f"builtins.{name}" for name in ("list", "tuple", "sorted", "set"))
 _FOLLOW_DEPTH = 4  # local names followed through one another
 
 Qualified = Callable[[cst.CSTNode], set[str]]
@@ -41,7 +54,7 @@ Qualified = Callable[[cst.CSTNode], set[str]]
 
 def is_secret_name(name: str) -> bool:
     upper = name.upper()
-    return upper not in _NOT_SECRET_NAMES and SECRET_NAME.search(upper) is not None
+    return upper not in NOT_SECRET_NAMES and SECRET_NAME.search(upper) is not None
 
 
 def exposures(
@@ -123,11 +136,16 @@ def _shown(node: cst.BaseExpression, body: _Body, qualified: Qualified, depth: i
             return ENVIRONMENT
         if callee & _SHOWING or (isinstance(func, cst.Attribute) and func.attr.value == "format"):
             parts = [arg.value for arg in node.args]
+        elif callee & _LISTING:
+            parts = [arg.value for arg in node.args if not qualified(arg.value) & _ENVIRON]
     elif isinstance(node, (cst.Dict, cst.List, cst.Tuple, cst.Set)):
         parts = [element.value for element in node.elements]
     elif isinstance(node, (cst.DictComp, cst.ListComp, cst.SetComp, cst.GeneratorExp)):
         comprehension = node.for_in
         if comprehension.inner_for_in is None and not comprehension.ifs:
+            if qualified(comprehension.iter) & _ENVIRON:  # its names: values only if read
+                shown = node.value if isinstance(node, cst.DictComp) else node.elt
+                return ENVIRONMENT if _reads_environ(shown, qualified) else ""
             parts = [comprehension.iter]
     elif isinstance(node, cst.FormattedString):
         parts = [p.expression for p in node.parts if isinstance(p, cst.FormattedStringExpression)]
@@ -138,6 +156,20 @@ def _shown(node: cst.BaseExpression, body: _Body, qualified: Qualified, depth: i
         if shown:
             return shown
     return ""
+
+
+def _reads_environ(node: cst.BaseExpression, qualified: Qualified) -> bool:
+    """Whether `node` reads a variable's value: `os.environ[...]`, `os.getenv(...)`."""
+    subscripts = m.findall(node, m.Subscript())
+    calls = m.findall(node, m.Call())
+    return any(
+        isinstance(s, cst.Subscript) and qualified(s.value) & _ENVIRON for s in subscripts
+    ) or any(
+        isinstance(c, cst.Call)
+        and isinstance(c.func, (cst.Name, cst.Attribute))
+        and qualified(c.func) & _GETTERS
+        for c in calls
+    )
 
 
 def _secret(name: cst.BaseExpression) -> str:

@@ -46,6 +46,8 @@ ENVIRONMENT = "the process environment (os.environ) to its client"
         "    return [f'{k}={v}' for k, v in sorted(os.environ.items())]\n",
         "    env = os.environ.copy()\n    config = {'env': env}\n    return config\n",
         "    return {'ok': True, 'environment': dict(os.environ)}\n",
+        "    return list(os.environ.items())\n",
+        "    return {k: os.environ[k] for k in os.environ}\n",
     ],
 )
 def test_the_environment_returned_whole_is_found(apply: Apply, body: str) -> None:
@@ -79,6 +81,9 @@ def test_a_secret_variable_returned_is_found_by_its_name(
         "    key = os.environ['API_KEY']\n    return call(key)\n",  # used, not returned
         "    return {k: v for k, v in os.environ.items() if k.startswith('APP_')}\n",
         "    return len(os.environ)\n",
+        "    return sorted(os.environ)\n",  # the names alone
+        "    return [k for k in os.environ]\n",
+        "    return os.getenv('PASSWORD_STORE_DIR')\n",  # where a secret is, not the secret
         "    return sorted(os.environ)[0] if False else 'x'\n",
         "    def inner():\n        return dict(os.environ)\n    return 'ok'\n",
         "    env = dict(os.environ)\n    env = {}\n    return env\n",  # bound twice: unknown
