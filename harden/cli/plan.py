@@ -26,6 +26,13 @@ from harden.cli.common import (
 )
 from harden.cli.scan import scan_working_tree
 from harden.codemods.catalog import ALL_INFO
+from harden.contract.model import DEFAULT_PATH as CONTRACT_PATH
+from harden.contract.verified import (
+    branch_state,
+    contract_digest,
+    load_verifications,
+    verified_path,
+)
 from harden.phases import PHASES, Phase, phase_branch_name
 
 if TYPE_CHECKING:
@@ -42,6 +49,8 @@ class PhasePlan:
     # Functions that run the command line their caller gives, and where: ENFORCE_SHELL_FREE
     # refuses the shell syntax their callers send.
     runs_callers_commands: tuple[tuple[str, str], ...] = ()
+    # harden contract verify --against: "verified", "failed", "stale" or "not verified".
+    contract: str = "not verified"
 
     @property
     def has_work(self) -> bool:
@@ -68,6 +77,9 @@ def plan(
     target, result = scanned.target, scanned.result
     codemod_of_rule = {info.rule: info.id for info in ALL_INFO}
     prefix = branch_prefix_of(target, None)  # [tool.harden] branch_prefix, as apply names them
+    contract_file = (target.work_tree or target.path) / CONTRACT_PATH
+    verifications = load_verifications(verified_path(contract_file))
+    digest = contract_digest(contract_file)
     plans = []
     for phase in PHASES.values():
         rewrites = dict.fromkeys(phase.codemod_ids, 0)
@@ -87,12 +99,18 @@ def plan(
             if codemod_of_rule.get(finding.rule_id) in rewrites
         )
         state = _branch_state(target.repo, branch)
-        plans.append(PhasePlan(phase, rewrites, left, branch, state, callers))
+        verification = verifications.get(branch)
+        base = _commit(target.repo, verification.base_ref) if verification else None
+        verified = branch_state(verification, _tip(target.repo, branch), base, digest)
+        plans.append(PhasePlan(phase, rewrites, left, branch, state, callers, verified))
     step = _next_step(plans, target.repo)
+    recorded = contract_file.is_file()
     if output_format is PlanFormat.json:
-        print(json.dumps({"phases": [_as_dict(p) for p in plans], "next_step": step}, indent=2))
+        phases = [_as_dict(p) for p in plans]
+        contract = {"recorded": recorded, "path": str(CONTRACT_PATH)}
+        print(json.dumps({"phases": phases, "contract": contract, "next_step": step}, indent=2))
     else:
-        _table(plans, step)
+        _table(plans, step, recorded)
 
 
 def _branch_state(repo: git.Repo | None, branch: str) -> str:
@@ -101,6 +119,23 @@ def _branch_state(repo: git.Repo | None, branch: str) -> str:
     if repo.head.is_valid() and repo.is_ancestor(repo.heads[branch].commit, repo.head.commit):
         return "merged"
     return "exists"
+
+
+def _tip(repo: git.Repo | None, branch: str) -> str | None:
+    if repo is None or branch not in repo.heads:
+        return None
+    return str(repo.heads[branch].commit.hexsha)
+
+
+def _commit(repo: git.Repo | None, ref: str) -> str | None:
+    from git.exc import ODBError  # gitpython, as `repo` is
+
+    if repo is None:
+        return None
+    try:
+        return str(repo.commit(ref).hexsha)
+    except (ValueError, ODBError):  # gone, or a repository without commits
+        return None
 
 
 def _next_step(plans: list[PhasePlan], repo: git.Repo | None) -> str:
@@ -153,13 +188,14 @@ def _as_dict(item: PhasePlan) -> dict[str, object]:
         "enforce": item.phase.enforce,
         "observe_before_enforcing": item.phase.watch_first,
         "note": item.phase.note,
+        "contract": item.contract,
         "runs_callers_commands": [
             {"function": function, "at": at} for function, at in item.runs_callers_commands
         ],
     }
 
 
-def _table(plans: list[PhasePlan], step: str) -> None:
+def _table(plans: list[PhasePlan], step: str, contract_recorded: bool) -> None:
     table = Table(title="harden plan", title_justify="left")
     for column in ("phase", "would change here", "branch", "enforce later with", "watch first"):
         table.add_column(column, overflow="fold")
@@ -182,9 +218,18 @@ def _table(plans: list[PhasePlan], step: str) -> None:
         table.add_row(
             f"{item.phase.number} {item.phase.slug}",
             change,
-            f"{item.branch}\n[dim]{item.branch_state}[/]",
+            f"{item.branch}\n[dim]{item.branch_state}"
+            + (f", contract {item.contract}" if item.branch_state != "none" else "")
+            + "[/]",
             item.phase.enforce,
             item.phase.watch_first,
         )
     out.print(table)
+    if contract_recorded:
+        out.print(
+            f"contract: recorded in {CONTRACT_PATH}; check a branch with "
+            "harden contract verify --against BRANCH -- <server command>"
+        )
+    else:
+        out.print("contract: none recorded (harden contract record -- <server command>)")
     out.print(f"next step: [bold]{step}[/]")
