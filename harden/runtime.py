@@ -833,6 +833,23 @@ def _pathnames(pattern: str, cwd: str | None) -> list[str]:
 # Tool-handler decorators: observe (phase 1), validate (phase 2), rate_limit (phase 3).
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_G = TypeVar("_G", bound=Callable[..., Any])
+
+
+def _as_runtime(work: _G) -> _G:
+    """`work` as the runtime's own: the audit hook counts none of what it does (the
+    log's file, the source lines of a traceback) as the tool's."""
+
+    @functools.wraps(work)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        token = _runtime_busy.set(True)
+        try:
+            return work(*args, **kwargs)
+        finally:
+            _runtime_busy.reset(token)
+
+    return cast(_G, run)
+
 
 DEFAULT_RATE_LIMIT_RPM = 120
 DEFAULT_MAX_STRING_LENGTH = 10_000
@@ -1476,6 +1493,7 @@ def _settings() -> _Settings:
     return settings
 
 
+@_as_runtime  # a tokens file read is the runtime's, not the tool's
 def _parse_settings(state: _State, environ: tuple[Any, ...]) -> _Settings:
     (
         enforce_validation,
@@ -1888,6 +1906,8 @@ def _harden(
         handler = dataclasses.replace(
             inner, tool=tool or inner.tool, lowlevel=lowlevel or inner.lowlevel
         )
+    if feature == "observe":
+        _install_audit_hook()
     handler = dataclasses.replace(
         handler,
         keep=handler.keep + keep,
@@ -2011,6 +2031,7 @@ class _Call:
         "refused",
         "started",
         "tool",
+        "uses",
     )
 
     def __init__(
@@ -2021,6 +2042,8 @@ class _Call:
         self._caller: str | None = None
         self.context: object | None = None
         self.refused = False  # admit() answered for the handler, which did not run
+        # What the call did, as the audit hook saw it: "fs:read:/srv/app", "exec:git"
+        self.uses: set[str] = set()
         self.arguments: Mapping[str, Any]
         if handler.lowlevel:
             tool, self.arguments, self.context = _lowlevel_call(args, kwargs)
@@ -2090,6 +2113,7 @@ class _Call:
                 "isError": error is not None or _is_error_result(result),
                 "response_size": 0 if error is not None else _estimated_size(result),
                 "error": None if error is None else type(error).__name__,
+                "uses": sorted(self.uses),
             }
         )
 
@@ -2905,6 +2929,9 @@ _current_call: contextvars.ContextVar[_Call | None] = _shared_variable("current_
 # The request context of the request being served, on a framework that publishes none
 # (mcp 2.x), put there by the middleware `published()` registers.
 _published_request: contextvars.ContextVar[Any] = _shared_variable("published_request")
+# True while the runtime itself works (writes a log line, reads its settings): the audit
+# hook counts none of that as the tool's.
+_runtime_busy: contextvars.ContextVar[Any] = _shared_variable("runtime_busy")
 # What a handler raises on purpose, for the client to read; the frameworks send these as
 # they are (fastmcp passes its own FastMCPError subclasses through even with
 # mask_error_details).
@@ -3021,6 +3048,7 @@ def _written_for_client(kind: type, keep: tuple[str, ...]) -> bool:
     return False
 
 
+@_as_runtime
 def _log_error(ref: str, error: BaseException | None, detail: object) -> None:
     record: dict[str, object] = {
         "ts": _timestamp(),
@@ -3799,6 +3827,161 @@ def _inet_aton(host: str) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(value)
 
 
+# --- what tools do (phase 6): the audit hook ------------------------------------------
+
+# Audit events (CPython's table) and what they say a tool did.
+_READS = frozenset({"open", "os.listdir", "os.scandir"})
+_WRITES = frozenset(
+    {
+        "os.remove",
+        "os.rename",
+        "os.mkdir",
+        "os.rmdir",
+        "os.chmod",
+        "os.chown",
+        "os.truncate",
+        "os.symlink",
+        "os.link",
+        "shutil.copyfile",
+        "shutil.copytree",
+        "shutil.move",
+        "shutil.rmtree",
+    }
+)
+_TWO_PATHS = frozenset({"os.rename", "shutil.move"})  # both ends are written
+_TARGET_SECOND = frozenset(
+    {"os.symlink", "os.link", "shutil.copyfile", "shutil.copytree"}
+)
+_EXECS = frozenset(
+    {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn"}
+)
+_CONNECTS = frozenset({"socket.connect", "socket.getaddrinfo", "http.client.connect"})
+_AUDITED = _READS | _WRITES | _EXECS | _CONNECTS
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+_IMPORTING = "<frozen importlib"
+# What an import reads (beside the folders it lists): only such a read needs the look at
+# the caller's frame that tells an import from the tool (sys._getframe costs an event).
+_MODULE_SUFFIXES = (".py", ".pyc", ".so", ".pyd", ".pth")
+
+
+def _install_audit_hook() -> None:
+    """Install the audit hook, once per process however many copies of this module
+    there are (a hook can never be removed)."""
+    holder = sys.modules.get(_SHARED_STATE)
+    if (
+        holder is not None
+        and holder.__dict__.setdefault("audit_hook", _audit) is _audit
+    ):
+        with _write_lock:
+            if not holder.__dict__.get("audit_hook_installed"):
+                holder.__dict__["audit_hook_installed"] = True
+                sys.addaudithook(_audit)
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """Record what the tool call in progress does. It never raises: an exception here
+    would abort the tool's own operation."""
+    if event not in _AUDITED:
+        return
+    call = _current_call.get()
+    if call is None or _runtime_busy.get():
+        return
+    try:
+        for use in _uses(event, args):
+            call.uses.add(use)
+    except Exception:  # nosec B110  # a hook that fails must not fail the tool
+        pass
+
+
+def _uses(event: str, args: tuple[Any, ...]) -> list[str]:
+    if event in _EXECS:
+        return [_executed(event, args)]
+    if event in _CONNECTS:
+        return _connected(event, args)
+    if event == "open":
+        path, mode, flags = args
+        if isinstance(path, int):
+            return []  # a descriptor opened already (a pipe; a file, audited then)
+        if isinstance(mode, str):
+            writes = any(char in mode for char in "wax+")
+        else:
+            writes = bool(flags & _WRITE_FLAGS)
+    else:
+        path, writes = (args[0] if args else "."), event not in _READS
+    if (
+        not writes
+        and (event != "open" or str(path).endswith(_MODULE_SUFFIXES))
+        and sys._getframe(2).f_code.co_filename.startswith(_IMPORTING)
+    ):
+        return []  # an import looking for and reading a module, not the tool
+    if event in _TWO_PATHS:
+        return [_file_use("write", args[0]), _file_use("write", args[1])]
+    if event in _TARGET_SECOND:
+        return [_file_use("write", args[1])]
+    return [_file_use("write" if writes else "read", path)]
+
+
+def _file_use(kind: str, path: object) -> str:
+    """`fs:<kind>:<folder>`: the allowed root the path lies under, or its top folder —
+    never the path itself."""
+    try:
+        text = os.fsdecode(path)  # type: ignore[call-overload]
+    except TypeError:
+        text = ""
+    roots = _settings().allowed_roots
+    if os.path.isabs(text):  # where a relative path leads depends on the directory
+        return _absolute_file_use(kind, text, roots)
+    return _folder_use(kind, os.path.normcase(os.path.abspath(text or ".")), roots)
+
+
+@functools.lru_cache(maxsize=4096)
+def _absolute_file_use(kind: str, text: str, roots: tuple[tuple[str, str], ...]) -> str:
+    # A tool reads the same files again and again: the answer for one is kept.
+    return _folder_use(kind, os.path.normcase(os.path.normpath(text)), roots)
+
+
+def _folder_use(kind: str, full: str, roots: tuple[tuple[str, str], ...]) -> str:
+    for root, prefix in roots:
+        if full == root or full.startswith(prefix):
+            return f"fs:{kind}:{root}"
+    parts = full.split(os.sep)
+    top = os.sep + parts[1] if len(parts) > 1 and parts[1] else os.sep
+    return f"fs:{kind}:{top}"
+
+
+def _executed(event: str, args: tuple[Any, ...]) -> str:
+    if event == "os.system":
+        return "exec:sh"
+    if event == "subprocess.Popen":
+        executable, argv = args[0], args[1]
+        program = executable or (
+            argv if isinstance(argv, (str, bytes)) else next(iter(argv), "")
+        )
+    elif event == "os.spawn":
+        program = args[1]
+    else:
+        program = args[0]
+    name = os.path.basename(os.fsdecode(program)) if program else "?"
+    return f"exec:{_bounded(name)}"
+
+
+def _connected(event: str, args: tuple[Any, ...]) -> list[str]:
+    if event == "socket.connect":
+        address = args[1]
+        if not isinstance(address, tuple):
+            return ["net:unix"]
+        host, port = address[0], address[1]
+    elif event == "socket.getaddrinfo":
+        host, port = args[0], args[1]
+    else:
+        host, port = args[1], args[2]
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    if host is None:
+        return []
+    return [f"net:{_bounded(str(host).lower())}:{port}"]
+
+
 # --- attestation: the running server is the one that was reviewed --------------------
 
 ATTESTATION_VERSION = 1
@@ -3968,6 +4151,7 @@ def _log(event: str, tool: str | None, caller: str, **fields: object) -> None:
     )
 
 
+@_as_runtime
 def _write(record: dict[str, object]) -> None:
     # The version goes first by splicing text: cheaper than copying the record on every
     # call.

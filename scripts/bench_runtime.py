@@ -1,6 +1,7 @@
 """What observe + rate_limit + validate add to each call of a tool handler, what phase 4's
 authenticate adds to that over HTTP with a static token, what phase 5's mask_secrets adds to a
-10 KB result, and what the start-up attestation check costs on a 200-file server.
+10 KB result, what the start-up attestation check costs on a 200-file server, and what phase
+6's audit hook adds to an open() and to a tool call.
 
 Times a trivial sync tool with two string parameters, bare and with the three decorators
 stacked as `harden apply` writes them, logging to a real file (/dev/null) the way a server logs
@@ -15,7 +16,9 @@ mask_secrets is timed on a 10 KB text result (this README's first 10 KB: prose, 
 a 10 KB JSON-able result (a file listing), with five secret variables in the environment and no
 secret in the result (the common case), beside detect-secrets scanning the same text (the tool a
 user would otherwise reach for). The attestation check (HARDEN_ATTESTATION) is timed on 200
-files of 4 KB beside `sha256sum -c` on the same files.
+files of 4 KB beside `sha256sum -c` on the same files. The audit hook is timed in fresh
+processes (a hook can never be removed): open()+close() of a file with no hook, with the hook and
+no call in progress, and inside a call; and a tool call reading one file, with and without it.
 Run: .venv/bin/python scripts/bench_runtime.py
 """
 
@@ -48,18 +51,14 @@ TARGET_US = 50.0
 AUTH_TARGET_US = 20.0
 SECRETS_TARGET_US = 20.0
 ATTESTATION_TARGET_MS = 50.0
+HOOK_EVENT_TARGET_US = 3.0
+HOOK_CALL_TARGET_US = 10.0
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "a-static-bearer-token-of-32-chars"
 
 
 def search_files(directory: str, pattern: str) -> str:
     return f"{directory}:{pattern}"
-
-
-hardened = runtime.observe(runtime.rate_limit(runtime.validate(search_files)))
-authenticated = runtime.observe(
-    runtime.authenticate(runtime.rate_limit(runtime.validate(search_files)))
-)
 
 
 def per_call_us(tool: Callable[..., str]) -> float:
@@ -87,6 +86,12 @@ def served(request: object) -> Iterator[None]:
 
 def main() -> None:
     runtime.configure(clock=itertools.count().__next__)
+    # Decorated here, not at import: observe installs phase 6's audit hook, which the
+    # --hook-case processes time with and without.
+    hardened = runtime.observe(runtime.rate_limit(runtime.validate(search_files)))
+    authenticated = runtime.observe(
+        runtime.authenticate(runtime.rate_limit(runtime.validate(search_files)))
+    )
     direct = per_call_us(hardened)  # no request being served: passed through
     with served(None):
         bare = per_call_us(search_files)
@@ -115,6 +120,7 @@ def main() -> None:
     )
     print_secrets()
     print_attestation()
+    print_audit_hook()
 
 
 def print_secrets() -> None:
@@ -232,5 +238,66 @@ def gate_us() -> float:
     return asyncio.run(both())
 
 
+def print_audit_hook() -> None:
+    """The audit hook's cost, each case measured in a process of its own."""
+
+    def measured(case: str) -> float:
+        done = subprocess.run(
+            [sys.executable, __file__, "--hook-case", case], capture_output=True, text=True
+        )
+        if done.returncode:
+            sys.exit(done.stderr)
+        return float(done.stdout)
+
+    bare, outside, inside = (measured(case) for case in ("bare", "outside", "inside"))
+    print(
+        f"audit hook: open()+close() {bare:.2f} µs without it, {outside - bare:.2f} µs more "
+        f"with no call in progress, {inside - bare:.2f} µs more inside a tool call "
+        f"(target < {HOOK_EVENT_TARGET_US:.0f} µs per event)"
+    )
+    plain, hooked = measured("call-bare"), measured("call-hooked")
+    print(
+        f"audit hook: a tool call reading one file costs {hooked - plain:.2f} µs more "
+        f"(target < {HOOK_CALL_TARGET_US:.0f} µs per call)"
+    )
+
+
+def hook_case(case: str) -> float:
+    """µs per open()+close() (or per tool call reading a file) in this fresh process."""
+    with tempfile.NamedTemporaryFile() as scratch:
+        path = scratch.name
+
+        def opened() -> None:
+            open(path, "rb").close()
+
+        def reading_tool(directory: str, pattern: str) -> str:
+            with open(path, "rb"):
+                return directory
+
+        if case.startswith("call"):
+            # observe installs the hook; "call-bare" times observe's own cost from before
+            # phase 6 by keeping the hook out (the shared state says it is there already).
+            holder = sys.modules.get(runtime._SHARED_STATE)
+            if case == "call-bare" and holder is not None:
+                holder.__dict__["audit_hook"] = None
+            tool = runtime.observe(reading_tool)
+            with served(None):
+                return per_call_us(tool)
+        if case != "bare":
+            runtime.observe(reading_tool)  # installs the hook
+        if case == "inside":
+            token = runtime._current_call.set(
+                runtime._Call(runtime._handlers[runtime.observe(reading_tool)], (), {})
+            )
+            try:
+                return min(timeit.repeat(opened, number=CALLS, repeat=REPEATS)) / CALLS * 1e6
+            finally:
+                runtime._current_call.reset(token)
+        return min(timeit.repeat(opened, number=CALLS, repeat=REPEATS)) / CALLS * 1e6
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--hook-case":
+        print(hook_case(sys.argv[2]))
+    else:
+        main()

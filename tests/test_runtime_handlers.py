@@ -245,7 +245,9 @@ def test_observe_logs_one_line_with_types_never_values(capsys: pytest.CaptureFix
         "isError",
         "response_size",
         "error",
+        "uses",  # phase 6: what the call did (files, programs, hosts), here nothing
     ]
+    assert line["uses"] == []
     assert line["event"] == "tool_call"
     assert line["tool"] == "search"
     assert line["caller"] == "local"
