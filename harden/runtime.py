@@ -3332,17 +3332,20 @@ def _mask_secrets(call: _Call, result: object) -> tuple[object, str | None]:
     masked, withheld = result, None
     if enforce:
         masked = _safely(lambda: _redacted(result, redact, 0), None)
-        left: dict[tuple[str, str | None], int] = {}
-        if masked is None or _safely(
-            lambda: _redactor(settings, _text_of(masked), left) is not None and left,
-            True,
-        ):
+        if masked is None or _safely(lambda: _holds_secrets(settings, masked), True):
             masked, withheld = result, _WITHHELD
     event = _REDACTED_EVENT if enforce else WOULD_REDACT_EVENT
     extra = {"withheld": True} if withheld else {}
     for (kind, name), count in found.items():
         _log_event(event, call, kind=kind, name=name, count=count, **extra)
     return masked, withheld
+
+
+def _holds_secrets(settings: _Settings, value: object) -> bool:
+    """Whether a client reading `value` would read a secret (one redaction missed)."""
+    found: dict[tuple[str, str | None], int] = {}
+    _redactor(settings, _text_of(value), found)
+    return bool(found)
 
 
 def _redactor(
@@ -3405,8 +3408,8 @@ def _parts(value: object) -> Mapping[Any, Any]:
     if isinstance(value, (list, tuple)):
         return dict(enumerate(value))
     kind = type(value)
-    fields = getattr(kind, "model_fields", None)  # a pydantic model
-    if isinstance(fields, Mapping) and hasattr(value, "model_copy"):
+    fields = _model_fields(value)
+    if fields is not None:
         # Private attributes too: fastmcp's ToolResult sends the one it keeps.
         private = getattr(value, "__pydantic_private__", None)
         return {
@@ -3418,6 +3421,14 @@ def _parts(value: object) -> Mapping[Any, Any]:
     if kind.__module__.partition(".")[0] in _FRAMEWORKS and hasattr(value, "__dict__"):
         return vars(value)  # fastmcp's ToolResult: a plain class
     return {}
+
+
+def _model_fields(value: object) -> Mapping[str, Any] | None:
+    """A pydantic model's fields (None: `value` is no model)."""
+    fields = getattr(type(value), "model_fields", None)
+    return (
+        fields if isinstance(fields, Mapping) and hasattr(value, "model_copy") else None
+    )
 
 
 def _redacted(value: object, redact: Callable[[str], str], depth: int) -> object:
@@ -3444,8 +3455,8 @@ def _redacted(value: object, redact: Callable[[str], str], depth: int) -> object
             return items
         make = getattr(type(value), "_make", None)  # a named tuple stays one
         return make(items) if make else tuple(items)
-    fields = getattr(type(value), "model_fields", None)
-    if isinstance(fields, Mapping) and hasattr(value, "model_copy"):
+    fields = _model_fields(value)
+    if fields is not None:
         update = {name: new for name, new in changed.items() if name in fields}
         copied = value.model_copy(update=update)  # type: ignore[attr-defined]
         for name, new in changed.items():
@@ -3868,14 +3879,12 @@ def _install_audit_hook() -> None:
     """Install the audit hook, once per process however many copies of this module
     there are (a hook can never be removed)."""
     holder = sys.modules.get(_SHARED_STATE)
-    if (
-        holder is not None
-        and holder.__dict__.setdefault("audit_hook", _audit) is _audit
-    ):
-        with _write_lock:
-            if not holder.__dict__.get("audit_hook_installed"):
-                holder.__dict__["audit_hook_installed"] = True
-                sys.addaudithook(_audit)
+    if holder is None or "audit_hook" in holder.__dict__:
+        return
+    with _write_lock:
+        if "audit_hook" not in holder.__dict__:
+            holder.__dict__["audit_hook"] = _audit
+            sys.addaudithook(_audit)
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:

@@ -186,6 +186,6 @@ def test_nothing_is_counted_outside_a_call_and_the_hook_is_installed_once(tmp_pa
     runtime.observe(lambda: None)
     runtime.observe(lambda: None)
     holder = sys.modules[runtime._SHARED_STATE]
-    assert holder.audit_hook_installed is True
+    assert holder.audit_hook is runtime._audit  # the hook of the first copy, installed once
     (tmp_path / "x").write_text("outside any call")  # no call in progress: nothing to add to
     assert runtime._current_call.get() is None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -79,8 +80,7 @@ def attest(
             raise typer.Exit(1)
         out.print(f"every file matches {attestation}", style="green")
         return
-    if did_web is not None:
-        _did_parts(did_web)  # bad input is said before anything is written
+    web = _DidWeb.parse(did_web) if did_web is not None else None  # bad input: before writing
     files = runtime.attestation_digests(str(root), runtime.attestation_files(str(root)))
     digest = runtime.attestation_digest(files)
     record = {
@@ -94,10 +94,10 @@ def attest(
     }
     attestation.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     out.print(f"wrote {attestation}: {len(files)} file(s), digest sha256:{digest}")
-    if did_web is not None:
-        document = _did_document(did_web, digest, len(files), record["commit"])
+    if web is not None:
+        document = web.document(digest, len(files), record["commit"])
         (root / DID_FILENAME).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        out.print(f"wrote {root / DID_FILENAME}: publish it at {_did_url(did_web)}")
+        out.print(f"wrote {root / DID_FILENAME}: publish it at {web.url}")
 
 
 def _commit(root: Path) -> str | None:
@@ -110,41 +110,48 @@ def _commit(root: Path) -> str | None:
         return None  # not a repository, or one without a commit yet
 
 
-def _did_parts(domain: str) -> tuple[str, str | None, list[str]]:
-    match = _DOMAIN.fullmatch(domain.strip())
-    port = match.group(2) if match else None
-    if match is None or len(match.group(1)) > 253 or (port and not 0 < int(port) < 65536):
-        raise HardenError(
-            f"--did-web {domain!r}: expected a domain name, optionally with :PORT and /PATH "
-            "(example.com, example.com:8443/mcp)"
-        )
-    segments = [segment for segment in match.group(3).split("/") if segment]
-    return match.group(1).lower(), port, segments
+@dataclass(frozen=True)
+class _DidWeb:
+    """A did:web identifier: its host, port and path, as `--did-web` gave them."""
 
+    host: str
+    port: str | None
+    segments: tuple[str, ...]
 
-def _did_url(domain: str) -> str:
-    """Where did:web resolves the document (the DID method's rule)."""
-    host, port, segments = _did_parts(domain)
-    authority = f"{host}:{port}" if port else host
-    where = "/".join(segments) if segments else ".well-known"
-    return f"https://{authority}/{where}/{DID_FILENAME}"
+    @classmethod
+    def parse(cls, domain: str) -> _DidWeb:
+        match = _DOMAIN.fullmatch(domain.strip())
+        port = match.group(2) if match else None
+        if match is None or len(match.group(1)) > 253 or (port and not 0 < int(port) < 65536):
+            raise HardenError(
+                f"--did-web {domain!r}: expected a domain name, optionally with :PORT and /PATH "
+                "(example.com, example.com:8443/mcp)"
+            )
+        segments = tuple(segment for segment in match.group(3).split("/") if segment)
+        return cls(match.group(1).lower(), port, segments)
 
+    @property
+    def authority(self) -> str:
+        return f"{self.host}:{self.port}" if self.port else self.host
 
-def _did_document(
-    domain: str, digest: str, file_count: int = 0, commit: str | None = None
-) -> dict[str, Any]:
-    """The did:web DID document naming the attested server's digest as a service."""
-    host, port, segments = _did_parts(domain)
-    did = ":".join(["did:web", host + (quote(f":{port}") if port else ""), *segments])
-    authority = f"{host}:{port}" if port else host
-    service: dict[str, Any] = {
-        "id": f"{did}#mcp-server-attestation",
-        "type": "MCPServerAttestation",
-        "serviceEndpoint": f"https://{authority}/.well-known/{ATTESTATION_FILENAME}",
-        "digestSha256": digest,
-        "fileCount": file_count,
-        "generator": f"harden {__version__}",
-    }
-    if commit:
-        service["commit"] = commit
-    return {"@context": [_DID_CONTEXT, dict(_TERMS)], "id": did, "service": [service]}
+    @property
+    def url(self) -> str:
+        """Where did:web resolves the document (the DID method's rule)."""
+        where = "/".join(self.segments) if self.segments else ".well-known"
+        return f"https://{self.authority}/{where}/{DID_FILENAME}"
+
+    def document(self, digest: str, file_count: int, commit: str | None) -> dict[str, Any]:
+        """The DID document naming the attested server's digest as a service."""
+        port = quote(f":{self.port}") if self.port else ""
+        did = ":".join(["did:web", self.host + port, *self.segments])
+        service: dict[str, Any] = {
+            "id": f"{did}#mcp-server-attestation",
+            "type": "MCPServerAttestation",
+            "serviceEndpoint": f"https://{self.authority}/.well-known/{ATTESTATION_FILENAME}",
+            "digestSha256": digest,
+            "fileCount": file_count,
+            "generator": f"harden {__version__}",
+        }
+        if commit:
+            service["commit"] = commit
+        return {"@context": [_DID_CONTEXT, dict(_TERMS)], "id": did, "service": [service]}

@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+from libcst.metadata import (
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+)
 from libcst.metadata.base_provider import ProviderT
 
 from harden.changes import Rewrite, Span, Unfixed, Verdict
@@ -132,6 +137,10 @@ class Planner(cst.CSTVisitor):
         self.needs_whole_module = False
         # The module's private functions other modules name: their calls are not all here.
         self.named_elsewhere: frozenset[str] = frozenset()
+
+    def _qualified(self, node: cst.CSTNode) -> set[str]:
+        """The qualified names of `node` (for a planner that declares QualifiedNameProvider)."""
+        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
 
 
 class PlannedCodemod:

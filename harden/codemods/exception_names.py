@@ -17,7 +17,7 @@ import re
 from collections import defaultdict
 
 import libcst as cst
-from libcst.metadata import Assignment, BaseAssignment, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import Assignment, BaseAssignment, ScopeProvider
 
 from harden.codemods.base import Planner
 from harden.codemods.error_parts import Verdict, code, combine
@@ -221,9 +221,6 @@ class ExceptionNames(Planner):
                 for method in self._methods.get((cls, func.attr.value), ())
             ]
         return []
-
-    def _qualified(self, node: cst.CSTNode) -> set[str]:
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
 
     def _assignments(self, name: cst.Name) -> list[BaseAssignment]:
         scope = self.get_metadata(ScopeProvider, name, None)

@@ -14,7 +14,6 @@ values a client needs is the author's decision, and the decorator is what guards
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from harden.codemods.base import PlannedCodemod, Refusal
 from harden.codemods.catalog import mask_secrets as catalog
@@ -65,9 +64,6 @@ class MaskSecretsPlanner(planner_for(HARDENING)):  # type: ignore[misc]
                     )
                 )
         return False
-
-    def _qualified(self, node: cst.CSTNode) -> set[str]:
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
 
 
 class MaskSecrets(PlannedCodemod):

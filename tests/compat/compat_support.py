@@ -292,6 +292,47 @@ def load_module(path: Path, label: str) -> ModuleType:
     return module
 
 
+class StderrCapture:
+    """stderr while a hardened server runs: the runtime looks sys.stderr up on every line."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+
+@contextmanager
+def loaded_as_deployed(path: Path, label: str) -> Iterator[tuple[ModuleType, StderrCapture]]:
+    """The server module at `path` loaded with the runtime vendored beside it (when there is
+    one), as when deployed: no other test's copy stands in for it, nor does this one stay
+    behind. stderr is captured meanwhile."""
+    loaded: list[ModuleType] = []
+    previous = sys.modules.pop("harden_runtime", None)
+    runtime = path.with_name("harden_runtime.py")
+    if runtime.exists():
+        loaded.append(load_module(runtime, f"runtime_{label}"))
+        sys.modules["harden_runtime"] = loaded[-1]
+    stderr, sys.stderr = sys.stderr, StderrCapture()
+    captured = sys.stderr
+    try:
+        loaded.append(load_module(path, label))
+        yield loaded[-1], captured
+    finally:
+        sys.stderr = stderr
+        for name in ("harden_runtime", *(m.__name__ for m in loaded)):
+            sys.modules.pop(name, None)
+        if previous is not None:
+            sys.modules["harden_runtime"] = previous
+
+
 def server_of(module: ModuleType, server: str) -> object:
     """The object `server` ("module:attribute.path") names in its loaded module."""
     value: object = module

@@ -16,13 +16,12 @@ import asyncio
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from compat_support import FAMILY, JSON, SDK, connect, events, load_module
+from compat_support import FAMILY, JSON, SDK, connect, events, loaded_as_deployed
 from conftest import harden_command
 
 SECRET = "password=hunter2 at /srv/app/db.py"
@@ -142,24 +141,10 @@ def exchanges(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for directory in (original, hardened):
         (directory / "errors_server.py").write_text(server_source())
     output = harden_errors(hardened)
-    loaded = [load_module(original / "errors_server.py", "original")]
-    before = asyncio.run(exchange(loaded[0]))
-    # The hardened module imports the runtime vendored beside it, as when deployed; another
-    # test's copy must not stand in for it, nor this one stay behind.
-    previous = sys.modules.pop("harden_runtime", None)
-    loaded.append(load_module(hardened / "harden_runtime.py", "runtime"))
-    sys.modules["harden_runtime"] = loaded[-1]
-    stderr = sys.stderr
-    sys.stderr = captured = _Capture()
-    try:
-        loaded.append(load_module(hardened / "errors_server.py", "hardened"))
-        after = asyncio.run(exchange(loaded[-1]))
-    finally:
-        sys.stderr = stderr
-        for name in ("harden_runtime", *(m.__name__ for m in loaded)):
-            sys.modules.pop(name, None)
-        if previous is not None:
-            sys.modules["harden_runtime"] = previous
+    with loaded_as_deployed(original / "errors_server.py", "original") as (module, _):
+        before = asyncio.run(exchange(module))
+    with loaded_as_deployed(hardened / "errors_server.py", "hardened") as (module, captured):
+        after = asyncio.run(exchange(module))
     details = {
         record["ref"]: record
         for record in events(captured.getvalue())
@@ -172,23 +157,6 @@ def exchanges(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "output": output,
         "source": (hardened / "errors_server.py").read_text(),
     }
-
-
-class _Capture:
-    """stderr while the hardened server runs: the runtime looks sys.stderr up on every line."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def getvalue(self) -> str:
-        return "".join(self.parts)
 
 
 def test_every_tool_is_hardened(exchanges: dict[str, Any]) -> None:

@@ -16,14 +16,13 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from compat_support import FAMILY, JSON, connect, events, load_module
+from compat_support import FAMILY, JSON, connect, events, loaded_as_deployed
 from conftest import harden_command
 
 API_KEY = "sk-live-9c1e3f5a7b2d4e6f"
@@ -105,41 +104,11 @@ async def _exchange(module: ModuleType) -> dict[str, JSON]:
 
 def run(directory: Path, label: str) -> tuple[dict[str, JSON], list[dict[str, Any]]]:
     """Each call's result on the server in `directory`, and the runtime's lines meanwhile."""
-    loaded: list[ModuleType] = []
-    previous = sys.modules.pop("harden_runtime", None)
-    runtime = directory / "harden_runtime.py"
-    if runtime.exists():
-        # The copy vendored beside the server, as when deployed; no other test's copy.
-        loaded.append(load_module(runtime, f"runtime_{label}"))
-        sys.modules["harden_runtime"] = loaded[-1]
-    stderr, sys.stderr = sys.stderr, _Capture()
-    try:
-        loaded.append(load_module(directory / "billing_server.py", label))
-        results = asyncio.run(_exchange(loaded[-1]))
-        captured = sys.stderr.getvalue()  # type: ignore[attr-defined]
-    finally:
-        sys.stderr = stderr
-        for name in ("harden_runtime", *(m.__name__ for m in loaded)):
-            sys.modules.pop(name, None)
-        if previous is not None:
-            sys.modules["harden_runtime"] = previous
-    assert API_KEY not in captured and JWT not in captured, "a secret's value was logged"
-    return results, [e for e in events(captured) if e["event"].startswith("SECRET_")]
-
-
-class _Capture:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def getvalue(self) -> str:
-        return "".join(self.parts)
+    with loaded_as_deployed(directory / "billing_server.py", label) as (module, captured):
+        results = asyncio.run(_exchange(module))
+    stderr = captured.getvalue()
+    assert API_KEY not in stderr and JWT not in stderr, "a secret's value was logged"
+    return results, [e for e in events(stderr) if e["event"].startswith("SECRET_")]
 
 
 def found(lines: list[dict[str, Any]]) -> set[tuple[str, str, str | None]]:
