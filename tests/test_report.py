@@ -87,6 +87,8 @@ def test_eight_quiet_days_are_ready_and_check_passes(tmp_path: Path) -> None:
         "auth": "not enough data",  # a month: a client calling monthly must be seen first
         "shell-free": "ready to enforce",
         "secret-masking": "ready to enforce",
+        # these calls record no uses: no audit hook, nothing to judge
+        "permissions": "not enough data",
     }
     assert control(data, "validation")["covered_days"] == 8.0
     assert report(str(log), "--check", "validation")[0] == 0
@@ -263,6 +265,36 @@ def test_results_carrying_secrets_are_counted_per_tool_and_variable(tmp_path: Pa
     assert control(as_json(str(log)), "validation")["verdict"] == "ready to enforce"
 
 
+def test_uses_outside_the_policy_keep_permissions_in_review(tmp_path: Path) -> None:
+    """Phase 6: each call's uses are counted per tool; PERMISSION_WOULD_DENY lines, per tool
+    and capability, keep ENFORCE_PERMISSIONS off; fifteen quiet days make it ready."""
+    uses = ["fs:read:/srv", "net:api.example.com:443"]
+    quiet = calls_over(15, uses=uses)
+    log = write(tmp_path / "quiet.log", [*quiet, *calls_over(15, tool="noop", uses=[])])
+    data = as_json(str(log))
+    assert control(data, "permissions")["verdict"] == "ready to enforce"
+    assert data["tools"]["read_file"]["uses"] == {use: len(quiet) for use in uses}
+    assert data["tools"]["noop"]["uses"] == {}
+    denied = [
+        line(START + DAY, "PERMISSION_WOULD_DENY", capability="exec:curl", caller="ci"),
+        line(START + 2 * DAY, "PERMISSION_WOULD_DENY", capability="exec:curl", caller="ci"),
+        line(START + 2 * DAY, "PERMISSION_WOULD_DENY", capability="fs:write:/etc"),
+        line(START + 3 * DAY, "PERMISSION_DENIED", capability="fs:write:/etc"),
+    ]
+    log = write(tmp_path / "denied.log", [*quiet, *denied])
+    data = as_json(str(log))
+    permissions = control(data, "permissions")
+    assert permissions["verdict"] == "review"
+    assert [(f["tool"], f["what"], f["count"], f["callers"]) for f in permissions["findings"]] == [
+        ("read_file", "exec:curl", 2, {"ci": 2}),
+        ("read_file", "fs:write:/etc", 1, {"local": 1}),
+    ]
+    assert data["tools"]["read_file"]["permission_would_deny"]["exec:curl"]["count"] == 2
+    assert report(str(log), "--check", "permissions")[0] == 1
+    short = write(tmp_path / "short.log", calls_over(8, uses=uses))
+    assert "of the 14 days" in control(as_json(str(short)), "permissions")["reason"]
+
+
 def test_commands_that_need_a_shell_need_review_by_tool_and_feature(tmp_path: Path) -> None:
     """The shim's lines: a tool whose callers send loops keeps ENFORCE_SHELL_FREE off."""
     needs = [
@@ -357,8 +389,8 @@ def test_sql_gives_the_queries_the_report_runs(tmp_path: Path) -> None:
     con.execute(schema)
     con.execute(
         "INSERT INTO harden_log VALUES (1e9, 1, 'tool_call', 'read_file', 'a', 2.0, false, "
-        "'unknown', 'unknown', 'unknown', ['unknown']), (1e9 + 61, 1, 'tool_call', 'read_file', "
-        "'b', 2.0, true, 'unknown', 'unknown', 'unknown', ['unknown'])"
+        "'unknown', 'unknown', 'unknown', ['unknown'], []), (1e9 + 61, 1, 'tool_call', "
+        "'read_file', 'b', 2.0, true, 'unknown', 'unknown', 'unknown', ['unknown'], NULL)"
     )
     answers = [con.execute(query).fetchall() for query in queries]
     assert len(answers) == len(QUERIES)

@@ -42,10 +42,12 @@ SCHEMA = """CREATE TABLE harden_log (
     caller VARCHAR,      -- 'unknown' when it names none
     duration_ms DOUBLE,
     is_error BOOLEAN,
-    rule VARCHAR,        -- validation's rule, an auth event's reason, or a secret's kind
+    rule VARCHAR,        -- validation's rule, an auth event's reason, a secret's kind,
+                         -- or the capability a permission event names
     param VARCHAR,       -- validation's parameter, or a secret's variable name
     site VARCHAR,
-    features VARCHAR[]
+    features VARCHAR[],
+    uses VARCHAR[]       -- a tool_call's uses (phase 6), NULL when the line records none
 );"""
 
 # A line of text (`line`) that is a record as the runtime writes it: a JSON object whose
@@ -58,14 +60,17 @@ _IS_RECORD = (
 )
 _PATHS = (
     "['$.ts', '$.v', '$.event', '$.tool', '$.caller', '$.duration_ms', '$.isError', "
-    "'$.rule', '$.param', '$.site', '$.features', '$.reason', '$.kind', '$.name']"
+    "'$.rule', '$.param', '$.site', '$.features', '$.reason', '$.kind', '$.name', "
+    "'$.capability']"
 )
 _FIELDS = f"""
     CASE WHEN json_valid(line) THEN json_extract_string(line, {_PATHS}) END AS s,
     CASE WHEN json_valid(line) THEN json_type(line, {_PATHS}) END AS ty,
     CASE WHEN json_valid(line) AND json_type(line, '$.features') = 'ARRAY'
         AND json_array_length(line, '$.features') > 0
-        THEN CAST(json_extract_string(line, '$.features[*]') AS VARCHAR[]) END AS features"""
+        THEN CAST(json_extract_string(line, '$.features[*]') AS VARCHAR[]) END AS features,
+    CASE WHEN json_valid(line) AND json_type(line, '$.uses') = 'ARRAY'
+        THEN CAST(json_extract_string(line, '$.uses[*]') AS VARCHAR[]) END AS uses"""
 _ROW = """
     epoch(TRY_CAST(s[1] AS TIMESTAMPTZ)) AS t,
     CASE WHEN ty[2] IS NULL THEN 0 WHEN ty[2] IN ('BIGINT', 'UBIGINT') THEN s[2]::INTEGER END,
@@ -74,10 +79,11 @@ _ROW = """
     coalesce(s[5], 'unknown'),
     CASE WHEN ty[6] IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN s[6]::DOUBLE END,
     coalesce(ty[7] = 'BOOLEAN' AND s[7] = 'true', false),
-    coalesce(s[8], s[12], s[13], 'unknown'),
+    coalesce(s[8], s[12], s[13], s[15], 'unknown'),
     coalesce(s[9], s[14], 'unknown'),
     coalesce(s[10], 'unknown'),
-    coalesce(features, ['unknown'])"""
+    coalesce(features, ['unknown']),
+    uses"""
 
 # The report's questions, over harden_log (the window already applied).
 QUERIES = {
@@ -108,7 +114,7 @@ GROUP BY ALL;""",
     count(*) FILTER (
         event IN (
             'VALIDATION_WOULD_REJECT', 'RATE_LIMIT_WOULD_THROTTLE', 'AUTH_WOULD_REJECT',
-            'SECRET_WOULD_REDACT'
+            'SECRET_WOULD_REDACT', 'PERMISSION_WOULD_DENY'
         )
     )
 FROM harden_log
@@ -122,6 +128,16 @@ FROM harden_log WHERE event = 'RATE_LIMIT_WOULD_THROTTLE' AND tool IS NOT NULL G
 FROM harden_log WHERE event = 'AUTH_WOULD_REJECT' AND tool IS NOT NULL GROUP BY ALL;""",
     "secret_would_redact": """SELECT tool, rule, param, caller, count(*), min(t), max(t)
 FROM harden_log WHERE event = 'SECRET_WOULD_REDACT' AND tool IS NOT NULL GROUP BY ALL;""",
+    # What the tool calls did (phase 6): per use, the calls that did it; `observed`, the calls
+    # whose line records uses at all (a runtime without the audit hook records none).
+    "observed": """SELECT tool, count(*) FROM harden_log
+WHERE event = 'tool_call' AND tool IS NOT NULL AND uses IS NOT NULL GROUP BY ALL;""",
+    "uses": """SELECT tool, use, count(*), min(t), max(t) FROM (
+    SELECT tool, unnest(uses) AS use, t FROM harden_log
+    WHERE event = 'tool_call' AND tool IS NOT NULL AND uses IS NOT NULL
+) GROUP BY ALL;""",
+    "permission_would_deny": """SELECT tool, rule, caller, count(*), min(t), max(t)
+FROM harden_log WHERE event = 'PERMISSION_WOULD_DENY' AND tool IS NOT NULL GROUP BY ALL;""",
     "value_splits": """SELECT site, caller, count(*), min(t), max(t)
 FROM harden_log WHERE event = 'CMD_VALUE_SPLIT' GROUP BY ALL;""",
     "shell_features": """SELECT tool, feature, caller, count(*), min(t), max(t) FROM (
@@ -365,6 +381,13 @@ def _stats(con: Any) -> LogStats:
         seen.add(caller, int(count), first, last)
     for tool, kind, name, caller, count, first, last in rows("secret_would_redact"):
         seen = stats.tool(tool).secret_would_redact.setdefault((kind, name), Occurrences())
+        seen.add(caller, int(count), first, last)
+    for tool, calls in rows("observed"):
+        stats.tool(tool).observed_calls = int(calls)
+    for tool, use, count, first, last in rows("uses"):
+        stats.tool(tool).uses.setdefault(use, Occurrences()).add("", int(count), first, last)
+    for tool, capability, caller, count, first, last in rows("permission_would_deny"):
+        seen = stats.tool(tool).permission_would_deny.setdefault(capability, Occurrences())
         seen.add(caller, int(count), first, last)
     for site, caller, count, first, last in rows("value_splits"):
         stats.value_splits.setdefault(site, Occurrences()).add(caller, int(count), first, last)

@@ -58,6 +58,11 @@ def _tool(tool: ToolStats) -> dict[str, object]:
             reason: {"count": o.count, "callers": dict(o.callers)}
             for reason, o in sorted(tool.auth_would_reject.items())
         },
+        "uses": {use: o.count for use, o in sorted(tool.uses.items())},
+        "permission_would_deny": {
+            capability: {"count": o.count, "callers": dict(o.callers)}
+            for capability, o in sorted(tool.permission_would_deny.items())
+        },
         "first_seen": moment_text(tool.first),
         "last_seen": moment_text(tool.last),
     }
@@ -160,6 +165,7 @@ def to_table(stats: LogStats, results: list[Verdict], reading: Reading, console:
         if tool.would_throttle.count:
             warned.append(f"over the limit: {tool.would_throttle.count}")
         warned += [f"token {reason}: {o.count}" for reason, o in tool.auth_would_reject.items()]
+        warned += [f"outside policy {use}: {o.count}" for use, o in tool.permission_would_deny.items()]
         tools.add_row(
             escape(name),
             str(tool.calls),

@@ -81,8 +81,13 @@ class ToolStats:
     auth_would_reject: dict[str, Occurrences] = field(default_factory=dict)  # by reason
     # Results that carried a secret, by (kind, variable name or "unknown")
     secret_would_redact: dict[tuple[str, str], Occurrences] = field(default_factory=dict)
+    # What the calls did (phase 6): the calls whose line records uses, and per use the calls
+    # that did it; uses outside the tool's policy, by capability.
+    observed_calls: int = 0
+    uses: dict[str, Occurrences] = field(default_factory=dict)
+    permission_would_deny: dict[str, Occurrences] = field(default_factory=dict)
     # Per UTC day (days since the epoch): calls, and warn-only events (would reject, throttle,
-    # refuse the caller's token or redact a secret)
+    # refuse the caller's token, redact a secret or deny a use)
     calls_by_day: Counter[int] = field(default_factory=Counter)
     warnings_by_day: Counter[int] = field(default_factory=Counter)
 

@@ -53,6 +53,7 @@ CONTROLS = (
     Control("auth", 4, "AUTH_MODE=enforce", "AUTH_WOULD_REJECT"),
     Control("shell-free", 5, "ENFORCE_SHELL_FREE", "CMD_VALUE_SPLIT", "CMD_SHELL_FEATURE_DETECTED"),
     Control("secret-masking", 5, "ENFORCE_SECRET_MASKING", "SECRET_WOULD_REDACT"),
+    Control("permissions", 6, "ENFORCE_PERMISSIONS", "PERMISSION_WOULD_DENY"),
 )
 CONTROL_NAMES = tuple(control.name for control in CONTROLS)
 
@@ -134,6 +135,9 @@ def _verdict(control: Control, stats: LogStats) -> Verdict:
         return Verdict(control, REVIEW, reason, covered, findings, snippet)
     if not math.isfinite(span) or (control.name != "shell-free" and not stats.tools):
         return Verdict(control, NOT_ENOUGH, "no tool was called in these logs", 0.0)
+    if control.name == "permissions" and not any(t.observed_calls for t in stats.tools.values()):
+        reason = "no tool_call line records its uses (the runtime's audit hook came in phase 6)"
+        return Verdict(control, NOT_ENOUGH, reason, covered)
     if covered < window:
         reason = f"the logs cover {covered:.1f} of the {window} days to watch"
         return Verdict(control, NOT_ENOUGH, reason, covered)
@@ -186,11 +190,22 @@ def _secret_findings(stats: LogStats) -> list[Finding]:
     ]
 
 
+def _permission_findings(stats: LogStats) -> list[Finding]:
+    # No exemption: a use the policy lacks goes in the tool's @permissions(uses=...), where it
+    # is reviewed with the code, or in HARDEN_ALLOWED_PROGRAMS / HARDEN_ALLOWED_EGRESS.
+    return [
+        _occurred(name, capability, occurrences, None)
+        for name, tool in sorted(stats.tools.items())
+        for capability, occurrences in sorted(tool.permission_would_deny.items())
+    ]
+
+
 _FINDINGS = {
     "validation": _validation_findings,
     "rate-limit": _rate_findings,
     "auth": _auth_findings,
     "secret-masking": _secret_findings,
+    "permissions": _permission_findings,
 }
 
 
