@@ -165,7 +165,8 @@ def to_table(stats: LogStats, results: list[Verdict], reading: Reading, console:
         if tool.would_throttle.count:
             warned.append(f"over the limit: {tool.would_throttle.count}")
         warned += [f"token {reason}: {o.count}" for reason, o in tool.auth_would_reject.items()]
-        warned += [f"outside policy {use}: {o.count}" for use, o in tool.permission_would_deny.items()]
+        denied = tool.permission_would_deny.items()
+        warned += [f"outside its policy, {use}: {o.count}" for use, o in denied]
         tools.add_row(
             escape(name),
             str(tool.calls),
