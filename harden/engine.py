@@ -27,6 +27,7 @@ from harden.file_results import Decide, FileResult, FileTask, result_from_data, 
 from harden.findings.model import Finding
 from harden.findings.rules import codemod_for
 from harden.mcp.facts import NO_FACTS
+from harden.permissions.scoping import Scoping
 from harden.project_gates import gate_edits
 from harden.project_style import ProjectStyle
 from harden.vendoring import is_runtime, runtime_changes
@@ -83,13 +84,15 @@ def apply(
     style: ProjectStyle | None = None,
     progress: Progress | None = None,
     cache_folder: Path | None = None,
+    scoping: Scoping | None = None,
 ) -> ChangeSet:
     """Run the codemods and collect accepted rewrites; with `requested`, act only there.
     Runtime copies the rewrites need end with `runtime_settings` (see harden.config); the
     project's coverage and packaging files (`project_files`, those of
     project_gates.PROJECT_FILES that exist) are edited to leave them out of its gates. With
     `style`, the lines harden changes are conformed to it (harden.conform). `cache_folder`
-    only for a dry run: the rewrites come from the result cache there where it holds them."""
+    only for a dry run: the rewrites come from the result cache there where it holds them.
+    `scoping` is phase 6's decision per tool, from the logs."""
     wanted = set(codemod_ids)
     relevant: list[Finding] | None = None
     changes = ChangeSet(phase=phase)
@@ -97,7 +100,7 @@ def apply(
         relevant = [f for f in requested if codemod_for(f) in wanted]
         changes.ignored = [f for f in requested if codemod_for(f) not in wanted]
     tasks, paths = _tasks(files, codemod_ids, requested=relevant, accept=True)
-    tasks = [replace(task, style=style) for task in tasks]
+    tasks = [replace(task, style=style, scoping=scoping) for task in tasks]
     results = _run(tasks, files, jobs, decide, progress, cache_folder)
     runtimes = {path: text for path, text in files if is_runtime(path)}
     matched: set[Finding] = set()
@@ -214,6 +217,7 @@ def _key(task: FileTask, project: CrossModule, conforming: ConformInputs | None)
         project.facts_keys.get(task.path, NO_FACTS_KEY),
         canonical(project.elsewhere.get(task.path, frozenset())),
         conforming.of(task.path) if conforming is not None else "",
+        canonical(task.scoping),
     )
 
 

@@ -18,6 +18,7 @@ from harden.codemods.info import CodemodInfo
 from harden.findings.model import Finding, Severity
 from harden.mcp.facts import NO_FACTS, ModuleFacts
 from harden.mcp.frameworks import PREFILTER
+from harden.permissions.scoping import Scoping
 
 if TYPE_CHECKING:
     from harden.project_style import ProjectStyle
@@ -38,6 +39,7 @@ class FileTask:
     style: ProjectStyle | None = None  # conform the rewrite to it (harden.conform)
     named_elsewhere: frozenset[str] = frozenset()  # see harden.named_elsewhere
     may_hold_handlers: bool | None = None  # harden.mcp's prefilter, when already known
+    scoping: Scoping | None = None  # phase 6: what the logs say each tool may do
 
     def prefiltered(self) -> list[CodemodInfo]:
         """The codemods whose text prefilter lets the file through (a handler codemod's always

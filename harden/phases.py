@@ -135,13 +135,20 @@ PHASES: dict[int, Phase] = {
             6,
             "permissions",
             "permission scoping",
-            (),
-            "per tool",
-            watch_first="the permissions observed over 14 days",
+            ("permissions",),
+            "ENFORCE_PERMISSIONS=true, HARDEN_ALLOWED_PROGRAMS, HARDEN_ALLOWED_EGRESS",
+            watch_first="14 days of PERMISSION_WOULD_DENY lines",
             watch_days=14,
+            note=(
+                "written from the logs of phase 1's runtime: harden apply --phase 6 --logs LOG "
+                "(harden inventory LOG shows what each tool did and what it declares)"
+            ),
         ),
     )
 }
+
+
+PERMISSIONS_PHASE = 6  # written from the logs: `harden apply --phase 6 --logs LOG`
 
 
 class PhaseError(ValueError):

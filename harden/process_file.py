@@ -112,6 +112,7 @@ def process(task: FileTask, decide: Decide | None = None, *, excerpt: bool = Tru
             excerpt=partial is not None,
             wrappers=wrappers,
             metadata_cache={HandlerProvider: task.facts},
+            scoping=task.scoping,
         )
         try:
             rewritten = codemod(run).transform_module(module)

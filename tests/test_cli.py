@@ -243,14 +243,16 @@ def test_findings_limit_the_rewrite_to_named_places(project, capsys, monkeypatch
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["apply", "--phase", "6"], "phase 6 (permissions) is not available yet"),
+        (["apply", "--phase", "6"], "phase 6 writes what the logs saw each tool do: give them"),
+        (["apply", "--phase", "5", "--logs", "a.log"], "--logs is for phase 6"),
         (["apply", "--phase", "9"], "there is no phase 9"),
         (["scan", "missing-dir"], "no such file or directory"),
         (["apply", "-p", "5", "--dry-run", "--findings", "bad.json"], "bad.json"),
         (["apply", "-p", "5", "--base", "nope"], "unknown revision"),
         (["apply", "-p", "5", "--only", "shell"], "phase 5 has no part 'shell'; its parts are"),
         (["apply", "-p", "1", "--only", "errors"], "phase 1 (observe) has no parts to pick"),
-        (["scan", "--phase", "6"], "phase 6 (permissions) is not available yet"),
+        (["scan", "--phase", "6"], "phase 6 is judged from the logs, not the code alone"),
+        (["inventory", "missing.log"], "missing.log"),
         (["scan", "--only", "commands"], "--only picks a part of a phase: give --phase too"),
     ],
 )
@@ -284,7 +286,9 @@ def test_plan_walks_through_the_phases(project, capsys, monkeypatch) -> None:
     # the low-level call_tool handler, and the server's construction (published)
     assert by_number[4]["rewrites"] == {"authenticate": 2}
     assert "over stdio nothing changes" in by_number[4]["note"]
-    assert not by_number[6]["available"]
+    # Phase 6 is written from logs: the code alone gives it nothing to do, and the plan says how.
+    assert by_number[6]["available"] and by_number[6]["rewrites"] == {"permissions": 0}
+    assert "harden apply --phase 6 --logs LOG" in by_number[6]["note"]
     assert by_number[2]["enforce"] == "ENFORCE_VALIDATION=true"
     assert first["next_step"] == "harden apply --phase 1"
     harden(["apply", "--phase", "1"], project, capsys, monkeypatch)

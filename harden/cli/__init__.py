@@ -13,7 +13,7 @@ import sys
 import typer
 
 from harden import __version__
-from harden.cli import apply, attest, contract, plan, report, restack, scan
+from harden.cli import apply, attest, contract, inventory, plan, report, restack, scan
 from harden.cli.common import HardenError, set_output
 from harden.entry import INTERRUPTED
 
@@ -31,6 +31,7 @@ app.command(name="apply")(apply.apply)
 app.command(name="plan")(plan.plan)
 app.command(name="restack")(restack.restack)
 app.command(name="report")(report.report)
+app.command(name="inventory")(inventory.inventory_command)
 app.command(name="attest")(attest.attest)
 app.add_typer(contract.app, name="contract")
 

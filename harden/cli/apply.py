@@ -40,10 +40,11 @@ from harden.cli.common import (
     result,
     selected,
 )
+from harden.cli.inventory import scoping_from_logs
 from harden.codemods.catalog import INFO_BY_ID
 from harden.config import DEFAULT_BRANCH_PREFIX, ConfigError, load_config
 from harden.line_moves import moved_findings
-from harden.phases import PHASES, phase_branch_name
+from harden.phases import PERMISSIONS_PHASE, PHASES, phase_branch_name
 from harden.project_style import read_style
 from harden.render import plural
 from harden.review import Review, has_terminal, read_key
@@ -93,6 +94,14 @@ def apply(
     ] = 0,
     only: OnlyOption = None,
     no_cache: NoCacheOption = False,
+    logs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--logs",
+            help="Phase 6: the runtime's logs (files, globs, directories, .gz, - for stdin) "
+            "whose tool calls show what each tool does. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Apply a hardening phase: a new branch with one commit, a dry-run diff, or in-place edits."""
     # gitpython loads here, not with the command line: `harden --help` and a scan do without.
@@ -101,6 +110,15 @@ def apply(
 
     phase = chosen_phase(phase_number, only)
     workers = jobs_default(jobs)
+    if phase.number == PERMISSIONS_PHASE and not logs:
+        raise HardenError(
+            "phase 6 writes what the logs saw each tool do: give them with --logs LOG "
+            "(harden inventory LOG shows what it would write)"
+        )
+    if logs and phase.number != PERMISSIONS_PHASE:
+        raise HardenError(
+            f"--logs is for phase {PERMISSIONS_PHASE}; phase {phase.number} reads none"
+        )
     if dry_run and in_place:
         raise HardenError("--dry-run writes nothing and --in-place writes the files: pick one")
     if output_format is not DiffFormat.diff and not dry_run:
@@ -127,6 +145,7 @@ def apply(
     config = project_config(tree, include=include, exclude=exclude)
     tree = selected(tree, config)
     requested = read_findings(findings_file, tree.root) if findings_file else None
+    scoping = scoping_from_logs(logs, tree.files) if logs else None
     if requested and tree.files and not in_place and target.repo is not None:
         # The scanner read the working tree; the branch is built from a commit, maybe an
         # earlier phase's branch whose decorators moved every line below them.
@@ -146,6 +165,7 @@ def apply(
         # A dry run may reuse what an earlier one found; a written change is always made from
         # the source.
         cache_folder=cache_folder(tree.root) if dry_run and not no_cache else None,
+        scoping=scoping,
     )
     with progress_bar("finding rewrites" if interactive else "rewriting") as progress:
         changes = run(progress=progress)
@@ -177,6 +197,7 @@ def apply(
     command = ["harden", "apply", f"--phase={phase_number}", *([f"--only={only}"] if only else [])]
     command += [f"--include={p}" for p in include or ()] + [f"--exclude={p}" for p in exclude or ()]
     command += [f"--findings={findings_file}"] if findings_file else []
+    command += [f"--logs={log}" for log in logs or ()]
     command += ["--interactive"] if rejected else []
     command.append(_relative(target))
     message += f"\n{RECORDED_COMMAND}: {shlex.join(command)}\n"

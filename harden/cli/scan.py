@@ -47,6 +47,7 @@ from harden.findings.harden_json import finding_to_dict, scan_report
 from harden.findings.model import Finding, Severity
 from harden.findings.sarif_writer import to_sarif
 from harden.findings.selection import Selection, SelectionError
+from harden.phases import PERMISSIONS_PHASE
 from harden.render import plural
 from harden.sources import Tree, ignored_python_files, working_tree
 
@@ -121,6 +122,11 @@ def scan(
     """Find shell commands and other problems harden's phases fix, and what they cannot fix."""
     if only is not None and phase_number is None:
         raise HardenError("--only picks a part of a phase: give --phase too")
+    if phase_number == PERMISSIONS_PHASE:
+        raise HardenError(
+            "phase 6 is judged from the logs, not the code alone: harden inventory LOG... shows "
+            "what each tool did, declares and can do"
+        )
     if statistics and output_format not in (ScanFormat.table, ScanFormat.concise):
         raise HardenError(f"--statistics prints text: leave out --format {output_format}")
     # Read before scanning, so that a bad file or rule id fails at once.

@@ -35,6 +35,7 @@ from harden.codemods.info import CodemodInfo
 from harden.codemods.runtime_import import add_runtime_import
 from harden.findings.model import Finding, Severity
 from harden.findings.rules import codemod_for
+from harden.permissions.scoping import Scoping
 from harden.suppressions import suppression
 
 Replacements = Mapping[cst.CSTNode, cst.CSTNode]
@@ -104,6 +105,7 @@ class FileRun:
     # discovery), for every wrapper made for this file.
     metadata_cache: Mapping[ProviderT, object] = field(default_factory=dict)
     uses_runtime: bool = False  # an accepted rewrite needs the vendored runtime
+    scoping: Scoping | None = None  # phase 6: what the logs say each tool may do
     # A planner needed the whole file and was given an excerpt: this run's results are
     # incomplete, and the file must be run again parsed whole.
     needs_whole_module: bool = False
@@ -137,6 +139,8 @@ class Planner(cst.CSTVisitor):
         self.needs_whole_module = False
         # The module's private functions other modules name: their calls are not all here.
         self.named_elsewhere: frozenset[str] = frozenset()
+        self.path = ""  # the file's, relative to the tree's root
+        self.scoping: Scoping | None = None  # phase 6: what the logs say each tool may do
 
     def _qualified(self, node: cst.CSTNode) -> set[str]:
         """The qualified names of `node` (for a planner that declares QualifiedNameProvider)."""
@@ -185,6 +189,8 @@ class PlannedCodemod:
         planner = self.PLANNER()
         planner.whole_module = self.focus is None and not self.run.excerpt
         planner.named_elsewhere = self.run.named_elsewhere
+        planner.path = self.run.path
+        planner.scoping = self.run.scoping
         self.wrapper.visit(planner)
         return planner
 

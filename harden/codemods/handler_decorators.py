@@ -6,8 +6,8 @@ Each of `observe.py`, `validate.py` and `rate_limit.py` describes its decorator 
 that lacks the decorator, proposes it directly below the registering decorator: placed above
 `@mcp.tool()`, most SDKs would register the unwrapped function and the decorator would never
 run. The runtime decorators keep one order, outermost first: observe, authenticate, rate_limit,
-validate, mask_errors, mask_secrets (phase 5); a handler that already carries some of them gets
-the new one in its place among them.
+validate, mask_errors, mask_secrets (phase 5), permissions (phase 6); a handler that already
+carries some of them gets the new one in its place among them.
 
 A function registered by another module (the project index tells) gets the decorator where it
 is defined, at the bottom of its decorators. A registration it cannot prove (a server from a
@@ -36,7 +36,15 @@ from harden.mcp.handlers import Handler, HandlerProvider
 # Outermost first: observe sees every call, throttled or rejected ones included, and the rate
 # limit counts calls before validation spends time on them; mask_errors sees only what the
 # handler itself raised. (The runtime merges a stack into one wrapper: the order is for reading.)
-ORDER = ("observe", "authenticate", "rate_limit", "validate", "mask_errors", "mask_secrets")
+ORDER = (
+    "observe",
+    "authenticate",
+    "rate_limit",
+    "validate",
+    "mask_errors",
+    "mask_secrets",
+    "permissions",
+)
 
 TOOLS = frozenset({HandlerKind.TOOL, HandlerKind.LOWLEVEL_CALL_TOOL})
 EVERY_KIND = frozenset(HandlerKind)
@@ -86,7 +94,7 @@ class HandlerDecoratorPlanner(Planner):
             present = self._runtime_decorators(function)
             if hardening.decorator in present.values():
                 continue
-            index = _place(hardening.decorator, present, discovery.insertion_index(function))
+            index = place(hardening.decorator, present, discovery.insertion_index(function))
             self.plans.append(self._proposal(function, handlers, index))
         for unresolved in discovery.unresolved:
             self.plans.append(
@@ -150,7 +158,7 @@ class HandlerDecoratorPlanner(Planner):
         return found
 
 
-def _place(name: str, present: dict[int, str], registered_below: int) -> int:
+def place(name: str, present: dict[int, str], registered_below: int) -> int:
     """Where decorator `name` goes: among the runtime decorators already there, in ORDER;
     with none there, at `registered_below` (directly below the registration)."""
     if not present:
@@ -187,7 +195,7 @@ def _decorator(
     elif registered != function.name.value:
         arguments.append(f"tool={json.dumps(registered)}")
     if keep:
-        arguments.append(f"keep={_tuple(json.dumps(k) for k in keep)}")
+        arguments.append(f"keep={tuple_literal(json.dumps(k) for k in keep)}")
         classes = ", ".join(f"`{k.rpartition('.')[2]}`" for k in keep)
         notes.append(
             f"The text of {classes} still reaches the client: the project's own exception "
@@ -195,14 +203,14 @@ def _decorator(
             "function's arguments."
         )
     if roots:
-        arguments.append(f"roots={_tuple(code for code, _ in roots)}")
+        arguments.append(f"roots={tuple_literal(code for code, _ in roots)}")
         shown = "; ".join(f"`{code}` ({why})" for code, why in roots)
         notes.append(
             f"Paths under {shown} are allowed for this tool beside HARDEN_ALLOWED_ROOTS: its "
             "own code reads paths there."
         )
     if hosts:
-        arguments.append(f"names_only={_tuple(json.dumps(host) for host in hosts)}")
+        arguments.append(f"names_only={tuple_literal(json.dumps(host) for host in hosts)}")
         shown = ", ".join(f"`{host}`" for host in hosts)
         notes.append(
             f"{shown}: a name this tool only shows or resolves (its code makes no call that "
@@ -212,7 +220,7 @@ def _decorator(
     return cst.Decorator(cst.parse_expression(text)), notes
 
 
-def _tuple(items: Iterable[str]) -> str:
+def tuple_literal(items: Iterable[str]) -> str:
     """A tuple literal of the expressions `items`: `(a,)`, `(a, b)`."""
     listed = list(items)
     return f"({listed[0]},)" if len(listed) == 1 else f"({', '.join(listed)})"

@@ -22,11 +22,13 @@ class Example:
     before: str
     after: str
     unfixed: str = ""
+    # The runtime's log lines the example is applied with (phase 6 writes what they show).
+    logs: tuple[str, ...] = ()
 
     @classmethod
-    def kept(cls, code: str, unfixed: str) -> Example:
+    def kept(cls, code: str, unfixed: str, logs: tuple[str, ...] = ()) -> Example:
         """Code the codemod must leave as it is, reporting why (`unfixed`: part of the reason)."""
-        return cls(code, code, unfixed)
+        return cls(code, code, unfixed, logs)
 
 
 @dataclass(frozen=True, slots=True)

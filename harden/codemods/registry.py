@@ -13,6 +13,7 @@ from harden.codemods.error_messages import ErrorMessages
 from harden.codemods.mask_errors import MaskErrors
 from harden.codemods.mask_secrets import MaskSecrets
 from harden.codemods.observe import Observe
+from harden.codemods.permissions import Permissions
 from harden.codemods.rate_limit import RateLimit
 from harden.codemods.shell_commands import ShellCommands
 from harden.codemods.validate import Validate
@@ -26,5 +27,6 @@ ALL: tuple[type[PlannedCodemod], ...] = (
     ErrorMessages,
     MaskErrors,
     MaskSecrets,
+    Permissions,
 )
 BY_ID: dict[str, type[PlannedCodemod]] = {codemod.INFO.id: codemod for codemod in ALL}

@@ -30,7 +30,7 @@ def test_example_gives_its_after(
     apply: Apply, codemod: type[PlannedCodemod], example: Example
 ) -> None:
     compile(example.before, "before.py", "exec")
-    new, run = apply(example.before, codemod)
+    new, run = apply(example.before, codemod, example.logs)
     assert new == example.after
     compile(new, "after.py", "exec")
     reasons = [unfixed.reason for unfixed in run.unfixed] + run.kept  # kept: left on purpose
@@ -49,7 +49,7 @@ def test_example_gives_its_after(
 def test_example_is_idempotent(
     apply: Apply, codemod: type[PlannedCodemod], example: Example
 ) -> None:
-    again, run = apply(example.after, codemod)
+    again, run = apply(example.after, codemod, example.logs)
     assert again == example.after
     assert not run.accepted
 

@@ -14,6 +14,7 @@ from harden.codemods.catalog import (
     mask_errors,
     mask_secrets,
     observe,
+    permissions,
     rate_limit,
     shell_commands,
     validate,
@@ -29,5 +30,6 @@ ALL_INFO: tuple[CodemodInfo, ...] = (
     error_messages.INFO,
     mask_errors.INFO,
     mask_secrets.INFO,
+    permissions.INFO,
 )
 INFO_BY_ID: dict[str, CodemodInfo] = {info.id: info for info in ALL_INFO}

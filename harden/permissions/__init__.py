@@ -1,0 +1,1 @@
+"""Phase 6: what each tool does, declares and may do (permission scoping)."""

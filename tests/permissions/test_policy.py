@@ -1,0 +1,74 @@
+"""The phase 6 policy decorator: built as the runtime takes it, read back as written."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper
+
+from harden import runtime
+from harden.permissions.policy import build_decorator, policy_decorator, read_policy
+from harden.permissions.tool_sources import qualified_names
+
+
+def function_with(decorator: cst.Decorator) -> tuple[cst.FunctionDef, MetadataWrapper]:
+    code = cst.Module([]).code_for_node(decorator)
+    module = cst.parse_module(f"import harden_runtime\n\n{code}\ndef tool():\n    pass\n")
+    wrapper = MetadataWrapper(module)
+    function = wrapper.module.body[1]
+    assert isinstance(function, cst.FunctionDef)
+    return function, wrapper
+
+
+@pytest.mark.parametrize(
+    ("policy", "tool", "lowlevel", "code"),
+    [
+        ((), None, False, "@harden_runtime.permissions(uses=())"),
+        (("exec:git",), None, False, '@harden_runtime.permissions(uses=("exec:git",))'),
+        (
+            ("fs:read:/srv", "net:api.example.com:443"),
+            "count-notes",
+            False,
+            '@harden_runtime.permissions(uses=("fs:read:/srv", "net:api.example.com:443"), '
+            'tool="count-notes")',
+        ),
+        (
+            {"search": ("fs:read:/srv",), "ping": ()},
+            None,
+            True,
+            '@harden_runtime.permissions(uses={"search": ("fs:read:/srv",), "ping": ()}, '
+            "lowlevel=True)",
+        ),
+    ],
+)
+def test_the_decorator_is_written_and_read_back(
+    policy: object, tool: str | None, lowlevel: bool, code: str
+) -> None:
+    decorator = build_decorator(policy, tool, lowlevel=lowlevel)  # type: ignore[arg-type]
+    assert cst.Module([]).code_for_node(decorator).strip() == code
+    function, wrapper = function_with(decorator)
+    found = policy_decorator(function, qualified_names(wrapper))
+    assert found is not None
+    assert read_policy(found) == policy
+    # What the runtime takes: the decorator, evaluated, wraps a function.
+    expression = code.removeprefix("@").replace("harden_runtime.", "runtime.")
+    assert callable(eval(expression, {"runtime": runtime})(lambda: None))
+
+
+@pytest.mark.parametrize(
+    "decorator",
+    [
+        "harden_runtime.permissions(uses=USES)",
+        'harden_runtime.permissions(uses=("exec:" + name,))',
+        "harden_runtime.permissions",
+    ],
+)
+def test_a_policy_that_is_not_literal_is_not_read(decorator: str) -> None:
+    function, wrapper = function_with(cst.Decorator(cst.parse_expression(decorator)))
+    found = policy_decorator(function, qualified_names(wrapper))
+    assert found is not None and read_policy(found) is None
+
+
+def test_another_decorator_is_no_policy() -> None:
+    function, wrapper = function_with(cst.Decorator(cst.parse_expression("permissions(uses=())")))
+    assert policy_decorator(function, qualified_names(wrapper)) is None
