@@ -22,14 +22,8 @@ import libcst as cst
 import pytest
 
 from harden.mcp import Framework, HandlerKind
-from harden.permissions.static import (
-    EXEC,
-    FS_WRITE,
-    NET,
-    HandlerSource,
-    StaticUse,
-    project_handlers,
-)
+from harden.permissions.static import HandlerSource, StaticUse, project_handlers
+from harden.permissions.uses import EXEC, FS_WRITE, NET
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 WORKSHOP = FIXTURES / "permissions" / "static"
