@@ -7,7 +7,7 @@ class) it looks up in `sys.modules`. Do not edit the vendored copy: `harden appl
 replaces it in place when a later phase needs more (the version line says which copy
 it is).
 
-Tool-handler decorators (phases 1-5), placed directly above the handler's `def`
+Tool-handler decorators (phases 1-6), placed directly above the handler's `def`
 and below the decorator that registers it; outermost first:
 
     @mcp.tool()
@@ -17,6 +17,7 @@ and below the decorator that registers it; outermost first:
     @harden_runtime.validate
     @harden_runtime.mask_errors
     @harden_runtime.mask_secrets
+    @harden_runtime.permissions(uses=("fs:read:/srv/data",))
     async def read_file(path: str, ctx: Context) -> str: ...
 
 - `observe` writes one JSON line per call to stderr (never stdout: that is the stdio
@@ -50,6 +51,15 @@ and below the decorator that registers it; outermost first:
   variables and for credentials of well-known forms (private keys, AWS, GitHub and
   Slack tokens, JWTs, URL passwords) and logs `SECRET_WOULD_REDACT` (never the
   value); `ENFORCE_SECRET_MASKING=true` replaces each with `[redacted:NAME]`.
+- `permissions` (phase 6) holds each call to its policy, `uses=`: what the tool may
+  do, spelled as the audit hook (which observe installs too) records what a call did
+  in the `uses` of its `tool_call` line — `fs:read:<folder>`, `fs:write:<folder>`,
+  `exec:<program>`, `net:<host>:<port>`. Each use outside it logs
+  `PERMISSION_WOULD_DENY` (the capability, never a path or value) once per call and
+  goes ahead; `ENFORCE_PERMISSIONS=true` refuses it: the hook raises PermissionError
+  in the tool before the file is touched, the program started or the connection
+  made. A folder the tool may write it may read; HARDEN_ALLOWED_PROGRAMS and
+  HARDEN_ALLOWED_EGRESS (`host`, `host:port`, `*.domain`) add programs and hosts.
 
 At import, when HARDEN_ATTESTATION names the file `harden attest` wrote, the server's
 files are checked against it once per process: a difference is logged as
@@ -59,7 +69,7 @@ start.
 Only a client's call counts: while the framework serves a client's request. A
 decorated handler called by another one (a tool calling a tool), by the project's
 tests or by a helper runs exactly as if undecorated: no log line, no validation, no
-rate-limit count, no masking.
+rate-limit count, no masking, no permission check.
 
 Each takes `tool="name"` when the registered name differs from the function's, and
 `lowlevel=True` for a low-level server's single call_tool handler. A rejected call
@@ -834,6 +844,9 @@ def _pathnames(pattern: str, cwd: str | None) -> list[str]:
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _G = TypeVar("_G", bound=Callable[..., Any])
+# What permissions(uses=...) holds a tool to: its uses, or a low-level handler's per
+# tool name.
+_Policy = frozenset[str] | Mapping[str, frozenset[str]]
 
 
 def _as_runtime(work: _G) -> _G:
@@ -1316,6 +1329,9 @@ _ENV_KEYS = (
     "ENFORCE_SHELL_FREE",
     "ENFORCE_SECRET_MASKING",
     "HARDEN_SECRET_ALLOW",
+    "ENFORCE_PERMISSIONS",
+    "HARDEN_ALLOWED_PROGRAMS",
+    "HARDEN_ALLOWED_EGRESS",
     "AUTH_MODE",
     "HARDEN_AUTH_TOKENS",
     "HARDEN_AUTH_TOKENS_FILE",
@@ -1361,6 +1377,10 @@ class _Settings:
     # the environment holds, longest text first
     secrets: tuple[tuple[str, str, str], ...] = ()
     secret_allow: frozenset[str] = frozenset()  # HARDEN_SECRET_ALLOW: names and values
+    enforce_permissions: bool = False
+    allowed_programs: frozenset[str] = frozenset()  # HARDEN_ALLOWED_PROGRAMS
+    # HARDEN_ALLOWED_EGRESS: (host, or ".domain" for *.domain; port, None for any)
+    allowed_egress: tuple[tuple[str, str | None], ...] = ()
 
 
 class _SlidingWindows:
@@ -1423,6 +1443,9 @@ def configure(
     enforce_rate_limits: bool | None = None,
     rate_limit_rpm: int | None = None,
     enforce_shell_free: bool | None = None,
+    enforce_permissions: bool | None = None,
+    allowed_programs: Iterable[str] | None = None,
+    allowed_egress: Iterable[str] | None = None,
     path_params: Iterable[str] | None = None,
     url_params: Iterable[str] | None = None,
     command_params: Iterable[str] | None = None,
@@ -1432,9 +1455,10 @@ def configure(
 
     The environment takes precedence for the switches and numbers
     (ENFORCE_VALIDATION, ENFORCE_RATE_LIMITS, RATE_LIMIT_RPM, ENFORCE_SHELL_FREE,
-    HARDEN_MAX_STRING_LENGTH), so an operator can flip them without a code change.
-    The allow-lists add to the environment's (HARDEN_ALLOWED_ROOTS,
-    HARDEN_ALLOWED_HOSTS, HARDEN_VALIDATION_SKIP_PARAMS). `clock` (seconds,
+    ENFORCE_PERMISSIONS, HARDEN_MAX_STRING_LENGTH), so an operator can flip them
+    without a code change. The allow-lists add to the environment's
+    (HARDEN_ALLOWED_ROOTS, HARDEN_ALLOWED_HOSTS, HARDEN_VALIDATION_SKIP_PARAMS,
+    HARDEN_ALLOWED_PROGRAMS, HARDEN_ALLOWED_EGRESS). `clock` (seconds,
     monotonic) drives the rate-limit window. `path_params`, `url_params` and
     `command_params` ("param" or "tool:param") are validated as paths, URLs or hosts,
     and commands whatever their names say.
@@ -1452,9 +1476,12 @@ def configure(
         "enforce_rate_limits": enforce_rate_limits,
         "rate_limit_rpm": rate_limit_rpm,
         "enforce_shell_free": enforce_shell_free,
+        "enforce_permissions": enforce_permissions,
         **{
             name: None if given is None else tuple(given)
             for name, given in (
+                ("allowed_programs", allowed_programs),
+                ("allowed_egress", allowed_egress),
                 ("path_params", path_params),
                 ("url_params", url_params),
                 ("command_params", command_params),
@@ -1506,6 +1533,9 @@ def _parse_settings(state: _State, environ: tuple[Any, ...]) -> _Settings:
         shell_free,
         enforce_secret_masking,
         secret_allow,
+        enforce_permissions,
+        programs,
+        egress,
         *auth,
     ) = environ
     overrides = state.overrides
@@ -1548,6 +1578,20 @@ def _parse_settings(state: _State, environ: tuple[Any, ...]) -> _Settings:
             shell_free, overrides.get("enforce_shell_free", False)
         ),
         named_kinds=_named_kinds(overrides),
+        enforce_permissions=_flag(
+            enforce_permissions, overrides.get("enforce_permissions", False)
+        ),
+        allowed_programs=frozenset(
+            entry.strip()
+            for entry in [
+                *overrides.get("allowed_programs", ()),
+                *_split(programs, ","),
+            ]
+        ),
+        allowed_egress=tuple(
+            _egress_entry(entry)
+            for entry in [*overrides.get("allowed_egress", ()), *_split(egress, ",")]
+        ),
         **_auth_settings(state, *auth),
         **_secret_settings(enforce_secret_masking, secret_allow),
     )
@@ -1657,6 +1701,21 @@ def _number(value: str | None, default: int) -> int:
         return default if value is None or not value.strip() else int(value)
     except ValueError:
         return default
+
+
+def _egress_entry(entry: str) -> tuple[str, str | None]:
+    """(host, port) of a HARDEN_ALLOWED_EGRESS entry: `host`, `host:port`, `*.domain`
+    (stored as ".domain"), `*.domain:port`, `[v6 address]:port`; no port: any."""
+    entry = entry.strip().lower()
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif entry.count(":") == 1:
+        host, _, port = entry.partition(":")
+    else:  # a name, or a bare IPv6 address
+        host, port = entry, ""
+    host = host.rstrip(".")
+    return (host[1:] if host.startswith("*.") else host), port or None
 
 
 def _root(entry: str) -> tuple[str, str]:
@@ -1825,9 +1884,10 @@ def _decorator(
     keep: tuple[str, ...] = (),
     roots: tuple[tuple[str, str], ...] = (),
     shown: frozenset[str] = frozenset(),
+    policy: _Policy | None = None,
 ) -> _F | Callable[[_F], _F]:
     def decorate(target: _F) -> _F:
-        return _harden(target, feature, tool, lowlevel, keep, roots, shown)
+        return _harden(target, feature, tool, lowlevel, keep, roots, shown, policy)
 
     return decorate if fn is None else decorate(fn)
 
@@ -1855,6 +1915,9 @@ class _Handler:
     roots: tuple[tuple[str, str], ...] = ()
     # validate(names_only=...): host parameters the tool only shows or resolves.
     shown: frozenset[str] = frozenset()
+    # permissions(uses=...): the uses the tool may have; a low-level handler's, per tool
+    # name. None: no policy, nothing judged.
+    policy: _Policy | None = None
     # The declared defaults: a value equal to its parameter's default is never a
     # violation.
     defaults: Mapping[str, object] = dataclasses.field(default_factory=dict)
@@ -1877,6 +1940,7 @@ def _harden(
     keep: tuple[str, ...] = (),
     roots: tuple[tuple[str, str], ...] = (),
     shown: frozenset[str] = frozenset(),
+    policy: _Policy | None = None,
 ) -> _F:
     inner = _handlers.get(fn)
     if inner is None:
@@ -1906,14 +1970,15 @@ def _harden(
         handler = dataclasses.replace(
             inner, tool=tool or inner.tool, lowlevel=lowlevel or inner.lowlevel
         )
-    if feature == "observe":
+    if policy is not None or feature == "observe":
         _install_audit_hook()
     handler = dataclasses.replace(
         handler,
         keep=handler.keep + keep,
         roots=handler.roots + roots,
         shown=handler.shown | shown,
-        **{feature: True},
+        # permissions brings its policy; every other decorator switches its feature on.
+        **({feature: True} if policy is None else {"policy": policy}),
     )
     wrapper = _wrapper(handler)
     _handlers[wrapper] = handler
@@ -2028,6 +2093,9 @@ class _Call:
         "arguments",
         "context",
         "handler",
+        "names",
+        "outside",
+        "policy",
         "refused",
         "started",
         "tool",
@@ -2060,6 +2128,16 @@ class _Call:
                     **dict(zip(handler.positional, args, strict=False)),
                     **kwargs,
                 }
+        policy = handler.policy
+        # What the hook holds the call to (None: nothing); a low-level handler's policy
+        # is the one of the tool the client named.
+        self.policy: frozenset[str] | None = (
+            policy.get(self.tool) if isinstance(policy, Mapping) else policy
+        )
+        # The uses outside the policy logged already: one line per call and use.
+        self.outside: set[str] | None = None
+        # port -> the `net:` use of the name the call last looked up for it (_by_name).
+        self.names: dict[str, str] | None = None
 
     @property
     def caller(self) -> str:
@@ -2776,6 +2854,7 @@ def _judge_jwt(token: str, settings: _Settings) -> str | None:
     return _judge_scopes(payload.get("scope", payload.get("scp")), settings)
 
 
+@_as_runtime  # the operator's verifier (its network, its files) is not the tool's
 def _judge_verified(token: str, settings: _Settings) -> str | None:
     verify = _verifier(settings.auth_verifier)
     if verify is None:
@@ -3840,6 +3919,83 @@ def _inet_aton(host: str) -> ipaddress.IPv4Address | None:
 
 # --- what tools do (phase 6): the audit hook ------------------------------------------
 
+WOULD_DENY_EVENT = "PERMISSION_WOULD_DENY"
+_DENIED_EVENT = "PERMISSION_DENIED"
+
+
+@overload
+def permissions(fn: _F, /) -> _F: ...
+@overload
+def permissions(
+    *,
+    uses: Iterable[str] | Mapping[str, Iterable[str]] = (),
+    tool: str | None = None,
+    lowlevel: bool = False,
+) -> Callable[[_F], _F]: ...
+def permissions(
+    fn: _F | None = None,
+    /,
+    *,
+    uses: Iterable[str] | Mapping[str, Iterable[str]] = (),
+    tool: str | None = None,
+    lowlevel: bool = False,
+) -> _F | Callable[[_F], _F]:
+    """Hold each call to its policy: the uses the tool may have.
+
+    `uses` are spelled as observe's `tool_call` line lists them: `fs:read:<folder>`,
+    `fs:write:<folder>`, `exec:<program>`, `net:<host>:<port>`; `()` (or the bare
+    decorator) allows none. A low-level call_tool handler (`lowlevel=True`) takes a
+    mapping of tool name to uses instead: a tool absent from it is not judged. A use is
+    inside the policy when it is listed; when it reads a folder the tool may write
+    (`fs:write:X` covers `fs:read:X`); when it runs a program HARDEN_ALLOWED_PROGRAMS
+    names (comma-separated); when it reaches a host an HARDEN_ALLOWED_EGRESS entry
+    matches (comma-separated `host`, `host:port`, `*.domain` for its subdomains,
+    `*.domain:port`; without a port, any port).
+
+    The audit hook judges each use as it happens. A use outside the policy is logged
+    once per call, with the capability and never the path, command or value:
+
+    {"ts":"…","event":"PERMISSION_WOULD_DENY","tool":"read_file","caller":"local",
+     "capability":"net:example.com:443"}
+
+    and goes ahead. With ENFORCE_PERMISSIONS=true the line says `PERMISSION_DENIED`
+    and the hook raises PermissionError (its message names the tool and the
+    capability) inside the tool, before the file is opened or changed, the program
+    started, the name looked up or the connection made; the refused use is not in the
+    call's `uses`. mask_errors turns the error, as any other, into the generic one with
+    a ref; a tool that catches OSError catches it too.
+
+    A connection counts as the name the code asked for: an HTTP client looks a name up,
+    then connects to an address it got, and that address, on a port the call looked a
+    name up for, is the name's use (judged as the name, not listed apart). The hook
+    cannot see what the lookup answered, so any address on that port counts as the
+    name; an address with no lookup before it counts as itself, and so does one whose
+    lookup the hook did not see (asyncio's loop.getaddrinfo looks up in a thread the
+    call's context does not reach). What a C extension or a child process does is
+    invisible to the hook: a guard rail, not a sandbox. Only a client's call is judged,
+    as for the other decorators."""
+    if isinstance(uses, Mapping) != lowlevel:
+        raise TypeError(
+            "permissions(uses=...) takes a mapping of tool name to uses with "
+            "lowlevel=True, and the uses themselves otherwise"
+        )
+    policy: _Policy = (
+        types.MappingProxyType(
+            {str(name): _policy(listed) for name, listed in uses.items()}
+        )
+        if isinstance(uses, Mapping)
+        else _policy(uses)
+    )
+    return _decorator(fn, "permissions", tool, lowlevel, policy=policy)
+
+
+def _policy(uses: Iterable[str]) -> frozenset[str]:
+    if isinstance(uses, str | bytes):
+        # One string would be read as a set of one-character uses.
+        raise TypeError("permissions(uses=...) takes a collection of use strings")
+    return frozenset(uses)
+
+
 # Audit events (CPython's table) and what they say a tool did.
 _READS = frozenset({"open", "os.listdir", "os.scandir"})
 _WRITES = frozenset(
@@ -3868,11 +4024,14 @@ _EXECS = frozenset(
 )
 _CONNECTS = frozenset({"socket.connect", "socket.getaddrinfo", "http.client.connect"})
 _AUDITED = _READS | _WRITES | _EXECS | _CONNECTS
+_WRITE_MODES = frozenset("wax+")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 _IMPORTING = "<frozen importlib"
 # What an import reads (beside the folders it lists): only such a read needs the look at
 # the caller's frame that tells an import from the tool (sys._getframe costs an event).
 _MODULE_SUFFIXES = (".py", ".pyc", ".so", ".pyd", ".pth")
+# Where an import writes the bytecode it compiled (through a temporary file of its own).
+_BYTECODE_FOLDER = "__pycache__"
 
 
 def _install_audit_hook() -> None:
@@ -3888,18 +4047,28 @@ def _install_audit_hook() -> None:
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
-    """Record what the tool call in progress does. It never raises: an exception here
-    would abort the tool's own operation."""
+    """Record what the tool call in progress does, and judge it by the call's policy.
+    The one exception it raises is the refusal of a use outside the policy under
+    ENFORCE_PERMISSIONS: any other would abort the tool's own operation."""
     if event not in _AUDITED:
         return
     call = _current_call.get()
     if call is None or _runtime_busy.get():
         return
+    refused = None
     try:
-        for use in _uses(event, args):
-            call.uses.add(use)
+        uses = _uses(event, args)
+        if event in _CONNECTS and uses:
+            uses = [_by_name(call, event, uses[0])]
+        policy = call.policy
+        if policy is not None and not policy.issuperset(uses):
+            refused = _judged(call, policy, uses)
+        if refused is None:
+            call.uses.update(uses)
     except Exception:  # nosec B110  # a hook that fails must not fail the tool
         pass
+    if refused is not None:
+        raise PermissionError(f"the tool {call.tool} may not use {refused}")
 
 
 def _uses(event: str, args: tuple[Any, ...]) -> list[str]:
@@ -3912,17 +4081,16 @@ def _uses(event: str, args: tuple[Any, ...]) -> list[str]:
         if isinstance(path, int):
             return []  # a descriptor opened already (a pipe; a file, audited then)
         if isinstance(mode, str):
-            writes = any(char in mode for char in "wax+")
+            writes = not _WRITE_MODES.isdisjoint(mode)
         else:
             writes = bool(flags & _WRITE_FLAGS)
+        text = str(path)
+        maybe_import = text.endswith(_MODULE_SUFFIXES) or _BYTECODE_FOLDER in text
     else:
         path, writes = (args[0] if args else "."), event not in _READS
-    if (
-        not writes
-        and (event != "open" or str(path).endswith(_MODULE_SUFFIXES))
-        and sys._getframe(2).f_code.co_filename.startswith(_IMPORTING)
-    ):
-        return []  # an import looking for and reading a module, not the tool
+        maybe_import = True
+    if maybe_import and sys._getframe(2).f_code.co_filename.startswith(_IMPORTING):
+        return []  # an import finding, reading or caching a module, not the tool
     if event in _TWO_PATHS:
         return [_file_use("write", args[0]), _file_use("write", args[1])]
     if event in _TARGET_SECOND:
@@ -3972,6 +4140,72 @@ def _executed(event: str, args: tuple[Any, ...]) -> str:
         program = args[0]
     name = os.path.basename(os.fsdecode(program)) if program else "?"
     return f"exec:{_bounded(name)}"
+
+
+def _by_name(call: _Call, event: str, use: str) -> str:
+    """The use a network event counts as: an address on a port the call looked a name
+    up for counts as that name, the last one looked up for the port (which addresses
+    the lookup answered is invisible here); a lookup of a name is remembered."""
+    host, _, port = use[4:].rpartition(":")
+    if not host:
+        return use  # a unix socket
+    if _is_address(host):
+        return call.names.get(port, use) if call.names else use
+    if event == "socket.getaddrinfo":
+        if call.names is None:
+            call.names = {}
+        call.names[port] = use
+    return use
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _judged(call: _Call, policy: frozenset[str], uses: list[str]) -> str | None:
+    """Log each use outside the call's policy, once per call; the first of them to
+    refuse under ENFORCE_PERMISSIONS (None: all inside, or only warning)."""
+    refused = None
+    for use in uses:
+        if use in policy or _permitted(use, policy):
+            continue
+        enforce = _settings().enforce_permissions
+        if call.outside is None:
+            call.outside = set()
+        if use not in call.outside:
+            call.outside.add(use)
+            _log_outside(call, use, enforce)
+        if enforce and refused is None:
+            refused = use
+    return refused
+
+
+def _permitted(use: str, policy: frozenset[str]) -> bool:
+    """Whether a use the policy does not list is inside it all the same."""
+    kind, _, what = use.partition(":")
+    if kind == "fs":
+        return what.startswith("read:") and f"fs:write:{what[5:]}" in policy
+    if kind == "exec":
+        return what in _settings().allowed_programs
+    if kind == "net":
+        host, _, port = what.rpartition(":")
+        host = host.rstrip(".")
+        return any(
+            (allowed_port is None or allowed_port == port)
+            and (host == allowed or (allowed[:1] == "." and host.endswith(allowed)))
+            for allowed, allowed_port in _settings().allowed_egress
+        )
+    return False
+
+
+@_as_runtime  # naming the caller and writing the line are the runtime's work
+def _log_outside(call: _Call, use: str, enforce: bool) -> None:
+    _log_event(_DENIED_EVENT if enforce else WOULD_DENY_EVENT, call, capability=use)
 
 
 def _connected(event: str, args: tuple[Any, ...]) -> list[str]:

@@ -18,7 +18,8 @@ secret in the result (the common case), beside detect-secrets scanning the same 
 user would otherwise reach for). The attestation check (HARDEN_ATTESTATION) is timed on 200
 files of 4 KB beside `sha256sum -c` on the same files. The audit hook is timed in fresh
 processes (a hook can never be removed): open()+close() of a file with no hook, with the hook and
-no call in progress, and inside a call; and a tool call reading one file, with and without it.
+no call in progress, inside a call, and inside a call whose permissions (phase 6's policy) the
+open is judged by and allowed; and a tool call reading one file, with and without it.
 Run: .venv/bin/python scripts/bench_runtime.py
 """
 
@@ -249,11 +250,17 @@ def print_audit_hook() -> None:
             sys.exit(done.stderr)
         return float(done.stdout)
 
-    bare, outside, inside = (measured(case) for case in ("bare", "outside", "inside"))
+    bare, outside, inside, judged = (
+        measured(case) for case in ("bare", "outside", "inside", "judged")
+    )
     print(
         f"audit hook: open()+close() {bare:.2f} µs without it, {outside - bare:.2f} µs more "
         f"with no call in progress, {inside - bare:.2f} µs more inside a tool call "
         f"(target < {HOOK_EVENT_TARGET_US:.0f} µs per event)"
+    )
+    print(
+        f"audit hook: open()+close() judged by a call's permissions (inside its policy): "
+        f"{judged - bare:.2f} µs more (target < {HOOK_EVENT_TARGET_US:.0f} µs per event)"
     )
     plain, hooked = measured("call-bare"), measured("call-hooked")
     print(
@@ -285,10 +292,14 @@ def hook_case(case: str) -> float:
                 return per_call_us(tool)
         if case != "bare":
             runtime.observe(reading_tool)  # installs the hook
-        if case == "inside":
-            token = runtime._current_call.set(
-                runtime._Call(runtime._handlers[runtime.observe(reading_tool)], (), {})
+        if case in ("inside", "judged"):
+            # "judged": the call's policy lists what the open is (the file's folder, read).
+            decorated = (
+                runtime.observe(reading_tool)
+                if case == "inside"
+                else runtime.permissions(uses=(runtime._file_use("read", path),))(reading_tool)
             )
+            token = runtime._current_call.set(runtime._Call(runtime._handlers[decorated], (), {}))
             try:
                 return min(timeit.repeat(opened, number=CALLS, repeat=REPEATS)) / CALLS * 1e6
             finally:
