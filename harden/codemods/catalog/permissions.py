@@ -117,6 +117,41 @@ INFO = CodemodInfo(
             ),
             logs=(_call("read_note", "fs:read:/srv", "fs:write:/var"),),
         ),
+        Example(
+            before=(
+                "import mcp.types as types\n"
+                "from mcp.server.lowlevel import Server\n\n"
+                'server = Server("desk")\n\n\n'
+                "@server.list_tools()\n"
+                "async def list_tools() -> list[types.Tool]:\n"
+                '    return [types.Tool(name="stat", inputSchema={}), types.Tool(name="ping", '
+                "inputSchema={})]\n\n\n"
+                "@server.call_tool()\n"
+                "async def call_tool(name: str, arguments: dict) -> list[types.TextContent]:\n"
+                '    text = open(arguments["path"]).read() if name == "stat" else "pong"\n'
+                '    return [types.TextContent(type="text", text=text)]\n'
+            ),
+            after=(
+                "import mcp.types as types\n"
+                "from mcp.server.lowlevel import Server\n"
+                "from mcp.types import ToolAnnotations\n"
+                "import harden_runtime\n\n"
+                'server = Server("desk")\n\n\n'
+                "@server.list_tools()\n"
+                "async def list_tools() -> list[types.Tool]:\n"
+                '    return [types.Tool(name="stat", inputSchema={}, '
+                "annotations=ToolAnnotations(readOnlyHint=True)), "
+                'types.Tool(name="ping", inputSchema={}, '
+                "annotations=ToolAnnotations(readOnlyHint=True))]\n\n\n"
+                "@server.call_tool()\n"
+                '@harden_runtime.permissions(uses={"ping": (), "stat": ("fs:read:/srv",)}, '
+                "lowlevel=True)\n"
+                "async def call_tool(name: str, arguments: dict) -> list[types.TextContent]:\n"
+                '    text = open(arguments["path"]).read() if name == "stat" else "pong"\n'
+                '    return [types.TextContent(type="text", text=text)]\n'
+            ),
+            logs=(_call("stat", "fs:read:/srv"), _call("ping")),
+        ),
         Example.kept(
             (
                 "from mcp.server.fastmcp import FastMCP\n\n"
