@@ -31,6 +31,7 @@ class Recorded:
     include: list[str]
     exclude: list[str]
     narrowed: str | None
+    logs: list[str]  # phase 6's, as absolute paths or globs
 
 
 def recorded_command(message: str) -> Recorded | None:
@@ -56,9 +57,12 @@ def recorded_command(message: str) -> Recorded | None:
     except ValueError:
         return None
     narrowed = next((f"--{n}" for n in ("interactive", "findings") if n in options), None)
+    logs = options.get("logs", [])
+    if "-" in logs:
+        narrowed = narrowed or "--logs - (logs read from stdin)"
     only = options.get("only", [None])[0]
     return Recorded(
-        phase, path, only, options.get("include", []), options.get("exclude", []), narrowed
+        phase, path, only, options.get("include", []), options.get("exclude", []), narrowed, logs
     )
 
 

@@ -167,6 +167,14 @@ def test_phase_6_lands_the_policy_on_its_branch(repo: dict[str, Path]) -> None:
     assert "@harden_runtime.permissions" not in (folder / "notes" / "tools.py").read_text()
     assert git(folder, "for-each-ref", "refs/heads").count("\n") == heads.count("\n") + 1
     git(folder, "checkout", "-q", "--", "notes/app.py")
+    # The base moves: restack rebuilds the branch from the logs its commit records.
+    (folder / "README.md").write_text("notes\n")
+    git(folder, "add", "README.md")
+    git(folder, "commit", "-qm", "a readme")
+    restacked = harden(folder, "restack")
+    assert restacked.returncode == 0, restacked.stderr
+    assert git(folder, "show", "harden/phase-6-permissions:notes/tools.py") == written
+    assert "README.md" in git(folder, "ls-tree", "--name-only", "harden/phase-6-permissions")
     # Merged, phase 6 from the same logs has nothing left to change.
     git(folder, "merge", "-q", "--ff-only", "harden/phase-6-permissions")
     again = harden(folder, "apply", "--phase", "6", "--logs", str(repo["log"]), "--dry-run")

@@ -197,7 +197,8 @@ def apply(
     command = ["harden", "apply", f"--phase={phase_number}", *([f"--only={only}"] if only else [])]
     command += [f"--include={p}" for p in include or ()] + [f"--exclude={p}" for p in exclude or ()]
     command += [f"--findings={findings_file}"] if findings_file else []
-    command += [f"--logs={log}" for log in logs or ()]
+    # Absolute, so that restack finds the same logs from wherever it runs.
+    command += [f"--logs={log if log == '-' else Path(log).absolute()}" for log in logs or ()]
     command += ["--interactive"] if rejected else []
     command.append(_relative(target))
     message += f"\n{RECORDED_COMMAND}: {shlex.join(command)}\n"

@@ -64,5 +64,6 @@ def restack(
             only=recorded.only,
             include=recorded.include or None,
             exclude=recorded.exclude or None,
+            logs=recorded.logs or None,
         )
         parent = branch
