@@ -5,10 +5,8 @@ These fixtures never touch files or git; they only turn source text into rewritt
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import libcst as cst
