@@ -126,23 +126,9 @@ class HandlerDecoratorPlanner(Planner):
                 f"Registered in {', '.join(elsewhere)}; decorated here, where it is defined, so "
                 "that every registration and every direct caller sees the same function."
             )
+        note = " ".join([hardening.note, *notes])
         what = describe(function, handlers)
-
-        def build(replaced: Replacements) -> cst.CSTNode:
-            current = substitute(function, replaced)
-            assert isinstance(current, cst.FunctionDef)
-            decorators = list(current.decorators)
-            decorators.insert(index, decorator)
-            return current.with_changes(decorators=decorators)
-
-        return Proposal(
-            node=function,
-            build=build,
-            note=" ".join([hardening.note, *notes]),
-            severity=hardening.severity,
-            message=f"{what} has no {hardening.lacks}",
-            uses_runtime=True,
-        )
+        return decorating(function, index, decorator, hardening, what, note)
 
     def _runtime_decorators(self, function: cst.FunctionDef) -> dict[int, str]:
         """Index -> runtime decorator name, for the decorators of `function` that are ours."""
@@ -156,6 +142,35 @@ class HandlerDecoratorPlanner(Planner):
             if name in ORDER:
                 found[index] = name
         return found
+
+
+def decorating(
+    function: cst.FunctionDef,
+    index: int,
+    decorator: cst.Decorator,
+    hardening: Hardening,
+    what: str,
+    note: str,
+) -> Proposal:
+    """The proposal that puts `hardening`'s `decorator` at `index` among `function`'s
+    decorators, keeping what other accepted proposals rewrote inside it (a registration's
+    annotations). `what` names the handler for the message."""
+
+    def build(replaced: Replacements) -> cst.CSTNode:
+        current = substitute(function, replaced)
+        assert isinstance(current, cst.FunctionDef)
+        decorators = list(current.decorators)
+        decorators.insert(index, decorator)
+        return current.with_changes(decorators=decorators)
+
+    return Proposal(
+        node=function,
+        build=build,
+        note=note,
+        severity=hardening.severity,
+        message=f"{what} has no {hardening.lacks}",
+        uses_runtime=True,
+    )
 
 
 def place(name: str, present: dict[int, str], registered_below: int) -> int:

@@ -16,12 +16,13 @@ from collections.abc import Mapping, Sequence
 
 import libcst as cst
 
-from harden.codemods.base import PlannedCodemod, Proposal, Refusal, Replacements, substitute
+from harden.codemods.base import PlannedCodemod, Proposal, Refusal
 from harden.codemods.catalog import permissions as catalog
 from harden.codemods.handler_decorators import (
     TOOLS,
     HandlerDecoratorPlanner,
     Hardening,
+    decorating,
     describe,
     place,
 )
@@ -169,29 +170,13 @@ class PermissionsPlanner(HandlerDecoratorPlanner):
         scopes: Sequence[ToolScope],
         scoping: Scoping,
     ) -> None:
-        what = describe(function, handlers)
         seen = "; ".join(
             f"`{scope.name}`: {', '.join(scope.uses or ()) or 'nothing'} ({scope.calls} call(s))"
             for scope in scopes
         )
-
-        def build(replaced: Replacements) -> cst.CSTNode:
-            current = substitute(function, replaced)
-            assert isinstance(current, cst.FunctionDef)
-            decorators = list(current.decorators)
-            decorators.insert(index, decorator)
-            return current.with_changes(decorators=decorators)
-
-        self.plans.append(
-            Proposal(
-                node=function,
-                build=build,
-                note=f"{HARDENING.note} Seen in {scoping.window}: {seen}.",
-                severity=HARDENING.severity,
-                message=f"{what} has no {HARDENING.lacks}",
-                uses_runtime=True,
-            )
-        )
+        note = f"{HARDENING.note} Seen in {scoping.window}: {seen}."
+        what = describe(function, handlers)
+        self.plans.append(decorating(function, index, decorator, HARDENING, what, note))
 
     def _uncovered(self, node: cst.CSTNode, what: str, why: str) -> None:
         self.plans.append(
