@@ -9,9 +9,8 @@ fell outside a policy; 2 on bad input. It only reads.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -29,8 +28,10 @@ from harden.logs.stats import LogStats
 from harden.permissions import render
 from harden.permissions.inventory import HIDDEN_WRITE, OUTSIDE_POLICY, inventory
 from harden.permissions.scoping import Scoping, scoping
-from harden.permissions.tool_sources import tool_sources
 from harden.sources import working_tree
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class InventoryFormat(enum.StrEnum):
@@ -64,6 +65,8 @@ def inventory_command(
     exclude: ExcludeOption = None,
 ) -> None:
     """Per tool: what the logs saw it do, what it declares, what its code can do; and flags."""
+    from harden.permissions.tool_sources import tool_sources  # libcst: only when needed
+
     target = resolve_target(path)
     tree = working_tree(target.path, target.work_tree)
     tree = selected(tree, project_config(tree, include=include, exclude=exclude))
@@ -81,6 +84,8 @@ def inventory_command(
 
 def scoping_from_logs(logs: list[str], files: Sequence[tuple[str, str]]) -> Scoping:
     """Phase 6's decision per tool, from these logs and the project's files."""
+    from harden.permissions.tool_sources import tool_sources  # libcst: only when needed
+
     stats, _ = read_logs(logs, None, None, None)
     return scoping(inventory(stats, tool_sources(files)), window_text(stats))
 

@@ -11,10 +11,13 @@ loses openWorldHint=False). Pure: it reads LogStats and ToolSources, never a log
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from harden.logs.stats import LogStats, ToolStats
-from harden.permissions.tool_sources import ToolSource
 from harden.permissions.uses import EXEC, FS_WRITE, NET, covered_by, kind_of, of_kind
+
+if TYPE_CHECKING:
+    from harden.permissions.tool_sources import ToolSource  # libcst: not at start-up
 
 HIDDEN_WRITE = "hidden-write"  # a write observed in a tool declared read-only
 DECLARED_UNOBSERVED = "declared-unobserved"  # declared, never observed: a candidate to narrow
