@@ -213,3 +213,35 @@ def test_the_window_narrows_what_is_judged(project: Path) -> None:
     assert code == 0
     read = {t["tool"]: t for t in json.loads(text)["tools"]}["read_note"]
     assert "hidden-write" not in flags(read) and "never-called" in flags(read)
+
+
+def test_refused_and_would_be_refused_uses_count_against_read_only(project: Path) -> None:
+    """A write refused under enforce (PERMISSION_DENIED) is a write the tool tried: no
+    readOnlyHint for it, and --strict fails on it."""
+    denied = call("count", event="PERMISSION_DENIED", capability="fs:write:/srv")
+    (project / "server.log").write_text("\n".join([call("count"), denied]) + "\n")
+    count = tools(project)["count"]
+    assert count["denied"] == {"fs:write:/srv": 1}
+    assert flags(count) == {"outside-policy": "fs:write:/srv (1 time(s), refused)"}
+    assert count["phase_6_would_set"] == {}
+    assert inventory(project, "--strict", "--format", "json")[0] == 1
+
+
+def test_a_name_two_handlers_share_is_not_judged(project: Path) -> None:
+    """The logs name tools, not functions: two `count` tools cannot be told apart."""
+    (project / "notes" / "extra.py").write_text(
+        "from .app import mcp\n\n\n@mcp.tool()\ndef count() -> int:\n    return 4\n"
+    )
+    count = tools(project)["count"]
+    assert count["source"] is None
+    assert flags(count)["same-name"] == (
+        "registered at notes/extra.py:5, notes/tools.py:40: the logs cannot tell them apart"
+    )
+    assert count["phase_6_would_set"] == {}
+
+
+def test_only_uses_of_the_runtime_forms_are_read(project: Path) -> None:
+    odd = json.loads(call("count", "net:api.example.com:443"))
+    odd["uses"] += [1, {"a": 2}, "rm -rf /", ""]
+    (project / "server.log").write_text(json.dumps(odd) + "\n")
+    assert tools(project)["count"]["uses"] == {"net:api.example.com:443": 1}

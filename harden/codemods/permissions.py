@@ -66,7 +66,13 @@ class PermissionsPlanner(HandlerDecoratorPlanner):
             scopes = (
                 scoping.served_by(self.path, function.name.value)
                 if lowlevel
-                else [s for s in [scoping.get(_tool_name(function, handlers))] if s is not None]
+                else [
+                    scope
+                    for scope in [
+                        scoping.get(_tool_name(function, handlers), self.path, function.name.value)
+                    ]
+                    if scope is not None
+                ]
             )
             self._hints(function, handlers, scopes)
             present = self._runtime_decorators(function)

@@ -132,12 +132,14 @@ FROM harden_log WHERE event = 'SECRET_WOULD_REDACT' AND tool IS NOT NULL GROUP B
     # whose line records uses at all (a runtime without the audit hook records none).
     "observed": """SELECT tool, count(*) FROM harden_log
 WHERE event = 'tool_call' AND tool IS NOT NULL AND uses IS NOT NULL GROUP BY ALL;""",
+    # Only strings of the uses' forms: a line that is not the runtime's names nothing else.
     "uses": """SELECT tool, use, count(*), min(t), max(t) FROM (
     SELECT tool, unnest(uses) AS use, t FROM harden_log
     WHERE event = 'tool_call' AND tool IS NOT NULL AND uses IS NOT NULL
-) GROUP BY ALL;""",
-    "permission_would_deny": """SELECT tool, rule, caller, count(*), min(t), max(t)
-FROM harden_log WHERE event = 'PERMISSION_WOULD_DENY' AND tool IS NOT NULL GROUP BY ALL;""",
+) WHERE regexp_matches(use, '^(fs:read|fs:write|exec|net):[^\\s]') GROUP BY ALL;""",
+    "permissions": """SELECT event, tool, rule, caller, count(*), min(t), max(t)
+FROM harden_log WHERE event IN ('PERMISSION_WOULD_DENY', 'PERMISSION_DENIED')
+    AND tool IS NOT NULL GROUP BY ALL;""",
     "value_splits": """SELECT site, caller, count(*), min(t), max(t)
 FROM harden_log WHERE event = 'CMD_VALUE_SPLIT' GROUP BY ALL;""",
     "shell_features": """SELECT tool, feature, caller, count(*), min(t), max(t) FROM (
@@ -386,9 +388,12 @@ def _stats(con: Any) -> LogStats:
         stats.tool(tool).observed_calls = int(calls)
     for tool, use, count, first, last in rows("uses"):
         stats.tool(tool).uses.setdefault(use, Occurrences()).add("", int(count), first, last)
-    for tool, capability, caller, count, first, last in rows("permission_would_deny"):
-        seen = stats.tool(tool).permission_would_deny.setdefault(capability, Occurrences())
-        seen.add(caller, int(count), first, last)
+    for event, tool, capability, caller, count, first, last in rows("permissions"):
+        entry = stats.tool(tool)
+        kept = (
+            entry.permission_denied if event == "PERMISSION_DENIED" else entry.permission_would_deny
+        )
+        kept.setdefault(capability, Occurrences()).add(caller, int(count), first, last)
     for site, caller, count, first, last in rows("value_splits"):
         stats.value_splits.setdefault(site, Occurrences()).add(caller, int(count), first, last)
     for tool, feature, caller, count, first, last in rows("shell_features"):

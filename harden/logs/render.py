@@ -63,6 +63,10 @@ def _tool(tool: ToolStats) -> dict[str, object]:
             capability: {"count": o.count, "callers": dict(o.callers)}
             for capability, o in sorted(tool.permission_would_deny.items())
         },
+        "permission_denied": {
+            capability: {"count": o.count, "callers": dict(o.callers)}
+            for capability, o in sorted(tool.permission_denied.items())
+        },
         "first_seen": moment_text(tool.first),
         "last_seen": moment_text(tool.last),
     }

@@ -86,6 +86,7 @@ class ToolStats:
     observed_calls: int = 0
     uses: dict[str, Occurrences] = field(default_factory=dict)
     permission_would_deny: dict[str, Occurrences] = field(default_factory=dict)
+    permission_denied: dict[str, Occurrences] = field(default_factory=dict)  # enforced
     # Per UTC day (days since the epoch): calls, and warn-only events (would reject, throttle,
     # refuse the caller's token, redact a secret or deny a use)
     calls_by_day: Counter[int] = field(default_factory=Counter)

@@ -25,9 +25,11 @@ NEVER_CALLED = "never-called"  # no call in the window (or none recording its us
 STATIC_UNOBSERVED = "static-unobserved"  # the code can, the logs never saw it
 OUTSIDE_POLICY = "outside-policy"  # PERMISSION_WOULD_DENY: a use the policy lacks
 NOT_IN_SOURCE = "not-in-source"  # the logs name a tool harden finds no handler for
+SAME_NAME = "same-name"  # several handlers share the name: the logs cannot tell them apart
 FLAGS = (
     HIDDEN_WRITE,
     OUTSIDE_POLICY,
+    SAME_NAME,
     DECLARED_UNOBSERVED,
     STATIC_UNOBSERVED,
     NEVER_CALLED,
@@ -47,11 +49,14 @@ class Flag:
 @dataclass
 class ToolInventory:
     name: str
-    source: ToolSource | None
+    source: ToolSource | None  # None: no handler of this name, or several (`namesakes`)
+    namesakes: tuple[ToolSource, ...] = ()  # the handlers sharing this name, when several
     calls: int = 0
     observed_calls: int = 0  # the calls whose line records uses
     observed: dict[str, int] = field(default_factory=dict)  # use -> calls that made it
-    would_deny: dict[str, int] = field(default_factory=dict)  # capability -> lines
+    # capability -> lines of uses outside a policy: would be refused, and refused (enforced)
+    would_deny: dict[str, int] = field(default_factory=dict)
+    denied: dict[str, int] = field(default_factory=dict)
     flags: list[Flag] = field(default_factory=list)
     # What phase 6 would change in the tool's annotations, proved by these logs.
     hints: dict[str, bool] = field(default_factory=dict)
@@ -63,10 +68,16 @@ class ToolInventory:
 
 def inventory(stats: LogStats, sources: list[ToolSource]) -> list[ToolInventory]:
     """One entry per tool the code registers or the logs name, sorted by name."""
-    by_name = {source.name: source for source in sources}
+    by_name: dict[str, list[ToolSource]] = {}
+    for source in sources:
+        by_name.setdefault(source.name, []).append(source)
     entries = []
     for name in sorted(set(by_name) | set(stats.tools)):
-        entry = ToolInventory(name, by_name.get(name))
+        found = by_name.get(name, [])
+        if len(found) > 1:
+            entry = ToolInventory(name, None, tuple(found))
+        else:
+            entry = ToolInventory(name, found[0] if found else None)
         tool = stats.tools.get(name)
         if tool is not None:
             _observed(entry, tool)
@@ -81,12 +92,16 @@ def _observed(entry: ToolInventory, tool: ToolStats) -> None:
     entry.observed_calls = tool.observed_calls
     entry.observed = {use: o.count for use, o in sorted(tool.uses.items())}
     entry.would_deny = {use: o.count for use, o in sorted(tool.permission_would_deny.items())}
+    entry.denied = {use: o.count for use, o in sorted(tool.permission_denied.items())}
 
 
 def _flags(entry: ToolInventory) -> list[Flag]:
     source, observed = entry.source, entry.observed
     flags = []
-    if source is None:
+    if entry.namesakes:
+        places = ", ".join(f"{s.path}:{s.line}" for s in entry.namesakes)
+        flags.append(Flag(SAME_NAME, f"registered at {places}: the logs cannot tell them apart"))
+    elif source is None:
         flags.append(Flag(NOT_IN_SOURCE, "no handler of this name in the code read"))
     if not entry.covered:
         why = (
@@ -100,6 +115,10 @@ def _flags(entry: ToolInventory) -> list[Flag]:
         flags.append(Flag(HIDDEN_WRITE, f"declares readOnlyHint, seen {', '.join(writes)}"))
     flags += [
         Flag(OUTSIDE_POLICY, f"{use} ({count} time(s))") for use, count in entry.would_deny.items()
+    ]
+    flags += [
+        Flag(OUTSIDE_POLICY, f"{use} ({count} time(s), refused)")
+        for use, count in entry.denied.items()
     ]
     if source is None or not entry.covered:
         return flags
@@ -136,8 +155,9 @@ def proved_hints(entry: ToolInventory) -> dict[str, bool]:
     source = entry.source
     if source is None or not entry.covered or not source.hints_readable:
         return {}
-    hints, observed = source.hints, entry.observed
-    kinds = {kind_of(use) for use in observed}
+    hints = source.hints
+    # A use outside a policy happened, or was tried: it counts as much as one inside it.
+    kinds = {kind_of(use) for use in (*entry.observed, *entry.would_deny, *entry.denied)}
     changes: dict[str, bool] = {}
     if hints.get("readOnlyHint") is True and FS_WRITE in kinds:
         changes["readOnlyHint"] = False

@@ -41,6 +41,8 @@ def _entry(entry: ToolInventory) -> dict[str, object]:
         "calls": entry.calls,
         "observed_calls": entry.observed_calls,
         "uses": entry.observed,
+        "would_deny": entry.would_deny,
+        "denied": entry.denied,
         "declared": None if source is None else dict(sorted(source.hints.items())),
         "policy": None if source is None or source.policy is None else list(source.policy),
         "static": []

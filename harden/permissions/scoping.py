@@ -21,8 +21,8 @@ class ToolScope:
     calls: int  # the calls whose uses the logs recorded
     reason: str  # why there is no policy ("" when there is one)
     hints: tuple[tuple[str, bool], ...]  # the annotation changes the logs prove
-    # For a tool a low-level server serves: its call_tool handler (path, function name).
-    handler: tuple[str, str] | None = None
+    handler: tuple[str, str]  # (path, function name) of its handler (a low-level call_tool's)
+    lowlevel: bool = False  # served by a low-level server's call_tool handler
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,17 +30,32 @@ class Scoping:
     tools: tuple[ToolScope, ...]
     window: str  # what the logs covered, for the reviewer: "31 calls, 2026-11-20 to 2026-12-04"
 
-    def get(self, name: str) -> ToolScope | None:
-        return next((tool for tool in self.tools if tool.name == name and not tool.handler), None)
+    def get(self, name: str, path: str, function: str) -> ToolScope | None:
+        """The tool `name` whose handler is `function` of `path`."""
+        return next(
+            (
+                tool
+                for tool in self.tools
+                if tool.name == name and tool.handler == (path, function) and not tool.lowlevel
+            ),
+            None,
+        )
 
     def served_by(self, path: str, function: str) -> list[ToolScope]:
         """The tools the low-level call_tool handler `function` of `path` serves."""
-        return [tool for tool in self.tools if tool.handler == (path, function)]
+        return [tool for tool in self.tools if tool.lowlevel and tool.handler == (path, function)]
 
 
 def scoping(entries: list[ToolInventory], window: str) -> Scoping:
     tools = []
     for entry in entries:
+        for namesake in entry.namesakes:
+            reason = (
+                f"{len(entry.namesakes)} handlers are registered as `{entry.name}`: the logs "
+                "cannot tell which one they saw"
+            )
+            handler = (namesake.path, namesake.function)
+            tools.append(ToolScope(entry.name, None, 0, reason, (), handler, namesake.lowlevel))
         source = entry.source
         if source is None:
             continue  # nothing to write it on
@@ -59,7 +74,8 @@ def scoping(entries: list[ToolInventory], window: str) -> Scoping:
                 calls=entry.observed_calls,
                 reason=reason,
                 hints=tuple(sorted(entry.hints.items())),
-                handler=(source.path, source.function) if source.lowlevel else None,
+                handler=(source.path, source.function),
+                lowlevel=source.lowlevel,
             )
         )
     return Scoping(tuple(tools), window)

@@ -12,6 +12,7 @@ whose edit is refused must list as it did. Asking again on the edited source cha
 from __future__ import annotations
 
 import asyncio
+import string
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -34,13 +35,15 @@ from harden.permissions.annotations import (
     with_hints,
 )
 
-HIGH_LEVEL = {
-    "mcp1": """\
+# The tools every line registers alike: $server is the line's server class (from $module),
+# $read_only and $open_world its spelling of those hints in ToolAnnotations(...), $renamed how its
+# decorator is given a tool's name, and $forms the registration forms of that line alone.
+HIGH_LEVEL = string.Template("""\
 import mcp.types as types
-from mcp.server.fastmcp import FastMCP
+from $module import $server
 
-mcp = FastMCP("annotated")
-SHARED = types.ToolAnnotations(readOnlyHint=True)
+mcp = $server("annotated")
+SHARED = types.ToolAnnotations($read_only=True)
 
 
 @mcp.tool()
@@ -49,8 +52,8 @@ def fresh(text: str) -> str:
 
 
 @mcp.tool(
-    name="renamed",
-    annotations=types.ToolAnnotations(title="Kept", readOnlyHint=True, openWorldHint=False),
+    $renamed,
+    annotations=types.ToolAnnotations(title="Kept", $read_only=True, $open_world=False),
 )
 def change_and_add(text: str) -> str:
     return text
@@ -60,6 +63,13 @@ def change_and_add(text: str) -> str:
 def as_dict(text: str) -> str:
     return text
 
+
+@mcp.tool(annotations=SHARED)
+def shared(text: str) -> str:
+    return text
+$forms""")
+
+MCP_FORMS = """
 
 @mcp.tool(description="No hints yet.", annotations=None)
 def none_given(text: str) -> str:
@@ -78,90 +88,15 @@ def made(text: str) -> str:
 
 
 mcp.tool(name="made_by_factory")(made)
+"""
 
+FASTMCP_FORMS = """
 
-@mcp.tool(annotations=SHARED)
-def shared(text: str) -> str:
-    return text
-""",
-    "mcp2": """\
-import mcp.types as types
-from mcp.server.mcpserver import MCPServer
-
-mcp = MCPServer("annotated")
-SHARED = types.ToolAnnotations(read_only_hint=True)
-
-
-@mcp.tool()
-def fresh(text: str) -> str:
-    return text
-
-
-@mcp.tool(
-    name="renamed",
-    annotations=types.ToolAnnotations(title="Kept", read_only_hint=True, open_world_hint=False),
-)
-def change_and_add(text: str) -> str:
-    return text
-
-
-@mcp.tool(annotations={"idempotentHint": True})
-def as_dict(text: str) -> str:
-    return text
-
-
-@mcp.tool(description="No hints yet.", annotations=None)
-def none_given(text: str) -> str:
-    return text
-
-
-def added(text: str) -> str:
-    return text
-
-
-mcp.add_tool(added, name="added_by_call", description="Added by a call.")
-
-
-def made(text: str) -> str:
-    return text
-
-
-mcp.tool(name="made_by_factory")(made)
-
-
-@mcp.tool(annotations=SHARED)
-def shared(text: str) -> str:
-    return text
-""",
-    "fastmcp": """\
-import mcp.types as types
-from fastmcp import FastMCP
 from fastmcp.tools import Tool
-
-mcp = FastMCP("annotated")
-SHARED = types.ToolAnnotations(readOnlyHint=True)
 
 
 @mcp.tool
 def bare(text: str) -> str:
-    return text
-
-
-@mcp.tool()
-def fresh(text: str) -> str:
-    return text
-
-
-@mcp.tool(
-    "renamed",
-    annotations=types.ToolAnnotations(title="Kept", readOnlyHint=True, openWorldHint=False),
-)
-def change_and_add(text: str) -> str:
-    return text
-
-
-@mcp.tool(annotations={"idempotentHint": True})
-def as_dict(text: str) -> str:
     return text
 
 
@@ -177,13 +112,17 @@ def built(text: str) -> str:
 
 
 mcp.add_tool(Tool.from_function(built, name="built_from_function"))
+"""
 
-
-@mcp.tool(annotations=SHARED)
-def shared(text: str) -> str:
-    return text
-""",
+MODULE, SERVER, RENAMED, FORMS = {
+    "mcp1": ("mcp.server.fastmcp", "FastMCP", 'name="renamed"', MCP_FORMS),
+    "mcp2": ("mcp.server.mcpserver", "MCPServer", 'name="renamed"', MCP_FORMS),
+    "fastmcp": ("fastmcp", "FastMCP", '"renamed"', FASTMCP_FORMS),
 }[FAMILY]
+# mcp 2.x writes ToolAnnotations' fields in snake_case; the other lines in camelCase.
+READ_ONLY, OPEN_WORLD = (
+    ("read_only_hint", "open_world_hint") if FAMILY == "mcp2" else ("readOnlyHint", "openWorldHint")
+)
 
 # fastmcp 3.x and later: the standalone @tool, which add_tool(fn) reads.
 STANDALONE = """
@@ -267,7 +206,18 @@ low = Server("annotated-low", on_list_tools=list_low_tools, on_call_tool=call_lo
 """,
 }.get(FAMILY, "")
 
-SOURCE = HIGH_LEVEL + (STANDALONE if SDK in ("fastmcp3", "fastmcp4") else "") + LOWLEVEL
+SOURCE = (
+    HIGH_LEVEL.substitute(
+        module=MODULE,
+        server=SERVER,
+        read_only=READ_ONLY,
+        open_world=OPEN_WORLD,
+        renamed=RENAMED,
+        forms=FORMS,
+    )
+    + (STANDALONE if SDK in ("fastmcp3", "fastmcp4") else "")
+    + LOWLEVEL
+)
 
 # Tool (as listed) -> the hints asked for it.
 CHANGES: dict[str, dict[str, bool]] = {

@@ -8,8 +8,9 @@ place, the import added), why an edit is refused, and that asking again changes 
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import libcst as cst
 import pytest
@@ -42,9 +43,13 @@ FASTMCP = "from fastmcp import FastMCP\nfrom fastmcp.tools import Tool, tool\n"
 FASTMCP += "from mcp.types import ToolAnnotations\n\n"
 FASTMCP += 'mcp = FastMCP("s")\n'
 
+Target = Handler | LowLevelTool
+
 
 class Parsed:
-    """A module as the codemods see it: its handlers and its nodes' qualified names."""
+    """A module as the codemods see it: its handlers and its nodes' qualified names.
+
+    A tool is given as the name a handler is registered under, or as the target itself."""
 
     def __init__(self, text: str, facts: object = NO_FACTS) -> None:
         self.wrapper = MetadataWrapper(cst.parse_module(text), cache={HandlerProvider: facts})
@@ -73,21 +78,34 @@ class Parsed:
         )
         return tools[name]
 
+    def target(self, tool: str | Target) -> Target:
+        return self.handler(tool) if isinstance(tool, str) else tool
 
-def applied(module: cst.Module, edits: Iterable[Edit]) -> str:
-    """The module's code with every edit made and its imports added."""
-    edits = list(edits)
-    replacements = {edit.node: edit.replacement for edit in edits}
+    def declared(self, tool: str | Target) -> Declared:
+        return declared(self.target(tool), self.qualified)
 
-    class Replace(cst.CSTTransformer):
-        def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
-            return replacements.get(original_node, updated_node)
+    def with_hints(self, tool: str | Target, changes: Mapping[str, bool]) -> Edit | Refused | None:
+        return with_hints(self.target(tool), changes, self.qualified)
 
-    context = CodemodContext()
-    for edit in edits:
-        for module_name, name in edit.imports:
-            AddImportsVisitor.add_needed_import(context, module_name, name)
-    return AddImportsVisitor(context).transform_module(module.visit(Replace())).code
+    def edit(self, tool: str | Target, changes: Mapping[str, bool]) -> Edit:
+        """The edit `with_hints` gives, which must be one."""
+        edit = self.with_hints(tool, changes)
+        assert isinstance(edit, Edit), edit
+        return edit
+
+    def applied(self, *edits: Edit) -> str:
+        """The module's code with every edit made and its imports added."""
+        replacements = {edit.node: edit.replacement for edit in edits}
+
+        class Replace(cst.CSTTransformer):
+            def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
+                return replacements.get(original_node, updated_node)
+
+        context = CodemodContext()
+        for edit in edits:
+            for module_name, name in edit.imports:
+                AddImportsVisitor.add_needed_import(context, module_name, name)
+        return AddImportsVisitor(context).transform_module(self.module.visit(Replace())).code
 
 
 def source(header: str, body: str) -> str:
@@ -98,239 +116,206 @@ def hints(**values: bool) -> dict[str, bool]:
     return values
 
 
+def decorated(decorator: str, after: str = "") -> str:
+    """The tool `t`, under `@decorator`, then the lines `after`."""
+    return f"@{decorator}\ndef t(): ...\n{after}"
+
+
+def called(registration: str) -> str:
+    """The tool `t`, then the call that registers it."""
+    return f"def t(): ...\n{registration}\n"
+
+
 # -- reading -------------------------------------------------------------------------------------
 
+
+def reads(id: str, header: str, body: str, *unknown: str, name: str = "t", **found: bool) -> object:
+    """A case of READ: `declared` reads `found` at the tool `name`, and cannot read `unknown`."""
+    return pytest.param(header, body, name, Declared(found, frozenset(unknown), True), id=id)
+
+
+# Forms `declared` cannot read (all of the tool `t`, under MCP1), by id.
+UNREADABLE = {
+    "variable": "SHARED = ToolAnnotations(readOnlyHint=True)\n\n"
+    + decorated("mcp.tool(annotations=SHARED)"),
+    "call": decorated("mcp.tool(annotations=make())"),
+    "dict-expansion": decorated("mcp.tool(annotations={**BASE, 'readOnlyHint': True})"),
+    "dict-key": decorated("mcp.tool(annotations={KEY: True})"),
+    "ToolAnnotations-expansion": decorated("mcp.tool(annotations=ToolAnnotations(**opts))"),
+    "registration-expansion": decorated("mcp.tool(**options)"),
+    "positional": decorated("mcp.tool('t', 'T', 'd', ToolAnnotations(readOnlyHint=True))"),
+    "named-decorator": "register = mcp.tool()\n\n" + decorated("register"),
+}
+
 READ = [
-    pytest.param(
-        MCP1, "@mcp.tool()\ndef t(): ...\n", "t", Declared({}, frozenset(), True), id="mcp1-nothing"
-    ),
-    pytest.param(
+    reads("mcp1-nothing", MCP1, decorated("mcp.tool()")),
+    reads(
+        "mcp1-ToolAnnotations",
         MCP1,
-        '@mcp.tool(title="T", annotations=ToolAnnotations(title="x", readOnlyHint=True, '
-        "openWorldHint=False))\ndef t(): ...\n",
-        "t",
-        Declared(hints(readOnlyHint=True, openWorldHint=False), frozenset(), True),
-        id="mcp1-ToolAnnotations",
+        decorated(
+            'mcp.tool(title="T", annotations=ToolAnnotations(title="x", readOnlyHint=True, '
+            "openWorldHint=False))"
+        ),
+        readOnlyHint=True,
+        openWorldHint=False,
     ),
-    pytest.param(
+    reads(
+        "mcp1-types-module",
         "import mcp.types as types\nfrom mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP('s')\n",
-        "@mcp.tool(annotations=types.ToolAnnotations(destructiveHint=False))\ndef t(): ...\n",
-        "t",
-        Declared(hints(destructiveHint=False), frozenset(), True),
-        id="mcp1-types-module",
+        decorated("mcp.tool(annotations=types.ToolAnnotations(destructiveHint=False))"),
+        destructiveHint=False,
     ),
-    pytest.param(
+    reads(
+        "mcp1-dict",
         MCP1,
-        "@mcp.tool(annotations={'idempotentHint': True, 'title': 'x'})\ndef t(): ...\n",
-        "t",
-        Declared(hints(idempotentHint=True), frozenset(), True),
-        id="mcp1-dict",
+        decorated("mcp.tool(annotations={'idempotentHint': True, 'title': 'x'})"),
+        idempotentHint=True,
     ),
-    pytest.param(
+    reads(
+        "mcp1-snake-is-an-extra-field",
         MCP1,
-        "@mcp.tool(annotations=ToolAnnotations(read_only_hint=True))\ndef t(): ...\n",
-        "t",
-        Declared({}, frozenset(), True),
-        id="mcp1-snake-is-an-extra-field",
+        decorated("mcp.tool(annotations=ToolAnnotations(read_only_hint=True))"),
     ),
-    pytest.param(
+    reads(
+        "mcp1-add_tool",
         MCP1,
-        "def t(): ...\nmcp.add_tool(t, name='n', annotations=ToolAnnotations(readOnlyHint=True))\n",
-        "n",
-        Declared(hints(readOnlyHint=True), frozenset(), True),
-        id="mcp1-add_tool",
+        called("mcp.add_tool(t, name='n', annotations=ToolAnnotations(readOnlyHint=True))"),
+        name="n",
+        readOnlyHint=True,
     ),
-    pytest.param(
+    reads(
+        "mcp1-factory-call",
         MCP1,
-        "def t(): ...\nmcp.tool(annotations=ToolAnnotations(openWorldHint=True))(t)\n",
-        "t",
-        Declared(hints(openWorldHint=True), frozenset(), True),
-        id="mcp1-factory-call",
+        called("mcp.tool(annotations=ToolAnnotations(openWorldHint=True))(t)"),
+        openWorldHint=True,
     ),
-    pytest.param(
+    reads("mcp1-None", MCP1, decorated("mcp.tool(annotations=None)")),
+    reads(
+        "mcp1-not-a-literal",
         MCP1,
-        "@mcp.tool(annotations=None)\ndef t(): ...\n",
-        "t",
-        Declared({}, frozenset(), True),
-        id="mcp1-None",
+        decorated(
+            "mcp.tool(annotations=ToolAnnotations(readOnlyHint=flag, destructiveHint=False))"
+        ),
+        "readOnlyHint",
+        destructiveHint=False,
     ),
-    pytest.param(
+    reads(
+        "mcp1-set-twice",
         MCP1,
-        "@mcp.tool(annotations=ToolAnnotations(readOnlyHint=flag, destructiveHint=False))\n"
-        "def t(): ...\n",
-        "t",
-        Declared(hints(destructiveHint=False), frozenset({"readOnlyHint"}), True),
-        id="mcp1-not-a-literal",
+        decorated("mcp.tool(annotations={'readOnlyHint': True, 'readOnlyHint': False})"),
+        "readOnlyHint",
     ),
-    pytest.param(
-        MCP1,
-        "@mcp.tool(annotations={'readOnlyHint': True, 'readOnlyHint': False})\ndef t(): ...\n",
-        "t",
-        Declared({}, frozenset({"readOnlyHint"}), True),
-        id="mcp1-set-twice",
-    ),
-    pytest.param(
+    reads(
+        "mcp2-snake",
         MCP2,
-        "@mcp.tool(annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=False))\n"
-        "def t(): ...\n",
-        "t",
-        Declared(hints(readOnlyHint=True, idempotentHint=False), frozenset(), True),
-        id="mcp2-snake",
+        decorated(
+            "mcp.tool(annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=False))"
+        ),
+        readOnlyHint=True,
+        idempotentHint=False,
     ),
-    pytest.param(
+    reads(
+        "mcp2-camel-alias",
         MCP2,
-        "@mcp.tool(annotations=ToolAnnotations(openWorldHint=False))\ndef t(): ...\n",
-        "t",
-        Declared(hints(openWorldHint=False), frozenset(), True),
-        id="mcp2-camel-alias",
+        decorated("mcp.tool(annotations=ToolAnnotations(openWorldHint=False))"),
+        openWorldHint=False,
     ),
-    pytest.param(
+    reads(
+        "mcp2-both-spellings",
         MCP2,
-        "@mcp.tool(annotations=ToolAnnotations(readOnlyHint=True, read_only_hint=False))\n"
-        "def t(): ...\n",
-        "t",
-        Declared({}, frozenset({"readOnlyHint"}), True),
-        id="mcp2-both-spellings",
+        decorated("mcp.tool(annotations=ToolAnnotations(readOnlyHint=True, read_only_hint=False))"),
+        "readOnlyHint",
     ),
-    pytest.param(
+    reads(
+        "mcp2-mcp_types",
         "from mcp_types import ToolAnnotations\nfrom mcp.server import MCPServer\n\n"
         "mcp = MCPServer('s')\n",
-        "@mcp.tool(annotations=ToolAnnotations(destructive_hint=True))\ndef t(): ...\n",
-        "t",
-        Declared(hints(destructiveHint=True), frozenset(), True),
-        id="mcp2-mcp_types",
+        decorated("mcp.tool(annotations=ToolAnnotations(destructive_hint=True))"),
+        destructiveHint=True,
     ),
-    pytest.param(
+    reads("fastmcp-bare", FASTMCP, decorated("mcp.tool")),
+    reads(
+        "fastmcp-dict",
         FASTMCP,
-        "@mcp.tool\ndef t(): ...\n",
-        "t",
-        Declared({}, frozenset(), True),
-        id="fastmcp-bare",
+        decorated("mcp.tool('n', annotations={\"readOnlyHint\": False})"),
+        name="n",
+        readOnlyHint=False,
     ),
-    pytest.param(
+    reads(
+        "fastmcp-direct-call",
         FASTMCP,
-        "@mcp.tool('n', annotations={\"readOnlyHint\": False})\ndef t(): ...\n",
-        "n",
-        Declared(hints(readOnlyHint=False), frozenset(), True),
-        id="fastmcp-dict",
+        called("mcp.tool(t, annotations=ToolAnnotations(readOnlyHint=True))"),
+        readOnlyHint=True,
     ),
-    pytest.param(
+    reads(
+        "fastmcp-snake-depends-on-its-mcp",
         FASTMCP,
-        "def t(): ...\nmcp.tool(t, annotations=ToolAnnotations(readOnlyHint=True))\n",
-        "t",
-        Declared(hints(readOnlyHint=True), frozenset(), True),
-        id="fastmcp-direct-call",
+        decorated("mcp.tool(annotations={'read_only_hint': True, 'openWorldHint': False})"),
+        "readOnlyHint",
+        openWorldHint=False,
     ),
-    pytest.param(
-        FASTMCP,
-        "@mcp.tool(annotations={'read_only_hint': True, 'openWorldHint': False})\ndef t(): ...\n",
-        "t",
-        Declared(hints(openWorldHint=False), frozenset({"readOnlyHint"}), True),
-        id="fastmcp-snake-depends-on-its-mcp",
-    ),
-    pytest.param(
+    reads(
+        "fastmcp-mcp_types-snake",
         "from fastmcp import FastMCP\nfrom mcp_types import ToolAnnotations\n\n"
         "mcp = FastMCP('s')\n",
-        "@mcp.tool(annotations=ToolAnnotations(read_only_hint=True))\ndef t(): ...\n",
-        "t",
-        Declared(hints(readOnlyHint=True), frozenset(), True),
-        id="fastmcp-mcp_types-snake",
+        decorated("mcp.tool(annotations=ToolAnnotations(read_only_hint=True))"),
+        readOnlyHint=True,
     ),
-    pytest.param(
+    reads(
+        "fastmcp-from_function",
         FASTMCP,
-        "def t(): ...\nmcp.add_tool(Tool.from_function(t, name='n', "
-        "annotations=ToolAnnotations(idempotentHint=True)))\n",
-        "n",
-        Declared(hints(idempotentHint=True), frozenset(), True),
-        id="fastmcp-from_function",
+        called(
+            "mcp.add_tool(Tool.from_function(t, name='n', "
+            "annotations=ToolAnnotations(idempotentHint=True)))"
+        ),
+        name="n",
+        idempotentHint=True,
     ),
-    pytest.param(
+    reads(
+        "fastmcp-standalone-add_tool",
         FASTMCP,
-        "@tool(annotations={'readOnlyHint': True})\ndef t(): ...\nmcp.add_tool(t)\n",
-        "t",
-        Declared(hints(readOnlyHint=True), frozenset(), True),
-        id="fastmcp-standalone-add_tool",
+        decorated("tool(annotations={'readOnlyHint': True})", "mcp.add_tool(t)\n"),
+        readOnlyHint=True,
     ),
-    pytest.param(
+    reads(
+        "fastmcp-from_function-reads-the-standalone-tool",
         FASTMCP,
-        "@tool(annotations={'readOnlyHint': True})\ndef t(): ...\n"
-        "mcp.add_tool(Tool.from_function(t))\n",
-        "t",
-        Declared(hints(readOnlyHint=True), frozenset(), True),
-        id="fastmcp-from_function-reads-the-standalone-tool",
+        decorated(
+            "tool(annotations={'readOnlyHint': True})", "mcp.add_tool(Tool.from_function(t))\n"
+        ),
+        readOnlyHint=True,
     ),
-    pytest.param(
+    reads(
+        "fastmcp-from_function-with-arguments-ignores-it",
         FASTMCP,
-        "@tool(annotations={'readOnlyHint': True})\ndef t(): ...\n"
-        "mcp.add_tool(Tool.from_function(t, name='n'))\n",
-        "n",
-        Declared({}, frozenset(), True),
-        id="fastmcp-from_function-with-arguments-ignores-it",
+        decorated(
+            "tool(annotations={'readOnlyHint': True})",
+            "mcp.add_tool(Tool.from_function(t, name='n'))\n",
+        ),
+        name="n",
     ),
-    pytest.param(
-        FASTMCP,
-        "def t(): ...\nmcp.add_tool(t)\n",
-        "t",
-        Declared({}, frozenset(), True),
-        id="fastmcp-add_tool-takes-none",
-    ),
-    pytest.param(
+    reads("fastmcp-add_tool-takes-none", FASTMCP, called("mcp.add_tool(t)")),
+    reads(
+        "fastmcp-tools-list",
         "from fastmcp import FastMCP\n\n",
-        "def t(): ...\nmcp = FastMCP('s', tools=[t])\n",
-        "t",
-        Declared({}, frozenset(), True),
-        id="fastmcp-tools-list",
+        called("mcp = FastMCP('s', tools=[t])"),
     ),
-    pytest.param(
+    reads(
+        "fastmcp-tools-list-standalone",
         "from fastmcp import FastMCP\nfrom fastmcp.tools import tool\n\n",
-        "@tool(annotations={'openWorldHint': False})\ndef t(): ...\n"
-        "mcp = FastMCP('s', tools=[t])\n",
-        "t",
-        Declared(hints(openWorldHint=False), frozenset(), True),
-        id="fastmcp-tools-list-standalone",
+        decorated("tool(annotations={'openWorldHint': False})", "mcp = FastMCP('s', tools=[t])\n"),
+        openWorldHint=False,
+    ),
+    *(
+        pytest.param(MCP1, body, "t", Declared({}, frozenset(), False), id=f"unreadable-{id}")
+        for id, body in UNREADABLE.items()
     ),
 ]
 
 
 @pytest.mark.parametrize(("header", "body", "name", "expected"), READ)
 def test_what_each_form_declares(header: str, body: str, name: str, expected: Declared) -> None:
-    parsed = Parsed(source(header, body))
-    assert declared(parsed.handler(name), parsed.qualified) == expected
-
-
-UNREADABLE = [
-    pytest.param(
-        MCP1,
-        "SHARED = ToolAnnotations(readOnlyHint=True)\n\n"
-        "@mcp.tool(annotations=SHARED)\ndef t(): ...\n",
-        id="variable",
-    ),
-    pytest.param(MCP1, "@mcp.tool(annotations=make())\ndef t(): ...\n", id="call"),
-    pytest.param(
-        MCP1,
-        "@mcp.tool(annotations={**BASE, 'readOnlyHint': True})\ndef t(): ...\n",
-        id="dict-expansion",
-    ),
-    pytest.param(MCP1, "@mcp.tool(annotations={KEY: True})\ndef t(): ...\n", id="dict-key"),
-    pytest.param(
-        MCP1,
-        "@mcp.tool(annotations=ToolAnnotations(**opts))\ndef t(): ...\n",
-        id="ToolAnnotations-expansion",
-    ),
-    pytest.param(MCP1, "@mcp.tool(**options)\ndef t(): ...\n", id="registration-expansion"),
-    pytest.param(
-        MCP1,
-        "@mcp.tool('t', 'T', 'd', ToolAnnotations(readOnlyHint=True))\ndef t(): ...\n",
-        id="positional",
-    ),
-    pytest.param(MCP1, "register = mcp.tool()\n\n@register\ndef t(): ...\n", id="named-decorator"),
-]
-
-
-@pytest.mark.parametrize(("header", "body"), UNREADABLE)
-def test_what_cannot_be_read(header: str, body: str) -> None:
-    parsed = Parsed(source(header, body))
-    assert declared(parsed.handler("t"), parsed.qualified) == Declared({}, frozenset(), False)
+    assert Parsed(source(header, body)).declared(name) == expected
 
 
 def test_only_tools_declare_hints() -> None:
@@ -348,13 +333,13 @@ def test_only_tools_declare_hints() -> None:
         )
     )
     [call] = [h for h in parsed.discovery.handlers if h.function.name.value == "call"]
-    assert declared(call, parsed.qualified).readable is False
-    assert declared(parsed.handler("r"), parsed.qualified).readable is False
-    assert with_hints(call, {"readOnlyHint": True}, parsed.qualified) == Refused(
+    assert parsed.declared(call).readable is False
+    assert parsed.declared("r").readable is False
+    assert parsed.with_hints(call, {"readOnlyHint": True}) == Refused(
         "a low-level call_tool handler: each tool's annotations are in the `types.Tool(...)` "
         "its list_tools handler returns"
     )
-    assert with_hints(parsed.handler("r"), {"readOnlyHint": True}, parsed.qualified) == Refused(
+    assert parsed.with_hints("r", {"readOnlyHint": True}) == Refused(
         "a resource, not a tool: only tools have annotations"
     )
 
@@ -369,163 +354,162 @@ def test_value_is_the_literal_or_none() -> None:
 
 # -- editing -------------------------------------------------------------------------------------
 
+
+def edits(id: str, header: str, diff: str, *, name: str = "t", **changes: bool) -> object:
+    """A case of EDITS: asking the tool `name` for `changes` turns the module's `diff`, written
+    as `git diff --word-diff` does, from its [-removed-] text to its {+added+} text."""
+    removed, added = re.compile(r"\[-(.*?)-\]", re.S), re.compile(r"\{\+(.*?)\+\}", re.S)
+
+    def side(kept: re.Pattern[str], dropped: re.Pattern[str]) -> str:
+        return kept.sub(r"\1", dropped.sub("", diff))
+
+    return pytest.param(header, side(removed, added), name, changes, side(added, removed), id=id)
+
+
 EDITS = [
-    pytest.param(
+    edits(
+        "mcp1-new",
         MCP1,
-        "@mcp.tool()\ndef t(): ...\n",
-        "t",
-        hints(readOnlyHint=True),
-        "@mcp.tool(annotations=ToolAnnotations(readOnlyHint=True))\ndef t(): ...\n",
-        id="mcp1-new",
+        decorated("mcp.tool({+annotations=ToolAnnotations(readOnlyHint=True)+})"),
+        readOnlyHint=True,
     ),
-    pytest.param(
+    edits(
+        "mcp1-change-and-add",
         MCP1,
-        '@mcp.tool(name="n", annotations=ToolAnnotations(title="T", readOnlyHint=True))\n'
-        "def t(): ...\n",
-        "n",
-        hints(readOnlyHint=False, destructiveHint=False),
-        '@mcp.tool(name="n", annotations=ToolAnnotations(title="T", readOnlyHint=False, '
-        "destructiveHint=False))\ndef t(): ...\n",
-        id="mcp1-change-and-add",
+        decorated(
+            'mcp.tool(name="n", annotations=ToolAnnotations(title="T", '
+            "readOnlyHint=[-True-]{+False, destructiveHint=False+}))"
+        ),
+        name="n",
+        readOnlyHint=False,
+        destructiveHint=False,
     ),
-    pytest.param(
+    edits(
+        "mcp1-beside-an-extra-field",
         MCP1,
-        "@mcp.tool(annotations=ToolAnnotations(read_only_hint=True))\ndef t(): ...\n",
-        "t",
-        hints(readOnlyHint=True),
-        "@mcp.tool(annotations=ToolAnnotations(read_only_hint=True, readOnlyHint=True))\n"
-        "def t(): ...\n",
-        id="mcp1-beside-an-extra-field",
+        decorated(
+            "mcp.tool(annotations=ToolAnnotations(read_only_hint=True{+, readOnlyHint=True+}))"
+        ),
+        readOnlyHint=True,
     ),
-    pytest.param(
+    edits(
+        "mcp1-dict-keeps-its-quotes",
         MCP1,
-        "@mcp.tool(annotations={'idempotentHint': True})\ndef t(): ...\n",
-        "t",
-        hints(readOnlyHint=True),
-        "@mcp.tool(annotations={'idempotentHint': True, 'readOnlyHint': True})\ndef t(): ...\n",
-        id="mcp1-dict-keeps-its-quotes",
+        decorated("mcp.tool(annotations={'idempotentHint': True{+, 'readOnlyHint': True+}})"),
+        readOnlyHint=True,
     ),
-    pytest.param(
+    edits(
+        "mcp1-add_tool",
         MCP1,
-        "def t(): ...\nmcp.add_tool(t, name='n')\n",
-        "n",
-        hints(openWorldHint=False),
-        "def t(): ...\n"
-        "mcp.add_tool(t, name='n', annotations=ToolAnnotations(openWorldHint=False))\n",
-        id="mcp1-add_tool",
+        called("mcp.add_tool(t, name='n'{+, annotations=ToolAnnotations(openWorldHint=False)+})"),
+        name="n",
+        openWorldHint=False,
     ),
-    pytest.param(
+    edits(
+        "mcp1-factory-call-on-lines",
         MCP1,
-        "def t(): ...\nmcp.tool(\n    name='n'\n)(t)\n",
-        "n",
-        hints(readOnlyHint=True),
-        "def t(): ...\nmcp.tool(\n    name='n',\n"
-        "    annotations=ToolAnnotations(readOnlyHint=True)\n)(t)\n",
-        id="mcp1-factory-call-on-lines",
+        called(
+            "mcp.tool(\n    name='n'{+,\n    annotations=ToolAnnotations(readOnlyHint=True)+}\n)(t)"
+        ),
+        name="n",
+        readOnlyHint=True,
     ),
-    pytest.param(
+    edits(
+        "mcp1-trailing-comma",
         MCP1,
-        "@mcp.tool(\n    name='n',\n    title='T',\n)\ndef t(): ...\n",
-        "n",
-        hints(readOnlyHint=True),
-        "@mcp.tool(\n    name='n',\n    title='T',\n"
-        "    annotations=ToolAnnotations(readOnlyHint=True),\n)\ndef t(): ...\n",
-        id="mcp1-trailing-comma",
+        decorated(
+            "mcp.tool(\n    name='n',\n    title='T',\n"
+            "{+    annotations=ToolAnnotations(readOnlyHint=True),\n+})"
+        ),
+        name="n",
+        readOnlyHint=True,
     ),
-    pytest.param(
+    edits(
+        "mcp1-None",
         MCP1,
-        "@mcp.tool(annotations=None)\ndef t(): ...\n",
-        "t",
-        hints(destructiveHint=False),
-        "@mcp.tool(annotations=ToolAnnotations(destructiveHint=False))\ndef t(): ...\n",
-        id="mcp1-None",
+        decorated("mcp.tool(annotations=[-None-]{+ToolAnnotations(destructiveHint=False)+})"),
+        destructiveHint=False,
     ),
-    pytest.param(
+    edits(
+        "mcp2-new-snake",
         MCP2,
-        "@mcp.tool()\ndef t(): ...\n",
-        "t",
-        hints(readOnlyHint=True, openWorldHint=False),
-        "@mcp.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))\n"
-        "def t(): ...\n",
-        id="mcp2-new-snake",
+        decorated(
+            "mcp.tool({+annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False)+})"
+        ),
+        readOnlyHint=True,
+        openWorldHint=False,
     ),
-    pytest.param(
+    edits(
+        "mcp2-first-hint-snake",
         MCP2,
-        "@mcp.tool(annotations=ToolAnnotations(title='T'))\ndef t(): ...\n",
-        "t",
-        hints(readOnlyHint=True),
-        "@mcp.tool(annotations=ToolAnnotations(title='T', read_only_hint=True))\ndef t(): ...\n",
-        id="mcp2-first-hint-snake",
+        decorated("mcp.tool(annotations=ToolAnnotations(title='T'{+, read_only_hint=True+}))"),
+        readOnlyHint=True,
     ),
-    pytest.param(
+    edits(
+        "mcp2-camel-kept",
         MCP2,
-        "@mcp.tool(annotations=ToolAnnotations(openWorldHint=True))\ndef t(): ...\n",
-        "t",
-        hints(openWorldHint=False, readOnlyHint=True),
-        "@mcp.tool(annotations=ToolAnnotations(openWorldHint=False, readOnlyHint=True))\n"
-        "def t(): ...\n",
-        id="mcp2-camel-kept",
+        decorated(
+            "mcp.tool(annotations=ToolAnnotations("
+            "openWorldHint=[-True-]{+False, readOnlyHint=True+}))"
+        ),
+        openWorldHint=False,
+        readOnlyHint=True,
     ),
-    pytest.param(
+    edits(
+        "fastmcp-bare",
         FASTMCP,
-        "@mcp.tool\ndef t(): ...\n",
-        "t",
-        hints(readOnlyHint=True),
-        '@mcp.tool(annotations={"readOnlyHint": True})\ndef t(): ...\n',
-        id="fastmcp-bare",
+        decorated('mcp.tool{+(annotations={"readOnlyHint": True})+}'),
+        readOnlyHint=True,
     ),
-    pytest.param(
+    edits(
+        "fastmcp-named",
         FASTMCP,
-        "@mcp.tool('n')\ndef t(): ...\n",
-        "n",
-        hints(readOnlyHint=True, idempotentHint=True),
-        '@mcp.tool(\'n\', annotations={"readOnlyHint": True, "idempotentHint": True})\n'
-        "def t(): ...\n",
-        id="fastmcp-named",
+        decorated(
+            'mcp.tool(\'n\'{+, annotations={"readOnlyHint": True, "idempotentHint": True}+})'
+        ),
+        name="n",
+        readOnlyHint=True,
+        idempotentHint=True,
     ),
-    pytest.param(
+    edits(
+        "fastmcp-dict-on-lines",
         FASTMCP,
-        "@mcp.tool(annotations={\n    'openWorldHint': False,\n})\ndef t(): ...\n",
-        "t",
-        hints(readOnlyHint=True),
-        "@mcp.tool(annotations={\n    'openWorldHint': False,\n    'readOnlyHint': True,\n})\n"
-        "def t(): ...\n",
-        id="fastmcp-dict-on-lines",
+        decorated(
+            "mcp.tool(annotations={\n    'openWorldHint': False,\n{+    'readOnlyHint': True,\n+}})"
+        ),
+        readOnlyHint=True,
     ),
-    pytest.param(
+    edits(
+        "fastmcp-direct-call",
         FASTMCP,
-        "def t(): ...\nmcp.tool(t, annotations=ToolAnnotations(openWorldHint=False))\n",
-        "t",
-        hints(openWorldHint=True),
-        "def t(): ...\nmcp.tool(t, annotations=ToolAnnotations(openWorldHint=True))\n",
-        id="fastmcp-direct-call",
+        called("mcp.tool(t, annotations=ToolAnnotations(openWorldHint=[-False-]{+True+}))"),
+        openWorldHint=True,
     ),
-    pytest.param(
+    edits(
+        "fastmcp-from_function",
         FASTMCP,
-        "def t(): ...\nmcp.add_tool(Tool.from_function(t, name='n'))\n",
-        "n",
-        hints(readOnlyHint=True),
-        "def t(): ...\nmcp.add_tool(Tool.from_function(t, name='n', "
-        "annotations=ToolAnnotations(readOnlyHint=True)))\n",
-        id="fastmcp-from_function",
+        called(
+            "mcp.add_tool(Tool.from_function(t, name='n'"
+            "{+, annotations=ToolAnnotations(readOnlyHint=True)+}))"
+        ),
+        name="n",
+        readOnlyHint=True,
     ),
-    pytest.param(
+    edits(
+        "fastmcp-standalone-bare",
         FASTMCP,
-        "@tool\ndef t(): ...\nmcp.add_tool(t)\n",
-        "t",
-        hints(readOnlyHint=True),
-        '@tool(annotations={"readOnlyHint": True})\ndef t(): ...\nmcp.add_tool(t)\n',
-        id="fastmcp-standalone-bare",
+        decorated('tool{+(annotations={"readOnlyHint": True})+}', "mcp.add_tool(t)\n"),
+        readOnlyHint=True,
     ),
-    pytest.param(
+    edits(
+        "fastmcp-standalone-through-from_function",
         FASTMCP,
-        "@tool(name='n', annotations={'readOnlyHint': False})\ndef t(): ...\n"
-        "mcp.add_tool(Tool.from_function(t))\n",
-        "n",
-        hints(readOnlyHint=True),
-        "@tool(name='n', annotations={'readOnlyHint': True})\ndef t(): ...\n"
-        "mcp.add_tool(Tool.from_function(t))\n",
-        id="fastmcp-standalone-through-from_function",
+        decorated(
+            "tool(name='n', annotations={'readOnlyHint': [-False-]{+True+}})",
+            "mcp.add_tool(Tool.from_function(t))\n",
+        ),
+        name="n",
+        readOnlyHint=True,
     ),
 ]
 
@@ -535,15 +519,13 @@ def test_each_edit_and_asking_again_changes_nothing(
     header: str, body: str, name: str, changes: Mapping[str, bool], expected: str
 ) -> None:
     parsed = Parsed(source(header, body))
-    edit = with_hints(parsed.handler(name), changes, parsed.qualified)
-    assert isinstance(edit, Edit), edit
-    text = applied(parsed.module, [edit])
+    text = parsed.applied(parsed.edit(name, changes))
     # A new ToolAnnotations needs its import, which these modules already have.
     assert text == source(header, expected)
     ast.parse(text)
     again = Parsed(text)
-    assert with_hints(again.handler(name), changes, again.qualified) is None
-    after = declared(again.handler(name), again.qualified)
+    assert again.with_hints(name, changes) is None
+    after = again.declared(name)
     assert {hint: after.value(hint) for hint in changes} == dict(changes)
 
 
@@ -552,10 +534,9 @@ def test_a_new_ToolAnnotations_brings_its_import() -> None:
         "from mcp.server.fastmcp import FastMCP\n\nmcp = FastMCP('s')\n\n"
         "@mcp.tool()\ndef t(): ...\n"
     )
-    edit = with_hints(parsed.handler("t"), hints(readOnlyHint=True), parsed.qualified)
-    assert isinstance(edit, Edit)
+    edit = parsed.edit("t", hints(readOnlyHint=True))
     assert edit.imports == (("mcp.types", "ToolAnnotations"),)
-    assert applied(parsed.module, [edit]) == (
+    assert parsed.applied(edit) == (
         "from mcp.server.fastmcp import FastMCP\nfrom mcp.types import ToolAnnotations\n\n"
         "mcp = FastMCP('s')\n\n@mcp.tool(annotations=ToolAnnotations(readOnlyHint=True))\n"
         "def t(): ...\n"
@@ -563,98 +544,92 @@ def test_a_new_ToolAnnotations_brings_its_import() -> None:
 
 
 def test_a_fastmcp_dict_needs_no_import_and_the_edit_is_the_smallest_node() -> None:
-    parsed = Parsed(
-        source(FASTMCP, "@mcp.tool(annotations={'readOnlyHint': False})\ndef t(): ...\n")
-    )
-    edit = with_hints(parsed.handler("t"), hints(readOnlyHint=True), parsed.qualified)
-    assert isinstance(edit, Edit)
+    parsed = Parsed(source(FASTMCP, decorated("mcp.tool(annotations={'readOnlyHint': False})")))
+    edit = parsed.edit("t", hints(readOnlyHint=True))
     assert edit.imports == ()
     assert isinstance(edit.node, cst.Dict)  # the dict, not the decorator or the function
 
 
 def test_nothing_to_change() -> None:
-    parsed = Parsed(source(MCP1, "@mcp.tool(annotations={'readOnlyHint': True})\ndef t(): ...\n"))
-    assert with_hints(parsed.handler("t"), hints(readOnlyHint=True), parsed.qualified) is None
-    assert with_hints(parsed.handler("t"), {}, parsed.qualified) is None
+    parsed = Parsed(source(MCP1, decorated("mcp.tool(annotations={'readOnlyHint': True})")))
+    assert parsed.with_hints("t", hints(readOnlyHint=True)) is None
+    assert parsed.with_hints("t", {}) is None
 
 
 def test_a_hint_not_declared_is_written_even_at_its_default() -> None:
-    parsed = Parsed(source(MCP1, "@mcp.tool()\ndef t(): ...\n"))
-    edit = with_hints(parsed.handler("t"), hints(destructiveHint=True), parsed.qualified)
-    assert isinstance(edit, Edit)
-    assert "destructiveHint=True" in applied(parsed.module, [edit])
+    parsed = Parsed(source(MCP1, decorated("mcp.tool()")))
+    assert "destructiveHint=True" in parsed.applied(parsed.edit("t", hints(destructiveHint=True)))
 
 
 def test_not_a_hint() -> None:
-    parsed = Parsed(source(MCP1, "@mcp.tool()\ndef t(): ...\n"))
+    parsed = Parsed(source(MCP1, decorated("mcp.tool()")))
     with pytest.raises(ValueError, match="title"):
-        with_hints(parsed.handler("t"), {"title": True}, parsed.qualified)
+        parsed.with_hints("t", {"title": True})
 
 
 REFUSED = [
     pytest.param(
         MCP1,
-        "SHARED = ToolAnnotations(readOnlyHint=True)\n\n@mcp.tool(annotations=SHARED)\n"
-        "def t(): ...\n",
+        UNREADABLE["variable"],
         "annotations= is `SHARED`, a variable that several tools may share: set the hints where "
         "it is defined, or give this tool annotations of its own",
         id="variable",
     ),
     pytest.param(
         MCP1,
-        "@mcp.tool(annotations=make())\ndef t(): ...\n",
+        UNREADABLE["call"],
         "annotations= is `make()`, not a dict literal or a ToolAnnotations(...) call with "
         "keywords: harden cannot read it",
         id="call",
     ),
     pytest.param(
         MCP1,
-        "@mcp.tool(**options)\ndef t(): ...\n",
+        UNREADABLE["registration-expansion"],
         "`mcp.tool(...)` is given `*`/`**` arguments: annotations may be one",
         id="expansion",
     ),
     pytest.param(
         MCP1,
-        "@mcp.tool('t', 'T', 'd', ToolAnnotations(readOnlyHint=True))\ndef t(): ...\n",
+        UNREADABLE["positional"],
         "`mcp.tool(...)` is given 4 positional arguments: annotations may be one of them",
         id="positional",
     ),
     pytest.param(
         MCP1,
-        "register = mcp.tool()\n\n@register\ndef t(): ...\n",
+        UNREADABLE["named-decorator"],
         "registered by `register`, a decorator held in a variable that may register several "
         "tools: set the annotations where it is made",
         id="named-decorator",
     ),
     pytest.param(
         MCP1,
-        "@mcp.tool(annotations=ToolAnnotations(readOnlyHint=flag))\ndef t(): ...\n",
+        decorated("mcp.tool(annotations=ToolAnnotations(readOnlyHint=flag))"),
         "readOnlyHint is `flag`, not a literal True or False: change it by hand",
         id="not-a-literal",
     ),
     pytest.param(
         MCP1,
-        "@mcp.tool(annotations={'readOnlyHint': True, 'readOnlyHint': True})\ndef t(): ...\n",
+        decorated("mcp.tool(annotations={'readOnlyHint': True, 'readOnlyHint': True})"),
         "readOnlyHint is set twice: change it by hand",
         id="set-twice",
     ),
     pytest.param(
         FASTMCP,
-        "@mcp.tool(annotations=ToolAnnotations(read_only_hint=False))\ndef t(): ...\n",
+        decorated("mcp.tool(annotations=ToolAnnotations(read_only_hint=False))"),
         "`read_only_hint` is readOnlyHint only where fastmcp runs on mcp 2.x (fastmcp 4): "
         "elsewhere it is listed as an extra field: change it by hand",
         id="fastmcp-snake",
     ),
     pytest.param(
         FASTMCP,
-        "def t(): ...\nmcp.add_tool(t)\n",
+        called("mcp.add_tool(t)"),
         "fastmcp's add_tool takes no annotations, and `t` has no `@tool` from fastmcp.tools to "
         "carry them: register it with `@mcp.tool(...)` or decorate it with `@tool(...)`",
         id="fastmcp-add_tool",
     ),
     pytest.param(
         "from fastmcp import FastMCP\n\n",
-        "def t(): ...\nmcp = FastMCP('s', tools=[t])\n",
+        called("mcp = FastMCP('s', tools=[t])"),
         "registered in the server constructor's `tools=` list, which takes no annotations (a "
         "function decorated with fastmcp's `@tool(...)` brings its own)",
         id="fastmcp-tools-list",
@@ -665,20 +640,15 @@ REFUSED = [
 @pytest.mark.parametrize(("header", "body", "reason"), REFUSED)
 def test_refusals_say_why(header: str, body: str, reason: str) -> None:
     parsed = Parsed(source(header, body))
-    assert with_hints(parsed.handler("t"), hints(readOnlyHint=True), parsed.qualified) == Refused(
-        reason
-    )
+    assert parsed.with_hints("t", hints(readOnlyHint=True)) == Refused(reason)
 
 
 def test_only_the_hints_asked_for_need_to_be_readable() -> None:
     parsed = Parsed(
-        source(MCP1, "@mcp.tool(annotations=ToolAnnotations(readOnlyHint=flag))\ndef t(): ...\n")
+        source(MCP1, decorated("mcp.tool(annotations=ToolAnnotations(readOnlyHint=flag))"))
     )
-    edit = with_hints(parsed.handler("t"), hints(openWorldHint=False), parsed.qualified)
-    assert isinstance(edit, Edit)
-    assert "ToolAnnotations(readOnlyHint=flag, openWorldHint=False)" in applied(
-        parsed.module, [edit]
-    )
+    edit = parsed.edit("t", hints(openWorldHint=False))
+    assert "ToolAnnotations(readOnlyHint=flag, openWorldHint=False)" in parsed.applied(edit)
 
 
 def test_a_tool_registered_in_another_module() -> None:
@@ -688,18 +658,17 @@ def test_a_tool_registered_in_another_module() -> None:
     tools += "def a(): ...\n\ndef b(): ...\n"
     facts = index_project([("server.py", server), ("tools.py", tools)])
     parsed = Parsed(tools, facts["tools.py"])
-    a, b = parsed.handler("a"), parsed.handler("b")
+    a = parsed.handler("a")
     assert (a.registration, a.elsewhere) == (None, "server.py:5")
     # The standalone @tool written here carries a's annotations.
-    assert declared(a, parsed.qualified) == Declared(hints(readOnlyHint=True), frozenset(), True)
-    edit = with_hints(a, hints(openWorldHint=False), parsed.qualified)
-    assert isinstance(edit, Edit)
-    assert "@tool(annotations={'readOnlyHint': True, 'openWorldHint': False})" in applied(
-        parsed.module, [edit]
+    assert parsed.declared(a) == Declared(hints(readOnlyHint=True), frozenset(), True)
+    edit = parsed.edit(a, hints(openWorldHint=False))
+    assert "@tool(annotations={'readOnlyHint': True, 'openWorldHint': False})" in parsed.applied(
+        edit
     )
     # b's registration, in server.py, is where its annotations would be.
-    assert declared(b, parsed.qualified).readable is False
-    assert with_hints(b, hints(readOnlyHint=True), parsed.qualified) == Refused(
+    assert parsed.declared("b").readable is False
+    assert parsed.with_hints("b", hints(readOnlyHint=True)) == Refused(
         "registered in server.py:6: its annotations are written there"
     )
 
@@ -730,14 +699,10 @@ def test_lowlevel_tools_are_the_literal_names_constructed() -> None:
     tools = lowlevel_tools(parsed.module, parsed.qualified)
     assert sorted(tools) == ["hinted", "plain", "twice", "v2"]
     assert len(tools["twice"].calls) == 2
-    assert declared(tools["hinted"], parsed.qualified) == Declared(
-        hints(readOnlyHint=True), frozenset(), True
-    )
-    assert declared(tools["v2"], parsed.qualified) == Declared(
-        hints(openWorldHint=False), frozenset(), True
-    )
-    assert declared(tools["twice"], parsed.qualified).readable is False
-    assert with_hints(tools["twice"], hints(readOnlyHint=True), parsed.qualified) == Refused(
+    assert parsed.declared(tools["hinted"]) == Declared(hints(readOnlyHint=True), frozenset(), True)
+    assert parsed.declared(tools["v2"]) == Declared(hints(openWorldHint=False), frozenset(), True)
+    assert parsed.declared(tools["twice"]).readable is False
+    assert parsed.with_hints(tools["twice"], hints(readOnlyHint=True)) == Refused(
         "`types.Tool(name='twice')` is constructed 2 times: which one the server lists is not known"
     )
 
@@ -752,15 +717,14 @@ def test_lowlevel_tools_are_the_literal_names_constructed() -> None:
 )
 def test_lowlevel_edits(frameworks: frozenset[Framework] | None, written: str) -> None:
     parsed = Parsed(LOWLEVEL)
-    plain = with_hints(
-        parsed.lowlevel("plain", frameworks), hints(readOnlyHint=True), parsed.qualified
+    changes = {
+        "plain": hints(readOnlyHint=True),
+        "hinted": hints(readOnlyHint=False),
+        "v2": hints(idempotentHint=True),
+    }
+    text = parsed.applied(
+        *(parsed.edit(parsed.lowlevel(name, frameworks), asked) for name, asked in changes.items())
     )
-    hinted = with_hints(
-        parsed.lowlevel("hinted", frameworks), hints(readOnlyHint=False), parsed.qualified
-    )
-    v2 = with_hints(parsed.lowlevel("v2", frameworks), hints(idempotentHint=True), parsed.qualified)
-    assert isinstance(plain, Edit) and isinstance(hinted, Edit) and isinstance(v2, Edit)
-    text = applied(parsed.module, [plain, hinted, v2])
     expected = LOWLEVEL.replace(
         'name="plain", inputSchema={})',
         f'name="plain", inputSchema={{}}, annotations=ToolAnnotations({written}))',
@@ -778,7 +742,4 @@ def test_lowlevel_edits(frameworks: frozenset[Framework] | None, written: str) -
     )
     assert text == expected
     again = Parsed(text)
-    assert (
-        with_hints(again.lowlevel("plain", frameworks), hints(readOnlyHint=True), again.qualified)
-        is None
-    )
+    assert again.with_hints(again.lowlevel("plain", frameworks), hints(readOnlyHint=True)) is None
