@@ -253,11 +253,17 @@ def test_findings_limit_the_rewrite_to_named_places(project, capsys, monkeypatch
         (["apply", "-p", "1", "--only", "errors"], "phase 1 (observe) has no parts to pick"),
         (["scan", "--phase", "6"], "phase 6 is judged from the logs, not the code alone"),
         (["inventory", "missing.log"], "missing.log"),
+        (["inventory", "empty-logs"], "no log file in empty-logs"),
+        (["apply", "--phase", "6", "--logs", "bad.json"], "the logs hold no tool_call line"),
+        (["apply", "--phase", "6", "--logs", "ghost.log"], "the logs name no tool of this code"),
         (["scan", "--only", "commands"], "--only picks a part of a phase: give --phase too"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(project, capsys, monkeypatch, args, message) -> None:
     (project / "bad.json").write_text("{not json")
+    (project / "empty-logs").mkdir()
+    ghost = {"v": 1, "ts": "2026-12-01T00:00:00Z", "event": "tool_call", "tool": "ghost"}
+    (project / "ghost.log").write_text(json.dumps({**ghost, "uses": []}) + "\n")
     code, _, err = harden(args, project, capsys, monkeypatch)
     assert code == 2
     assert message in err

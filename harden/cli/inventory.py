@@ -16,6 +16,7 @@ import typer
 
 from harden.cli.common import (
     ExcludeOption,
+    HardenError,
     IncludeOption,
     out,
     project_config,
@@ -87,7 +88,16 @@ def scoping_from_logs(logs: list[str], files: Sequence[tuple[str, str]]) -> Scop
     from harden.permissions.tool_sources import tool_sources  # libcst: only when needed
 
     stats, _ = read_logs(logs, None, None, None)
-    return scoping(inventory(stats, tool_sources(files)), window_text(stats))
+    if not any(tool.observed_calls for tool in stats.tools.values()):
+        raise HardenError(
+            "the logs hold no tool_call line recording its uses: phase 6 writes what phase 1's "
+            "runtime (this version's) recorded while the server ran"
+        )
+    entries = inventory(stats, tool_sources(files))
+    if not any(entry.source is not None and entry.calls for entry in entries):
+        named = ", ".join(sorted(stats.tools)[:5])
+        raise HardenError(f"the logs name no tool of this code (they name {named})")
+    return scoping(entries, window_text(stats))
 
 
 def window_text(stats: LogStats) -> str:

@@ -48,6 +48,8 @@ def read_logs(
         sources = expand(logs)
     except SourceError as error:
         raise HardenError(str(error)) from None
+    if not sources:
+        raise HardenError(f"no log file in {', '.join(logs)}")
     reading = Reading()
     with progress_bar("reading logs") as progress:
         stats = load_stats(sources, reading, low, high, progress)

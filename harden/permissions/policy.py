@@ -56,12 +56,12 @@ def build_decorator(
     """`@harden_runtime.permissions(uses=...)`, naming the tool when its function does not."""
     if isinstance(policy, Mapping):
         served = policy.items()
-        entries = ", ".join(f"{json.dumps(name)}: {_literal(uses)}" for name, uses in served)
+        entries = ", ".join(f"{_quoted(name)}: {_literal(uses)}" for name, uses in served)
         arguments = [f"uses={{{entries}}}"]
     else:
         arguments = [f"uses={_literal(policy)}"]
     if tool is not None:
-        arguments.append(f"tool={json.dumps(tool)}")
+        arguments.append(f"tool={_quoted(tool)}")
     if lowlevel:
         arguments.append("lowlevel=True")
     code = f"{RUNTIME_MODULE}.{DECORATOR}({', '.join(arguments)})"
@@ -69,7 +69,13 @@ def build_decorator(
 
 
 def _literal(uses: Sequence[str]) -> str:
-    return tuple_literal(json.dumps(use) for use in uses) if uses else "()"
+    return tuple_literal(_quoted(use) for use in uses) if uses else "()"
+
+
+def _quoted(text: str) -> str:
+    # As written, not escaped: a reviewer reads the folder's own name (a JSON string is a
+    # Python string literal).
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _string(node: cst.BaseExpression) -> str | None:

@@ -69,8 +69,7 @@ def to_markdown(entries: list[ToolInventory], stats: LogStats, reading: Reading)
     lines = [
         "## harden inventory",
         "",
-        f"Tool calls from {moment_text(stats.first_call)} to {moment_text(stats.last_call)}, "
-        f"{len(reading.files)} log file(s).",
+        f"{_window(stats).capitalize()}, {len(reading.files)} log file(s).",
         "",
         "| tool | calls | observed | declared | static | flags |",
         "|---|---|---|---|---|---|",
@@ -111,10 +110,14 @@ def to_table(
     for entry in entries:
         if entry.hints:
             console.print(f"phase 6 would set {escape(entry.name)}: {escape(_hints(entry.hints))}")
-    console.print(
-        f"[dim]tool calls from {moment_text(stats.first_call)} to "
-        f"{moment_text(stats.last_call)}, {len(reading.files)} log file(s)[/]"
-    )
+    console.print(f"[dim]{_window(stats)}, {len(reading.files)} log file(s)[/]")
+
+
+def _window(stats: LogStats) -> str:
+    first, last = moment_text(stats.first_call), moment_text(stats.last_call)
+    if first is None or last is None:
+        return "no tool call in these logs"
+    return f"tool calls from {first} to {last}"
 
 
 def _observed(entry: ToolInventory) -> str:

@@ -1,14 +1,15 @@
 """What a name or expression of a project module stands for, followed across the project's
-modules: a function, a class, an object of a class, a module, a pathlib.Path or a socket; and so
-which of the project's functions a call runs (the static reading of handlers follows them).
+modules: a function, a class, an object of a class, a module, a pathlib.Path or an object of one
+of the outside classes it is asked to trace (a socket, an SSH client); and so which of the
+project's functions a call runs (the static reading of handlers follows them).
 
 Names are resolved through libcst's scopes and qualified names, never by their spelling alone:
 `import subprocess as sp` and `from subprocess import run` are seen through, a local `run` is
 not subprocess's. A value is traced to a Path by a Path call, a `/` join, a Path method, or a
-parameter, attribute or return annotated Path. What it cannot trace stands for nothing (a
-function held in a container, getattr, inheritance from outside the project, super()), and a
-cycle traces to nothing. It never judges what a call does (sinks.py does), and never imports or
-runs the code.
+parameter, attribute or return annotated Path; an outside object likewise, by its class. What it
+cannot trace stands for nothing (a function held in a container, getattr, inheritance from
+outside the project, super()), and a cycle traces to nothing. It never judges what a call does
+(sinks.py does, and names the outside classes to trace), and never imports or runs the code.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ PATH_CLASSES = ("Path", "PosixPath", "WindowsPath")
 
 # What an expression's value is, where it is not a project function, class or module.
 PATH = "a pathlib.Path"
-SOCKET = "a socket"
 _PATH_TYPES = frozenset(f"pathlib.{cls}" for cls in PATH_CLASSES)
 _PATH_MAKERS = _PATH_TYPES | {
     f"pathlib.{cls}.{name}"
@@ -36,7 +36,6 @@ _PATH_MAKERS = _PATH_TYPES | {
 _PATH_METHODS = frozenset(
     {"resolve", "absolute", "expanduser", "joinpath", "with_name", "with_suffix", "with_stem"}
 )
-_SOCKET_CLASS = "socket.socket"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +56,24 @@ class ModuleRef:
     path: str  # a module of the project, or a namespace folder (`pkg/`)
 
 
-Target = Function | Class | ModuleRef | str  # str: PATH or SOCKET
+@dataclass(frozen=True, slots=True)
+class Outside:
+    """An object of a class from outside the project, one of those the resolver traces."""
+
+    cls: str  # the class's qualified name, as the resolver was given it
+
+
+Target = Function | Class | ModuleRef | Outside | str  # str: PATH
 
 
 class Resolver:
     """What an expression stands for (a function, class, object or module of the project, a
-    Path, a socket), and which project functions a call runs."""
+    Path, an object of an outside class in `outside`, by qualified name), and which project
+    functions a call runs."""
 
-    def __init__(self, modules: ParsedModules) -> None:
+    def __init__(self, modules: ParsedModules, outside: frozenset[str]) -> None:
         self.modules = modules
+        self.outside = outside
         self._busy: set[object] = set()  # what is being traced: a cycle traces to nothing
 
     def callees(self, module: ParsedModule, call: cst.Call) -> list[Function]:
@@ -107,13 +115,13 @@ class Resolver:
         return set()
 
     def _made(self, module: ParsedModule, call: cst.Call, depth: int) -> set[Target]:
-        """What a call returns: a Path, a socket, an object of a project class, what a project
-        function's return annotation says."""
+        """What a call returns: a Path, an outside object, an object of a project class, what a
+        project function's return annotation says."""
         names = module.qualified(call.func)
         if names & _PATH_MAKERS:
             return {PATH}
-        if _SOCKET_CLASS in names:
-            return {SOCKET}
+        if names & self.outside:
+            return {Outside(name) for name in names & self.outside}
         func = call.func
         if (
             isinstance(func, cst.Attribute)
@@ -138,8 +146,8 @@ class Resolver:
         names = module.qualified(annotation)
         if names & _PATH_TYPES:
             return {PATH}
-        if _SOCKET_CLASS in names:
-            return {SOCKET}
+        if names & self.outside:
+            return {Outside(name) for name in names & self.outside}
         if isinstance(annotation, cst.BinaryOperation) and isinstance(
             annotation.operator, cst.BitOr
         ):

@@ -31,7 +31,7 @@ from harden.mcp.handlers import Handler, find_handlers
 from harden.mcp.project import index_project
 from harden.permissions.parsed_modules import ParsedModule, ParsedModules
 from harden.permissions.resolution import Function, Resolver
-from harden.permissions.sinks import call_uses, passed_use
+from harden.permissions.sinks import TRACED_CLASSES, call_uses, passed_use
 from harden.vendoring import is_runtime
 
 
@@ -77,7 +77,7 @@ class _Project:
             {path: text for path, text in files if path.endswith(".py") and not is_runtime(path)}
         )
         self.summaries: dict[cst.FunctionDef, _Summary] = {}
-        self.resolver = Resolver(self.modules)
+        self.resolver = Resolver(self.modules, TRACED_CLASSES)
 
     def handlers(self) -> list[HandlerSource]:
         texts = self.modules.texts

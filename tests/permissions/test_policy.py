@@ -26,6 +26,13 @@ def function_with(decorator: cst.Decorator) -> tuple[cst.FunctionDef, MetadataWr
         ((), None, False, "@harden_runtime.permissions(uses=())"),
         (("exec:git",), None, False, '@harden_runtime.permissions(uses=("exec:git",))'),
         (
+            ("fs:read:/data/😀", 'fs:read:/a "quoted" folder'),
+            "outil-é",
+            False,
+            '@harden_runtime.permissions(uses=("fs:read:/data/😀", '
+            '"fs:read:/a \\"quoted\\" folder"), tool="outil-é")',
+        ),
+        (
             ("fs:read:/srv", "net:api.example.com:443"),
             "count-notes",
             False,

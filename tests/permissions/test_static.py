@@ -379,6 +379,95 @@ NOTHING: set[tuple[str, str | None]] = set()
         ),
         ("import httpx as h", "h.post(url)", {(NET, None)}),
         ("import aiohttp", "aiohttp.ClientSession()", {(NET, None)}),
+        # files written by other names: a descriptor, databases in files
+        ("import os", "os.write(flags, b'x')", WRITE),
+        ("from os import write as put", "put(flags, b'x')", WRITE),
+        ("import os", "os.fdopen(flags, 'w')", WRITE),
+        ("import os", "os.fdopen(flags, mode)", WRITE),
+        ("import os", "os.fdopen(flags)", NOTHING),
+        ("import os", "os.fdopen(flags, mode='rb')", NOTHING),
+        ("import sqlite3", "sqlite3.connect(path).execute('INSERT INTO t VALUES (1)')", WRITE),
+        ("import sqlite3", "sqlite3.connect('/srv/app.db')", WRITE),
+        ("import sqlite3 as db", "db.connect(database=path)", WRITE),
+        ("from sqlite3 import connect", "connect(path)", WRITE),
+        ("import aiosqlite", "async with aiosqlite.connect(path) as db:\n    pass", WRITE),
+        ("import sqlite3", "sqlite3.connect(':memory:')", NOTHING),
+        ("import sqlite3", "MEMORY = ':memory:'\nsqlite3.connect(MEMORY)", NOTHING),
+        ("import sqlite3", "sqlite3.connect('')", NOTHING),  # a temporary file nobody names
+        ("import dbm", "dbm.open(path, 'c')", WRITE),
+        ("import dbm", "dbm.open(path, flag=mode)", WRITE),
+        ("import dbm", "dbm.open(path)", NOTHING),  # dbm's default flag reads
+        ("import dbm", "dbm.open(path, 'r')", NOTHING),
+        ("import dbm.dumb", "dbm.dumb.open(path)", WRITE),  # its default creates
+        ("import shelve", "shelve.open(path)", WRITE),
+        ("import shelve", "shelve.open(path, flag='n')", WRITE),
+        ("import shelve", "shelve.open(path, 'r')", NOTHING),
+        # sqlalchemy: sqlite's URL is a file, any other a server
+        ("import sqlalchemy", "sqlalchemy.create_engine('sqlite:///app.db')", WRITE),
+        (
+            "from sqlalchemy.ext.asyncio import create_async_engine",
+            "create_async_engine(f'sqlite+aiosqlite:///{path}')",
+            WRITE,
+        ),
+        ("import sqlalchemy", "sqlalchemy.create_engine('sqlite://')", NOTHING),
+        ("import sqlalchemy", "sqlalchemy.create_engine(url='sqlite:///:memory:')", NOTHING),
+        ("import sqlalchemy", "sqlalchemy.create_engine('postgresql://db/app')", {(NET, None)}),
+        ("from sqlalchemy import create_engine as engine", "engine(url)", {(NET, None)}),
+        # clients of databases and services reached over the network
+        ("import psycopg", "psycopg.connect(url)", {(NET, None)}),
+        ("import psycopg", "await psycopg.AsyncConnection.connect(url)", {(NET, None)}),
+        ("import psycopg2", "psycopg2.connect(url)", {(NET, None)}),
+        ("import asyncpg", "await asyncpg.connect(url)", {(NET, None)}),
+        ("import asyncpg", "await asyncpg.create_pool(url)", {(NET, None)}),
+        ("import pymysql", "pymysql.connect(host='db')", {(NET, None)}),
+        ("import MySQLdb", "MySQLdb.connect(host='db')", {(NET, None)}),
+        ("import redis", "redis.Redis(host='cache')", {(NET, None)}),
+        ("import redis", "redis.StrictRedis()", {(NET, None)}),
+        ("from redis import from_url", "from_url(url)", {(NET, None)}),
+        ("import redis.asyncio as aioredis", "aioredis.from_url(url)", {(NET, None)}),
+        ("from redis import asyncio as aioredis", "aioredis.Redis()", {(NET, None)}),
+        ("from pymongo import MongoClient", "MongoClient(url)", {(NET, None)}),
+        (
+            "import motor.motor_asyncio",
+            "motor.motor_asyncio.AsyncIOMotorClient(url)",
+            {(NET, None)},
+        ),
+        ("import boto3", "boto3.client('s3')", {(NET, None)}),
+        ("import boto3", "boto3.resource('dynamodb')", {(NET, None)}),
+        ("import boto3", "boto3.Session().client('s3')", {(NET, None)}),
+        (
+            "import boto3.session",
+            "session = boto3.session.Session(profile_name='ops')\nsession.resource('s3')",
+            {(NET, None)},
+        ),
+        ("import boto3", "boto3.Session(profile_name='ops')", NOTHING),  # not told where yet
+        ("import smtplib", "smtplib.SMTP('mail.example.com')", {(NET, None)}),
+        ("from smtplib import SMTP_SSL", "SMTP_SSL(url, 465)", {(NET, None)}),
+        ("import ftplib", "ftplib.FTP(url)", {(NET, None)}),
+        ("import urllib3", "urllib3.PoolManager().request('GET', url)", {(NET, None)}),
+        ("import urllib3", "urllib3.connection_from_url(url)", {(NET, None)}),
+        ("import websockets", "await websockets.connect(url)", {(NET, None)}),
+        ("from websockets.sync.client import connect", "connect(url)", {(NET, None)}),
+        ("import grpc", "grpc.insecure_channel('localhost:50051')", {(NET, None)}),
+        ("import grpc", "grpc.aio.secure_channel(url, None)", {(NET, None)}),
+        ("import paramiko", "paramiko.SSHClient().connect(url)", {(NET, None)}),
+        (
+            "from paramiko import SSHClient",
+            "with SSHClient() as ssh:\n    ssh.connect(url, username='ops')",
+            {(NET, None)},
+        ),
+        ("import paramiko", "ssh = paramiko.SSHClient()\nssh.load_system_host_keys()", NOTHING),
+        # names the project does not import, or that stand for something else
+        ("", "sqlite3.connect(path)", NOTHING),
+        ("", "redis.Redis(host='cache')", NOTHING),
+        ("from redis import Redis", "Redis = dict\nRedis(host='cache')", NOTHING),
+        ("import sqlite3", "def connect(database):\n    return database\nconnect(path)", NOTHING),
+        ("import psycopg", "db = locate(path)\ndb.connect(url)", NOTHING),
+        (
+            "",
+            "class SSHClient:\n    def connect(self, host): ...\nSSHClient().connect(url)",
+            NOTHING,
+        ),
         # shadowing names: never what they are named like
         ("from subprocess import run", "run = print\nrun(['git', 'status'])", NOTHING),
         ("import os", "def system(line):\n    return line\nsystem('reboot')", NOTHING),
@@ -616,6 +705,69 @@ def test_nested_functions_callbacks_and_lambdas() -> None:
     assert summary(found["nested"]) == {(FS_WRITE, None, "server.nested.<locals>.inner")}
     assert summary(found["defined_only"]) == set()
     assert summary(found["through_a_lambda"]) == {(FS_WRITE, None, "")}
+
+
+def test_databases_and_clients_held_by_helpers_and_objects() -> None:
+    """The reviewer's case: a tool that inserts into sqlite through a helper writes; an SSH
+    client or a boto3 session connects however the code comes to hold it."""
+    found = project(
+        {
+            "server.py": """\
+                import sqlite3
+
+                import boto3.session
+                import paramiko
+                from mcp.server.fastmcp import FastMCP
+
+                mcp = FastMCP("t")
+                DATABASE = "/srv/notes.db"
+
+
+                def _db() -> sqlite3.Connection:
+                    return sqlite3.connect(DATABASE)
+
+
+                def _session() -> boto3.session.Session:
+                    return make_session()
+
+
+                def _open(ssh: paramiko.SSHClient, host: str) -> None:
+                    ssh.connect(host)
+
+
+                class Remote:
+                    def __init__(self, host: str) -> None:
+                        self.host = host
+                        self.ssh = paramiko.SSHClient()
+
+                    def dial(self) -> None:
+                        self.ssh.connect(self.host)
+
+
+                @mcp.tool()
+                def add_note(text: str) -> None:
+                    with _db() as db:
+                        db.execute("INSERT INTO notes VALUES (?)", (text,))
+
+
+                @mcp.tool()
+                def upload(name: str) -> None:
+                    _session().client("s3").upload_file(name, "bucket", name)
+
+
+                @mcp.tool()
+                def uptime(host: str) -> None:
+                    _open(make_client(), host)
+                    Remote(host).dial()
+            """
+        }
+    )
+    assert summary(found["add_note"]) == {(FS_WRITE, None, "server._db")}
+    assert summary(found["upload"]) == {(NET, None, "")}  # the returned session's client
+    assert summary(found["uptime"]) == {
+        (NET, None, "server._open"),
+        (NET, None, "server.Remote.dial"),
+    }
 
 
 def test_cycles_end_and_report_each_use_once() -> None:
