@@ -129,7 +129,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import IO, Any, TypeVar, cast, overload
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 __version__ = "0.1.0"
 
@@ -182,23 +182,30 @@ def popen(script: Any, mode: str = "r", buffering: int = -1) -> Any:
         )
         return PipeFile(getattr(process, stream), process.wait)
     # A script runs in a thread of its own, its stdout (or stdin) the other end of the
-    # pipe.
+    # pipe; in the caller's context, so that what it runs is the tool call's use, judged
+    # by its policy.
     read_end, write_end = os.pipe()
     ours, theirs = (read_end, write_end) if mode == "r" else (write_end, read_end)
     statuses: list[int] = []
+    failures: list[BaseException] = []
 
     def run_script() -> None:
         try:
             stream = {"stdout" if mode == "r" else "stdin": theirs}
             statuses.append(_run_script(script, **stream).returncode)
+        except BaseException as error:  # raised to the caller by close()
+            failures.append(error)
         finally:
             os.close(theirs)
 
-    thread = threading.Thread(target=run_script, daemon=True)
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(run_script,), daemon=True)
     thread.start()
 
     def wait() -> int:
         thread.join()
+        if failures:
+            raise failures[0]
         return statuses[0]
 
     return PipeFile(open(ours, mode, buffering), wait)
@@ -780,6 +787,8 @@ class _Streams:
         )
 
 
+# _read_all and _write_all run in threads without the call's context: they only move
+# bytes between descriptors the run opened, which is no use of the tool's.
 def _read_all(fd: int, chunks: list[bytes]) -> None:
     with open(fd, "rb", closefd=True) as stream:
         while chunk := stream.read1():
@@ -1316,6 +1325,12 @@ class Rejected(ValueError):
     the message."""
 
 
+class PermissionDenied(PermissionError):
+    """A use outside the tool's policy, refused under ENFORCE_PERMISSIONS: what the
+    audit hook raises inside the tool (a PermissionError, so code that handles OSError
+    handles it too)."""
+
+
 # --- settings: environment first, then configure(), then defaults ---------------------
 
 _ENV_KEYS = (
@@ -1354,6 +1369,9 @@ _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 class _Settings:
     enforce_validation: bool
     allowed_roots: tuple[tuple[str, str], ...]  # (root, root with a trailing separator)
+    # (root, a spelling of it, that spelling with a trailing separator): the real path,
+    # and the path as the entry spelled it when a symbolic link leads there
+    file_roots: tuple[tuple[str, str, str], ...]
     allowed_host_names: frozenset[str]
     allowed_host_networks: tuple[_Network, ...]
     skip_params: frozenset[str]
@@ -1559,6 +1577,9 @@ def _parse_settings(state: _State, environ: tuple[Any, ...]) -> _Settings:
             enforce_validation, overrides.get("enforce_validation", False)
         ),
         allowed_roots=tuple(_root(entry) for entry in root_entries),
+        file_roots=tuple(
+            spelling for entry in root_entries for spelling in _spellings(entry)
+        ),
         allowed_host_names=frozenset(host_names),
         allowed_host_networks=tuple(host_networks),
         skip_params=frozenset(
@@ -1720,7 +1741,22 @@ def _egress_entry(entry: str) -> tuple[str, str | None]:
 
 def _root(entry: str) -> tuple[str, str]:
     root = os.path.normcase(os.path.realpath(os.path.expanduser(entry.strip())))
-    return root, root if root.endswith(os.sep) else root + os.sep
+    return root, _with_separator(root)
+
+
+def _spellings(entry: str) -> list[tuple[str, str, str]]:
+    """How a path under the root may be spelled: an audit event gives the path as the
+    code wrote it, links unresolved (resolving each would cost a system call)."""
+    root, prefix = _root(entry)
+    spelled = os.path.normcase(os.path.abspath(os.path.expanduser(entry.strip())))
+    spellings = [(root, root, prefix)]
+    if spelled != root:
+        spellings.append((root, spelled, _with_separator(spelled)))
+    return spellings
+
+
+def _with_separator(folder: str) -> str:
+    return folder if folder.endswith(os.sep) else folder + os.sep
 
 
 # --- the decorators -------------------------------------------------------------------
@@ -2048,7 +2084,6 @@ def _started(call: _Call, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     try:
         refusal = call.admit()
         if refusal is not None:
-            call.refused = True
             return refusal
         return call.handler.fn(*args, **kwargs)
     except BaseException as error:
@@ -2069,6 +2104,11 @@ async def _awaited(call: _Call, awaitable: Awaitable[Any]) -> Any:
     try:
         result = await awaitable
     except BaseException as error:
+        # A low-level handler is always awaited: only here can a refused use become the
+        # error result it must return.
+        answer = _refusal_result(call, error)
+        if answer is not None:
+            return call.finish(answer, error)
         masked = _failed(call, error)
         if masked is None:
             raise
@@ -2076,6 +2116,28 @@ async def _awaited(call: _Call, awaitable: Awaitable[Any]) -> Any:
     finally:
         _current_call.reset(token)
     return call.finish(result, None)
+
+
+# How far back an error's causes are searched for the refusal it was raised over (a
+# client library wraps the PermissionDenied it met: urllib's URLError).
+_CHAINED_ERRORS = 8
+
+
+def _refusal_result(call: _Call, error: BaseException) -> object | None:
+    """For a low-level handler whose use was refused (the error is the refusal, or was
+    raised while handling it), the error result it returns instead: mcp 2.x answers a
+    raised exception with a protocol error. None: `error` is raised as it is."""
+    if not call.handler.lowlevel or call.policy is None:
+        return None
+    refusal: BaseException | None = error
+    for _ in range(_CHAINED_ERRORS):
+        if refusal is None or isinstance(refusal, PermissionDenied):
+            break
+        refusal = refusal.__cause__ or refusal.__context__
+    if not isinstance(refusal, PermissionDenied):
+        return None
+    masked = _masked(call, error)
+    return _refuse(call, str(masked if masked is not None else refusal))
 
 
 def _failed(call: _Call, error: BaseException) -> Exception | None:
@@ -2109,7 +2171,7 @@ class _Call:
         self.started = time.perf_counter()
         self._caller: str | None = None
         self.context: object | None = None
-        self.refused = False  # admit() answered for the handler, which did not run
+        self.refused = False  # admit() refused the call: the handler did not run
         # What the call did, as the audit hook saw it: "fs:read:/srv/app", "exec:git"
         self.uses: set[str] = set()
         self.arguments: Mapping[str, Any]
@@ -2151,12 +2213,16 @@ class _Call:
         handler = self.handler
         if not (handler.authenticate or handler.rate_limit or handler.validate):
             return None
+        # Refused until the checks let the handler run: one that raises its refusal
+        # leaves the call refused too.
+        self.refused = True
         settings = _settings()
         refusal = _check_auth(self, settings) if handler.authenticate else None
         if refusal is None and handler.rate_limit:
             refusal = _check_rate(self, settings)
         if refusal is None and handler.validate:
             refusal = _check_arguments(self, settings)
+        self.refused = refusal is not None
         return refusal
 
     def finish(self, result: object, error: BaseException | None) -> Any:
@@ -2191,7 +2257,9 @@ class _Call:
                 "isError": error is not None or _is_error_result(result),
                 "response_size": 0 if error is not None else _estimated_size(result),
                 "error": None if error is None else type(error).__name__,
-                "uses": sorted(self.uses),
+                # A call refused before the handler ran did nothing: not observed (no
+                # key), which is not the same as observed doing nothing ([]).
+                **({} if self.refused else {"uses": sorted(self.uses)}),
             }
         )
 
@@ -3943,14 +4011,16 @@ def permissions(
     """Hold each call to its policy: the uses the tool may have.
 
     `uses` are spelled as observe's `tool_call` line lists them: `fs:read:<folder>`,
-    `fs:write:<folder>`, `exec:<program>`, `net:<host>:<port>`; `()` (or the bare
-    decorator) allows none. A low-level call_tool handler (`lowlevel=True`) takes a
-    mapping of tool name to uses instead: a tool absent from it is not judged. A use is
-    inside the policy when it is listed; when it reads a folder the tool may write
-    (`fs:write:X` covers `fs:read:X`); when it runs a program HARDEN_ALLOWED_PROGRAMS
-    names (comma-separated); when it reaches a host an HARDEN_ALLOWED_EGRESS entry
-    matches (comma-separated `host`, `host:port`, `*.domain` for its subdomains,
-    `*.domain:port`; without a port, any port).
+    `fs:write:<folder>`, `exec:<program>`, `net:<host>:<port>`, and `net:<host>:` for
+    a lookup that names no port (socket.gethostbyname, gethostbyaddr); `()` (or the
+    bare decorator) allows none. A low-level call_tool handler (`lowlevel=True`) takes
+    a mapping of tool name to uses instead: a tool absent from it is not judged. A use
+    is inside the policy when it is listed; when it reads a folder the tool may write
+    (`fs:write:X` covers `fs:read:X`); when it looks a host up that is listed on some
+    port; when it runs a program HARDEN_ALLOWED_PROGRAMS names (comma-separated); when
+    it reaches a host an HARDEN_ALLOWED_EGRESS entry matches (comma-separated `host`,
+    `host:port`, `*.domain` for its subdomains, `*.domain:port`; without a port, any
+    port).
 
     The audit hook judges each use as it happens. A use outside the policy is logged
     once per call, with the capability and never the path, command or value:
@@ -3959,21 +4029,32 @@ def permissions(
      "capability":"net:example.com:443"}
 
     and goes ahead. With ENFORCE_PERMISSIONS=true the line says `PERMISSION_DENIED`
-    and the hook raises PermissionError (its message names the tool and the
-    capability) inside the tool, before the file is opened or changed, the program
-    started, the name looked up or the connection made; the refused use is not in the
-    call's `uses`. mask_errors turns the error, as any other, into the generic one with
-    a ref; a tool that catches OSError catches it too.
+    and the hook raises PermissionDenied, a PermissionError (its message names the tool
+    and the capability), inside the tool, before the file is opened or changed, the
+    program started, the name looked up or the connection made; the refused use is not
+    in the call's `uses`. mask_errors turns the error, as any other, into the generic
+    one with a ref; a tool that catches OSError catches it too. A low-level handler
+    returns the error result instead (mcp 2.x answers an exception with a protocol
+    error). A call refused before its handler ran (validate, rate_limit,
+    authenticate) did nothing: its `tool_call` line has no `uses`.
 
-    A connection counts as the name the code asked for: an HTTP client looks a name up,
-    then connects to an address it got, and that address, on a port the call looked a
-    name up for, is the name's use (judged as the name, not listed apart). The hook
-    cannot see what the lookup answered, so any address on that port counts as the
-    name; an address with no lookup before it counts as itself, and so does one whose
-    lookup the hook did not see (asyncio's loop.getaddrinfo looks up in a thread the
-    call's context does not reach). What a C extension or a child process does is
-    invisible to the hook: a guard rail, not a sandbox. Only a client's call is judged,
-    as for the other decorators."""
+    A connection counts as the name the code asked for: an HTTP client looks a name
+    up, then connects to an address it got. A connection (or datagram) to an address,
+    on a port whose last lookup in the call was of a name, is that name's use (judged
+    as the name, not listed apart); the hook cannot see what the lookup answered, so
+    any address counts. An address the code names itself (a lookup of it, http.client
+    given it, a connection with no lookup of a name before it) counts as itself.
+
+    What the hook does not see, or credits to the wrong tool: a thread started
+    without the call's context (threading.Thread, a ThreadPoolExecutor,
+    loop.run_in_executor; asyncio.to_thread keeps it), and so asyncio's own
+    getaddrinfo, which runs in its executor: an async client is judged by the address
+    it connects to; a child process's doings (os.fork, os.spawn*, whatever a program
+    started does); a C extension's own I/O; a path relative to a folder's descriptor
+    where /proc does not name it; process-wide lazy set-up (zoneinfo's data,
+    mimetypes' tables, tempfile's first gettempdir), credited to the first tool that
+    triggers it. A guard rail, not a sandbox. Only a client's call is judged, as for
+    the other decorators."""
     if isinstance(uses, Mapping) != lowlevel:
         raise TypeError(
             "permissions(uses=...) takes a mapping of tool name to uses with "
@@ -3996,39 +4077,50 @@ def _policy(uses: Iterable[str]) -> frozenset[str]:
     return frozenset(uses)
 
 
-# Audit events (CPython's table) and what they say a tool did.
+# Audit events (CPython's table, 3.10 to 3.12) and what they say a tool did. An event
+# naming files: for each path it reads or writes, the index of that path among the
+# event's arguments and of the descriptor of the folder a relative one is in (dir_fd;
+# None: the event has no such argument).
+_PATHS: dict[str, tuple[tuple[int, int | None], ...]] = {
+    "open": ((0, None),),  # os.open's dir_fd is not among its arguments
+    "os.listdir": ((0, None),),
+    "os.scandir": ((0, None),),
+    "os.remove": ((0, 1),),
+    "os.rmdir": ((0, 1),),
+    "os.mkdir": ((0, 2),),
+    "os.chmod": ((0, 2),),
+    "os.chown": ((0, 3),),
+    "os.utime": ((0, 3),),
+    "os.truncate": ((0, None),),
+    "os.rename": ((0, 2), (1, 3)),  # both ends are written
+    "os.symlink": ((1, 2),),  # the link made, not what it points to
+    "os.link": ((1, 3),),
+    "shutil.copyfile": ((1, None),),
+    "shutil.copytree": ((1, None),),
+    "shutil.move": ((0, None), (1, None)),
+    "shutil.rmtree": ((0, 1),),  # its dir_fd came in 3.11
+}
 _READS = frozenset({"open", "os.listdir", "os.scandir"})
-_WRITES = frozenset(
-    {
-        "os.remove",
-        "os.rename",
-        "os.mkdir",
-        "os.rmdir",
-        "os.chmod",
-        "os.chown",
-        "os.truncate",
-        "os.symlink",
-        "os.link",
-        "shutil.copyfile",
-        "shutil.copytree",
-        "shutil.move",
-        "shutil.rmtree",
-    }
-)
-_TWO_PATHS = frozenset({"os.rename", "shutil.move"})  # both ends are written
-_TARGET_SECOND = frozenset(
-    {"os.symlink", "os.link", "shutil.copyfile", "shutil.copytree"}
-)
 _EXECS = frozenset(
     {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn"}
 )
-_CONNECTS = frozenset({"socket.connect", "socket.getaddrinfo", "http.client.connect"})
-_AUDITED = _READS | _WRITES | _EXECS | _CONNECTS
+# What reaches an address (a connection, a datagram), and what names a host: a lookup
+# (gethostbyname_ex raises gethostbyname's event) or http.client's connection.
+_REACHES = frozenset({"socket.connect", "socket.sendto", "socket.sendmsg"})
+_NETWORK = _REACHES | {
+    "socket.getaddrinfo",
+    "socket.gethostbyname",
+    "socket.gethostbyaddr",
+    "http.client.connect",
+}
+_DATABASE = "sqlite3.connect"
+_AUDITED = frozenset(_PATHS) | _EXECS | _NETWORK | {_DATABASE}
 _WRITE_MODES = frozenset("wax+")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 _IMPORTING = "<frozen importlib"
-# What an import reads (beside the folders it lists): only such a read needs the look at
-# the caller's frame that tells an import from the tool (sys._getframe costs an event).
+# What an import reads (beside the folders it lists): only such a read, or one of a
+# relative path, needs the look at the caller's frame that tells an import (or rmtree)
+# from the tool (sys._getframe costs an event).
 _MODULE_SUFFIXES = (".py", ".pyc", ".so", ".pyd", ".pth")
 # Where an import writes the bytecode it compiled (through a temporary file of its own).
 _BYTECODE_FOLDER = "__pycache__"
@@ -4058,7 +4150,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     refused = None
     try:
         uses = _uses(event, args)
-        if event in _CONNECTS and uses:
+        if event in _NETWORK and uses:
             uses = [_by_name(call, event, uses[0])]
         policy = call.policy
         if policy is not None and not policy.issuperset(uses):
@@ -4068,34 +4160,81 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     except Exception:  # nosec B110  # a hook that fails must not fail the tool
         pass
     if refused is not None:
-        raise PermissionError(f"the tool {call.tool} may not use {refused}")
+        raise PermissionDenied(f"the tool {call.tool} may not use {refused}")
 
 
 def _uses(event: str, args: tuple[Any, ...]) -> list[str]:
-    if event in _EXECS:
-        return [_executed(event, args)]
-    if event in _CONNECTS:
-        return _connected(event, args)
-    if event == "open":
+    if event == "open":  # the most frequent by far: its own short way
         path, mode, flags = args
         if isinstance(path, int):
-            return []  # a descriptor opened already (a pipe; a file, audited then)
+            return []  # a descriptor opened already (a pipe; a file, judged then)
+        text = path if isinstance(path, str) else os.fsdecode(path)
+        # Relative, as a cheap look tells on POSIX (elsewhere: one look more, below).
+        relative = text[:1] != os.sep
+        if (
+            relative or text.endswith(_MODULE_SUFFIXES) or _BYTECODE_FOLDER in text
+        ) and _not_the_tools(sys._getframe(2), relative):
+            return []
         if isinstance(mode, str):
             writes = not _WRITE_MODES.isdisjoint(mode)
         else:
             writes = bool(flags & _WRITE_FLAGS)
-        text = str(path)
-        maybe_import = text.endswith(_MODULE_SUFFIXES) or _BYTECODE_FOLDER in text
-    else:
-        path, writes = (args[0] if args else "."), event not in _READS
-        maybe_import = True
-    if maybe_import and sys._getframe(2).f_code.co_filename.startswith(_IMPORTING):
-        return []  # an import finding, reading or caching a module, not the tool
-    if event in _TWO_PATHS:
-        return [_file_use("write", args[0]), _file_use("write", args[1])]
-    if event in _TARGET_SECOND:
-        return [_file_use("write", args[1])]
-    return [_file_use("write" if writes else "read", path)]
+        return [_file_use("write" if writes else "read", text)]
+    if event in _EXECS:
+        return [_executed(event, args)]
+    if event in _NETWORK:
+        return _connected(event, args)
+    if event == _DATABASE:
+        return _database(args[0])
+    paths = [
+        (args[index], args[folder] if folder is not None and folder < len(args) else -1)
+        for index, folder in _PATHS[event]
+    ]
+    if any(isinstance(path, int) for path, _ in paths):
+        # A descriptor opened, and judged, already: os.ftruncate, os.fchmod,
+        # os.listdir(fd).
+        return []
+    if _not_the_tools(sys._getframe(2), False):
+        return []
+    kind = "read" if event in _READS else "write"
+    uses = []
+    for path, folder in paths:
+        located = _located(path, folder)
+        if located is not None:
+            uses.append(_file_use(kind, located))
+    return uses
+
+
+def _not_the_tools(caller: types.FrameType, relative: bool) -> bool:
+    """Whether the code the event comes from (`caller`) does this on its own account,
+    not the tool's: an import finding, reading or caching a module; rmtree opening
+    each folder under the tree relative to its parent's descriptor (os.open's dir_fd,
+    which the event leaves out), the tree judged by rmtree's own event."""
+    if caller.f_code.co_filename.startswith(_IMPORTING):
+        return True
+    return (
+        relative
+        and caller.f_globals.get("__name__") == "shutil"
+        and caller.f_code.co_name.startswith("_rmtree")
+    )
+
+
+def _located(path: Any, folder: Any) -> Any:
+    """The path an event names, joined to the folder its descriptor (dir_fd) stands for
+    when it is relative to one; None when where that folder is cannot be told."""
+    if path is None:
+        return "."  # os.listdir(), os.scandir(): the working directory
+    if not isinstance(folder, int) or folder < 0:
+        return path
+    text = os.fsdecode(path)
+    if os.path.isabs(text):
+        return text
+    try:
+        # Linux names each descriptor's file here (os.readlink raises no event).
+        base = os.readlink(f"/proc/self/fd/{folder}")
+    except OSError:
+        return None
+    return os.path.join(base, text)
 
 
 def _file_use(kind: str, path: object) -> str:
@@ -4105,56 +4244,76 @@ def _file_use(kind: str, path: object) -> str:
         text = os.fsdecode(path)  # type: ignore[call-overload]
     except TypeError:
         text = ""
-    roots = _settings().allowed_roots
+    roots = _settings().file_roots
     if os.path.isabs(text):  # where a relative path leads depends on the directory
         return _absolute_file_use(kind, text, roots)
     return _folder_use(kind, os.path.normcase(os.path.abspath(text or ".")), roots)
 
 
 @functools.lru_cache(maxsize=4096)
-def _absolute_file_use(kind: str, text: str, roots: tuple[tuple[str, str], ...]) -> str:
+def _absolute_file_use(
+    kind: str, text: str, roots: tuple[tuple[str, str, str], ...]
+) -> str:
     # A tool reads the same files again and again: the answer for one is kept.
     return _folder_use(kind, os.path.normcase(os.path.normpath(text)), roots)
 
 
-def _folder_use(kind: str, full: str, roots: tuple[tuple[str, str], ...]) -> str:
-    for root, prefix in roots:
-        if full == root or full.startswith(prefix):
+def _folder_use(kind: str, full: str, roots: tuple[tuple[str, str, str], ...]) -> str:
+    for root, spelled, prefix in roots:
+        if full == spelled or full.startswith(prefix):
             return f"fs:{kind}:{root}"
-    parts = full.split(os.sep)
-    top = os.sep + parts[1] if len(parts) > 1 and parts[1] else os.sep
+    parts = full.split(os.sep, 2)
+    # The top folder of the path; for a path right under the root folder
+    # (`/invoice.pdf`), the root folder itself: a file's own name is never the folder.
+    top = os.sep + parts[1] if len(parts) > 2 and parts[1] else os.sep
     return f"fs:{kind}:{top}"
 
 
 def _executed(event: str, args: tuple[Any, ...]) -> str:
     if event == "os.system":
         return "exec:sh"
+    whole_line = False
     if event == "subprocess.Popen":
         executable, argv = args[0], args[1]
-        program = executable or (
-            argv if isinstance(argv, (str, bytes)) else next(iter(argv), "")
-        )
+        if isinstance(argv, str | bytes | os.PathLike):
+            argv = (argv,)  # a command line, as Windows passes it
+        head = list(islice(argv, 2))
+        program = executable or (head[0] if head else "")
+        # A command line given as one string without a shell (POSIX takes all of it
+        # for the program's path, which fails): its first word names the program. The
+        # rest would be arguments, and an argument is never logged.
+        whole_line = len(head) == 1 and program is head[0]
     elif event == "os.spawn":
         program = args[1]
     else:
         program = args[0]
-    name = os.path.basename(os.fsdecode(program)) if program else "?"
+    text = os.fsdecode(program) if program else ""
+    if whole_line:
+        text = next(iter(text.split(maxsplit=1)), "")
+    name = os.path.basename(text) or "?"
     return f"exec:{_bounded(name)}"
 
 
 def _by_name(call: _Call, event: str, use: str) -> str:
-    """The use a network event counts as: an address on a port the call looked a name
-    up for counts as that name, the last one looked up for the port (which addresses
-    the lookup answered is invisible here); a lookup of a name is remembered."""
+    """The use a network event counts as. Reaching an address (a connection, a
+    datagram) on a port counts as the name the call last looked up for that port, as
+    long as that lookup was of a name (which addresses it answered is invisible here);
+    anything else counts as itself: a lookup of an address (forgetting the name looked
+    up before it for the port), an address http.client was given, a host named
+    without a port."""
     host, _, port = use[4:].rpartition(":")
-    if not host:
-        return use  # a unix socket
-    if _is_address(host):
-        return call.names.get(port, use) if call.names else use
-    if event == "socket.getaddrinfo":
-        if call.names is None:
-            call.names = {}
-        call.names[port] = use
+    if not host or not port:
+        return use  # a unix socket; a lookup of a host alone
+    if event in _REACHES:
+        if call.names and _is_address(host):
+            return call.names.get(port, use)
+    elif event == "socket.getaddrinfo":
+        if not _is_address(host):
+            if call.names is None:
+                call.names = {}
+            call.names[port] = use
+        elif call.names:
+            call.names.pop(port, None)
     return use
 
 
@@ -4194,9 +4353,11 @@ def _permitted(use: str, policy: frozenset[str]) -> bool:
         return what in _settings().allowed_programs
     if kind == "net":
         host, _, port = what.rpartition(":")
+        if not port and any(listed.rpartition(":")[0] == use[:-1] for listed in policy):
+            return True  # a lookup of a host alone: the host is listed, on some port
         host = host.rstrip(".")
         return any(
-            (allowed_port is None or allowed_port == port)
+            (allowed_port is None or not port or allowed_port == port)
             and (host == allowed or (allowed[:1] == "." and host.endswith(allowed)))
             for allowed, allowed_port in _settings().allowed_egress
         )
@@ -4209,20 +4370,49 @@ def _log_outside(call: _Call, use: str, enforce: bool) -> None:
 
 
 def _connected(event: str, args: tuple[Any, ...]) -> list[str]:
-    if event == "socket.connect":
+    """`net:<host>:<port>` of a network event; `net:<host>:` for a lookup that names no
+    port (gethostbyname, gethostbyaddr, getaddrinfo without one)."""
+    if event in _REACHES:
         address = args[1]
+        if address is None:
+            return []  # sendmsg on a connected socket: its connection was judged
         if not isinstance(address, tuple):
             return ["net:unix"]
         host, port = address[0], address[1]
-    elif event == "socket.getaddrinfo":
-        host, port = args[0], args[1]
-    else:
+    elif event == "http.client.connect":
         host, port = args[1], args[2]
-    if isinstance(host, bytes):
-        host = host.decode("ascii", "replace")
+    else:
+        host = args[0]
+        port = args[1] if event == "socket.getaddrinfo" else None
     if host is None:
         return []
-    return [f"net:{_bounded(str(host).lower())}:{port}"]
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    if isinstance(port, bytes):
+        port = port.decode("ascii", "replace")
+    return [f"net:{_bounded(str(host).lower())}:{'' if port is None else port}"]
+
+
+def _database(database: Any) -> list[str]:
+    """What sqlite3.connect opens: a write of the database's folder (a read for a URI's
+    `mode=ro`); nothing for a database in memory or a temporary one."""
+    try:
+        text = os.fsdecode(database)
+    except TypeError:
+        return []
+    kind = "write"
+    if text.startswith("file:"):
+        # A URI (the event does not say whether uri=True was passed; a file of that
+        # name in the working directory is the rare case).
+        uri = urlsplit(text)
+        mode = dict(parse_qsl(uri.query)).get("mode")
+        if mode == "memory":
+            return []
+        kind = "read" if mode == "ro" else "write"
+        text = unquote(uri.path)
+    if text in ("", ":memory:"):
+        return []
+    return [_file_use(kind, text)]
 
 
 # --- attestation: the running server is the one that was reviewed --------------------

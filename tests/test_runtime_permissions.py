@@ -111,6 +111,13 @@ def site(tmp_path: Path, local_http: LocalHttp, monkeypatch: pytest.MonkeyPatch)
     return site
 
 
+@pytest.fixture
+def enforced(fresh_runtime: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENFORCE_PERMISSIONS on (after the runtime is reset as a server starts it): a use outside
+    the policy is refused."""
+    monkeypatch.setenv("ENFORCE_PERMISSIONS", "true")
+
+
 def fetched(url: str) -> str:
     # No proxy from the environment: the connection goes where the URL says.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -296,13 +303,10 @@ def test_inside_the_policy_nothing_is_logged_and_everything_works_even_enforced(
     assert permission_lines(log_lines(capsys)) == []
 
 
+@pytest.mark.usefixtures("enforced")
 def test_a_name_in_the_policy_covers_the_address_its_lookup_reached(
-    site: Site,
-    local_http: LocalHttp,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    site: Site, local_http: LocalHttp, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("ENFORCE_PERMISSIONS", "true")
     policies = inside(site) | {"fetch": (f"net:localhost:{site.port}",)}
     served = server(site, policies)._mcp_server
     by_name, by_address = call_all(
@@ -316,13 +320,10 @@ def test_a_name_in_the_policy_covers_the_address_its_lookup_reached(
     ]
 
 
+@pytest.mark.usefixtures("enforced")
 def test_enforced_a_write_a_program_and_a_host_outside_do_not_happen(
-    site: Site,
-    local_http: LocalHttp,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    site: Site, local_http: LocalHttp, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("ENFORCE_PERMISSIONS", "true")
     (site.data / "kept.txt").write_text("kept")
     served = server(site, nothing_allowed())._mcp_server
     results = call_all(
@@ -355,14 +356,14 @@ def test_enforced_a_write_a_program_and_a_host_outside_do_not_happen(
     ]
     calls = [line for line in lines if line["event"] == "tool_call"]
     # urllib hands the refusal on as the reason of its URLError, as it does any OSError.
-    assert [line["error"] for line in calls] == ["PermissionError"] * 3 + ["URLError"] * 2 + [None]
+    assert [line["error"] for line in calls] == ["PermissionDenied"] * 3 + ["URLError"] * 2 + [None]
     assert all(line["uses"] == [] for line in calls)  # a refused use did not happen
 
 
+@pytest.mark.usefixtures("enforced")
 def test_a_write_policy_lets_the_tool_read_that_folder_not_the_reverse(
-    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    site: Site, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("ENFORCE_PERMISSIONS", "true")
     (site.data / NAME).write_text(TEXT)
     writes = (f"fs:write:{site.allowed}",)
     reads = (f"fs:read:{site.allowed}",)
@@ -381,10 +382,10 @@ def test_a_write_policy_lets_the_tool_read_that_folder_not_the_reverse(
 @pytest.mark.parametrize(
     ("programs", "runs"), [("git, mark", True), ("mark/../git,gi", False), ("", False)]
 )
+@pytest.mark.usefixtures("enforced")
 def test_allowed_programs_extend_every_policy(
     site: Site, monkeypatch: pytest.MonkeyPatch, programs: str, runs: bool
 ) -> None:
-    monkeypatch.setenv("ENFORCE_PERMISSIONS", "true")
     monkeypatch.setenv("HARDEN_ALLOWED_PROGRAMS", programs)
     (result,) = call_all(server(site, nothing_allowed())._mcp_server, [("git_version", {})])
     assert result.isError is not runs
@@ -407,13 +408,14 @@ def test_configure_sets_the_switch_and_adds_to_the_allowed_programs(
 @pytest.fixture
 def resolver(monkeypatch: pytest.MonkeyPatch) -> None:
     """Names under `.test` resolve to 127.0.0.1, as a DNS server would answer them (with the
-    audit event CPython's own getaddrinfo raises)."""
+    one audit event CPython's own getaddrinfo raises)."""
     real = socket.getaddrinfo
 
     def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(host, str) and host.endswith(".test"):
             sys.audit("socket.getaddrinfo", host, port, *args)
-            return real("127.0.0.1", port, *args, **kwargs)
+            address = ("127.0.0.1", int(port))
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
@@ -434,7 +436,7 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> None:
         ("127.0.0.1", "127.0.0.1", True),
     ],
 )
-@pytest.mark.usefixtures("resolver")
+@pytest.mark.usefixtures("resolver", "enforced")
 def test_allowed_egress_extends_every_policy(
     site: Site,
     local_http: LocalHttp,
@@ -443,7 +445,6 @@ def test_allowed_egress_extends_every_policy(
     egress: str,
     reached: bool,
 ) -> None:
-    monkeypatch.setenv("ENFORCE_PERMISSIONS", "true")
     monkeypatch.setenv("HARDEN_ALLOWED_EGRESS", egress.format(port=site.port))
     (result,) = call_all(server(site, nothing_allowed())._mcp_server, [("fetch", {"host": host})])
     assert result.isError is not reached
@@ -499,10 +500,10 @@ def test_a_lowlevel_handler_is_held_to_the_policy_of_the_tool_the_client_named(
     ]
 
 
+@pytest.mark.usefixtures("enforced")
 def test_mask_errors_turns_the_refusal_into_the_generic_error_with_a_ref(
-    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    site: Site, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("ENFORCE_PERMISSIONS", "true")
     (result,) = call_all(
         server(site, nothing_allowed())._mcp_server, [("masked_write", {"name": NAME})]
     )
@@ -516,13 +517,11 @@ def test_mask_errors_turns_the_refusal_into_the_generic_error_with_a_ref(
         ("PERMISSION_DENIED", "masked_write", f"fs:write:{site.allowed}")
     ]
     (detail,) = [line for line in lines if line["event"] == "TOOL_ERROR_DETAIL"]
-    assert (detail["ref"], detail["exception"]) == (ref.group(1), "PermissionError")
+    assert (detail["ref"], detail["exception"]) == (ref.group(1), "harden.runtime.PermissionDenied")
 
 
-def test_a_direct_call_is_never_judged(
-    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ENFORCE_PERMISSIONS", "true")
+@pytest.mark.usefixtures("enforced")
+def test_a_direct_call_is_never_judged(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
 
     @runtime.observe
     @runtime.permissions(uses=())
@@ -535,10 +534,10 @@ def test_a_direct_call_is_never_judged(
     assert permission_lines(log_lines(capsys)) == []
 
 
+@pytest.mark.usefixtures("enforced")
 def test_the_runtimes_own_log_writes_are_never_judged(
     site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ENFORCE_PERMISSIONS", "true")
     log = tmp_path / "logs" / "harden.log"
     log.parent.mkdir()
     monkeypatch.setenv("HARDEN_LOG_FILE", str(log))
@@ -559,10 +558,10 @@ def test_the_runtimes_own_log_writes_are_never_judged(
     assert log.read_text().count('"event":"tool_call"') == 1
 
 
+@pytest.mark.usefixtures("enforced")
 def test_an_import_caching_its_bytecode_is_not_the_tools_write(
     site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ENFORCE_PERMISSIONS", "true")
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     (site.root / "lazy_helper_module.py").write_text("VALUE = 'imported'\n")
     monkeypatch.syspath_prepend(str(site.root))
@@ -589,3 +588,253 @@ def test_a_policy_is_a_collection_of_uses_or_for_lowlevel_a_mapping() -> None:
         runtime.permissions(uses={"tool": ("exec:git",)})
     with pytest.raises(TypeError):
         runtime.permissions(uses=("exec:git",), lowlevel=True)
+
+
+def served_alone(fn: Callable[..., str], uses: tuple[str, ...]) -> Any:
+    """A server of one tool, `fn` under observe and `permissions(uses=uses)`."""
+    mcp = FastMCP("alone")
+    mcp.tool()(runtime.observe(runtime.permissions(uses=uses)(fn)))
+    return mcp._mcp_server
+
+
+def tool_calls(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [line for line in lines if line["event"] == "tool_call"]
+
+
+@pytest.mark.usefixtures("enforced")
+def test_an_address_the_code_names_counts_as_itself_even_after_a_lookup_of_the_name(
+    site: Site, local_http: LocalHttp, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = site.port
+
+    def fetch_both() -> str:
+        first = fetched(f"http://localhost:{port}/")
+        # The same port, an address of the code's own (think 169.254.169.254): not the name.
+        return first + fetched(f"http://127.0.0.1:{port}/")
+
+    def connect_both() -> str:
+        socket.getaddrinfo("localhost", port)
+        with socket.create_connection(("127.0.0.1", port), timeout=10):  # looks 127.0.0.1 up
+            return "connected"
+
+    policy = (f"net:localhost:{port}",)
+    (fetched_both,) = call_all(served_alone(fetch_both, policy), [("fetch_both", {})])
+    refusal = fetched_both.content[0].text  # type: ignore[union-attr]
+    assert fetched_both.isError and f"may not use net:127.0.0.1:{port}" in refusal
+    assert (local_http.connections, local_http.requests) == (1, 1)  # the name's request only
+    (connected,) = call_all(served_alone(connect_both, policy), [("connect_both", {})])
+    assert connected.isError and local_http.connections == 1
+    lines = log_lines(capsys)
+    assert permission_lines(lines) == [
+        ("PERMISSION_DENIED", "fetch_both", f"net:127.0.0.1:{port}"),
+        ("PERMISSION_DENIED", "connect_both", f"net:127.0.0.1:{port}"),
+    ]
+    assert [line["uses"] for line in tool_calls(lines)] == [[f"net:localhost:{port}"]] * 2
+
+
+def test_a_script_popen_runs_is_the_calls_use_and_its_refusal_reaches_the_tool(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def listing() -> str:
+        # What phase 5 writes for os.popen("mark <file> | cat").read()
+        with runtime.popen([[str(site.root / "mark"), str(site.marker)], "|", ["cat"]]) as pipe:
+            return pipe.read() + "listed"
+
+    served = served_alone(listing, ("exec:cat",))
+    assert outcome(call_all(served, [("listing", {})])[0]) == (False, ["listed"])
+    assert site.marker.exists()
+    lines = log_lines(capsys)
+    assert permission_lines(lines) == [("PERMISSION_WOULD_DENY", "listing", "exec:mark")]
+    assert [line["uses"] for line in tool_calls(lines)] == [["exec:cat", "exec:mark"]]
+    site.marker.unlink()
+    monkeypatch.setenv("ENFORCE_PERMISSIONS", "true")
+    (refused,) = call_all(served, [("listing", {})])
+    assert refused.isError and not site.marker.exists()
+    assert "the tool listing may not use exec:mark" in refused.content[0].text  # type: ignore[union-attr]
+    assert [line["error"] for line in tool_calls(log_lines(capsys))] == ["PermissionDenied"]
+
+
+@pytest.mark.usefixtures("enforced")
+def test_a_descriptor_is_judged_where_it_was_opened_never_as_the_working_directory(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elsewhere = tmp_path / "elsewhere"  # under /tmp, outside the policy
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    note = site.data / NAME
+    tree = site.data / "tree"
+
+    def by_descriptor() -> str:
+        descriptor = os.open(note, os.O_RDWR | os.O_CREAT)
+        try:
+            os.write(descriptor, b"hello")
+            os.ftruncate(descriptor, 1)
+            os.fchmod(descriptor, 0o600)
+            os.fchown(descriptor, -1, -1)
+            os.utime(descriptor)
+        finally:
+            os.close(descriptor)
+        folder = os.open(site.data, os.O_RDONLY)
+        try:
+            listed = os.listdir(folder)
+            os.remove(NAME, dir_fd=folder)  # relative to the folder's descriptor
+        finally:
+            os.close(folder)
+        (tree / "a" / "b").mkdir(parents=True)
+        (tree / "a" / "leaf.txt").write_text(TEXT)
+        shutil.rmtree(tree)  # opens, lists and removes by descriptor
+        return ",".join(listed)
+
+    (result,) = call_all(
+        served_alone(by_descriptor, (f"fs:write:{site.allowed}",)), [("by_descriptor", {})]
+    )
+    assert outcome(result) == (False, [NAME])
+    assert not note.exists() and not tree.exists()
+    lines = log_lines(capsys)
+    assert permission_lines(lines) == []
+    # The folder's descriptor was opened for reading: a read of the folder the tool may write.
+    assert [line["uses"] for line in tool_calls(lines)] == [
+        [f"fs:read:{site.allowed}", f"fs:write:{site.allowed}"]
+    ]
+    # A write by a folder's descriptor is judged as the folder's: outside a read-only policy.
+    note.write_text(TEXT)
+
+    def remove_by_folder() -> str:
+        folder = os.open(site.data, os.O_RDONLY)
+        try:
+            os.remove(NAME, dir_fd=folder)
+        finally:
+            os.close(folder)
+        return "removed"
+
+    (refused,) = call_all(
+        served_alone(remove_by_folder, (f"fs:read:{site.allowed}",)), [("remove_by_folder", {})]
+    )
+    assert refused.isError and note.read_text() == TEXT
+    assert permission_lines(log_lines(capsys)) == [
+        ("PERMISSION_DENIED", "remove_by_folder", f"fs:write:{site.allowed}")
+    ]
+    assert runtime._uses("os.truncate", (3, 0)) == []
+    assert runtime._uses("os.chown", (3, 0, -1, -1)) == []
+    assert runtime._uses("os.scandir", (3,)) == []
+
+
+def test_no_argument_of_a_program_ever_reaches_a_log_line(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "s3cr3t-value-123"
+
+    def deploy() -> str:
+        for command in (f"deploy --token={secret}", f"deploy --token={secret}".encode()):
+            with pytest.raises(FileNotFoundError):  # no shell: all of it is the program's path
+                subprocess.run(command, capture_output=True)
+        with pytest.raises(FileNotFoundError):
+            subprocess.run([str(site.root / "deploy"), f"--token={secret}"])
+        subprocess.run(f"true --token={secret}", shell=True, check=True)
+        os.system(f"true --token={secret}")
+        return "deployed"
+
+    (result,) = call_all(served_alone(deploy, ()), [("deploy", {})])
+    assert outcome(result) == (False, ["deployed"])
+    err = capsys.readouterr().err
+    assert secret not in err
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith('{"v"')]
+    assert [line["uses"] for line in tool_calls(lines)] == [["exec:deploy", "exec:sh"]]
+    assert permission_lines(lines) == [
+        ("PERMISSION_WOULD_DENY", "deploy", "exec:deploy"),
+        ("PERMISSION_WOULD_DENY", "deploy", "exec:sh"),
+    ]
+
+
+@pytest.mark.usefixtures("enforced")
+def test_a_lowlevel_handler_returns_the_refusal_as_an_error_result_never_raises_it(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    low: Server[Any, Any] = Server("low")
+    raised: list[str] = []
+
+    @runtime.observe(lowlevel=True)
+    @runtime.permissions(uses={"write": (), "fetch": ()}, lowlevel=True)
+    async def hardened(name: str, arguments: dict[str, Any]) -> mcp_types.CallToolResult:
+        if name == "write":
+            (site.data / NAME).write_text(TEXT)
+        else:
+            fetched(f"http://localhost:{site.port}/")  # URLError, raised over the refusal
+        return mcp_types.CallToolResult(content=[mcp_types.TextContent(type="text", text="done")])
+
+    @low.list_tools()
+    async def list_tools() -> list[mcp_types.Tool]:
+        schema = {"type": "object", "properties": {}}
+        return [mcp_types.Tool(name=name, inputSchema=schema) for name in ("write", "fetch")]
+
+    @low.call_tool()
+    async def call_tool(name: str, arguments: dict[str, Any]) -> mcp_types.CallToolResult:
+        # mcp 1.x turns a raised exception into an error result too; mcp 2.x into a protocol
+        # error: what the handler does is seen here, between the server and the handler.
+        try:
+            return await hardened(name, arguments)
+        except Exception as error:
+            raised.append(type(error).__name__)
+            raise
+
+    results = call_all(low, [("write", {}), ("fetch", {})])
+    assert raised == []
+    assert [outcome(result) for result in results] == [
+        (True, [f"the tool write may not use fs:write:{site.allowed}"]),
+        (True, [f"the tool fetch may not use net:localhost:{site.port}"]),
+    ]
+    assert not (site.data / NAME).exists()
+    lines = log_lines(capsys)
+    assert [(line["isError"], line["error"]) for line in tool_calls(lines)] == [
+        (True, "PermissionDenied"),
+        (True, "URLError"),
+    ]
+
+
+def test_a_root_spelled_through_a_symbolic_link_covers_paths_spelled_either_way(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(site.root, target_is_directory=True)
+    monkeypatch.setenv("HARDEN_ALLOWED_ROOTS", str(link))
+    monkeypatch.setenv("ENFORCE_PERMISSIONS", "true")
+    (site.data / NAME).write_text(TEXT)
+
+    def read_both() -> str:
+        return (link / "data" / NAME).read_text() + (site.data / NAME).read_text()
+
+    (result,) = call_all(served_alone(read_both, (f"fs:read:{site.allowed}",)), [("read_both", {})])
+    assert outcome(result) == (False, [TEXT + TEXT])
+    lines = log_lines(capsys)
+    assert permission_lines(lines) == []
+    assert [line["uses"] for line in tool_calls(lines)] == [[f"fs:read:{site.allowed}"]]
+
+
+@pytest.mark.usefixtures("enforced")
+def test_a_lookup_of_a_listed_host_is_inside_and_a_datagram_is_judged_as_a_connection(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.setblocking(False)
+    port = receiver.getsockname()[1]
+
+    def look_up_and_send() -> str:
+        address = socket.gethostbyname("localhost")  # `net:localhost:`: listed on a port
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(b"ping", (address, port))
+        return "sent"
+
+    (result,) = call_all(
+        served_alone(look_up_and_send, (f"net:localhost:{site.port}",)),
+        [("look_up_and_send", {})],
+    )
+    assert result.isError
+    with pytest.raises(BlockingIOError):
+        receiver.recv(16)  # the datagram was never sent
+    receiver.close()
+    lines = log_lines(capsys)
+    assert permission_lines(lines) == [
+        ("PERMISSION_DENIED", "look_up_and_send", f"net:127.0.0.1:{port}")
+    ]
+    assert [line["uses"] for line in tool_calls(lines)] == [["net:localhost:"]]
