@@ -1330,6 +1330,10 @@ class PermissionDenied(PermissionError):
     audit hook raises inside the tool (a PermissionError, so code that handles OSError
     handles it too)."""
 
+    # The process's one audit hook is the first copy's: another vendored copy of this
+    # module knows its refusals by this mark, not by its own class.
+    harden_permission_refusal = True
+
 
 # --- settings: environment first, then configure(), then defaults ---------------------
 
@@ -2131,13 +2135,17 @@ def _refusal_result(call: _Call, error: BaseException) -> object | None:
         return None
     refusal: BaseException | None = error
     for _ in range(_CHAINED_ERRORS):
-        if refusal is None or isinstance(refusal, PermissionDenied):
+        if refusal is None or _is_refusal(refusal):
             break
         refusal = refusal.__cause__ or refusal.__context__
-    if not isinstance(refusal, PermissionDenied):
+    if refusal is None or not _is_refusal(refusal):
         return None
     masked = _masked(call, error)
     return _refuse(call, str(masked if masked is not None else refusal))
+
+
+def _is_refusal(error: BaseException) -> bool:
+    return getattr(error, "harden_permission_refusal", False) is True
 
 
 def _failed(call: _Call, error: BaseException) -> Exception | None:

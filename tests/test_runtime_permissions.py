@@ -838,3 +838,21 @@ def test_a_lookup_of_a_listed_host_is_inside_and_a_datagram_is_judged_as_a_conne
         ("PERMISSION_DENIED", "look_up_and_send", f"net:127.0.0.1:{port}")
     ]
     assert [line["uses"] for line in tool_calls(lines)] == [["net:localhost:"]]
+
+
+def test_another_vendored_copy_knows_the_hooks_refusals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One audit hook per process, the first copy's: a handler decorated by another copy of
+    the runtime (another folder of hardened modules) must still know its refusals."""
+    spec = importlib.util.spec_from_file_location("harden_runtime_other_copy", runtime.__file__)
+    assert spec is not None and spec.loader is not None
+    other = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, other)  # as an import registers it
+    spec.loader.exec_module(other)
+    assert other.PermissionDenied is not runtime.PermissionDenied
+    refused = runtime.PermissionDenied("the tool save may not use fs:write:/tmp")
+    assert other._is_refusal(refused)
+    try:
+        raise OSError("wrapped") from refused
+    except OSError as wrapped:
+        assert not other._is_refusal(wrapped)  # the chain is searched by the caller
+    assert not other._is_refusal(PermissionError("the file system's own"))

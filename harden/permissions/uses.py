@@ -36,9 +36,12 @@ def of_kind(uses: Iterable[str], *kinds: str) -> list[str]:
 
 
 def covered_by(use: str, policy: Iterable[str]) -> bool:
-    """Whether a policy (the uses a tool may make) allows `use`: listed, or a read of a folder
-    the policy may write."""
+    """Whether a policy (the uses a tool may make) allows `use`: listed, a read of a folder
+    the policy may write, or a lookup of a host (`net:<host>:`, no port) it may reach on some
+    port — the runtime's own rules."""
     allowed = set(policy)
     if use in allowed:
         return True
+    if kind_of(use) == NET and use.endswith(":"):
+        return any(entry.startswith(use) for entry in allowed)
     return kind_of(use) == FS_READ and f"{FS_WRITE}:{target_of(use)}" in allowed

@@ -288,3 +288,108 @@ def test_enforced_a_use_outside_the_policy_does_not_happen(
         ("run", f"exec:{Path(sys.executable).name}"),
         ("fetch", f"net:localhost:{http_server.port}"),
     }
+
+
+LOWLEVEL = {
+    "mcp1": """\
+import os
+from pathlib import Path
+
+import mcp.types as types
+from mcp.server.lowlevel import Server
+
+server = Server("notes-lowlevel")
+NOTES = Path(os.environ["NOTES_DIR"])
+TOOLS = [
+    types.Tool(name="save", inputSchema={"type": "object"}),
+    types.Tool(name="ping", inputSchema={"type": "object"}),
+]
+
+
+@server.list_tools()
+async def list_tools() -> list[types.Tool]:
+    return TOOLS
+
+
+@server.call_tool()
+async def call_tool(name: str, arguments: dict) -> list[types.TextContent]:
+    if name == "save":
+        (NOTES / arguments["name"]).write_text("note")
+    return [types.TextContent(type="text", text="done " + name)]
+""",
+    "mcp2": """\
+import os
+from pathlib import Path
+
+import mcp.types as types
+from mcp.server import ServerRequestContext
+from mcp.server.lowlevel import Server
+
+NOTES = Path(os.environ["NOTES_DIR"])
+TOOLS = [
+    types.Tool(name="save", input_schema={"type": "object"}),
+    types.Tool(name="ping", input_schema={"type": "object"}),
+]
+
+
+async def list_tools(
+    ctx: ServerRequestContext, params: types.PaginatedRequestParams | None
+) -> types.ListToolsResult:
+    return types.ListToolsResult(tools=TOOLS)
+
+
+async def call_tool(
+    ctx: ServerRequestContext, params: types.CallToolRequestParams
+) -> types.CallToolResult:
+    if params.name == "save":
+        (NOTES / (params.arguments or {})["name"]).write_text("note")
+    text = types.TextContent(type="text", text="done " + params.name)
+    return types.CallToolResult(content=[text])
+
+
+server = Server("notes-lowlevel", on_list_tools=list_tools, on_call_tool=call_tool)
+""",
+}.get(FAMILY)
+
+
+async def _lowlevel_exchange(module: ModuleType, calls: list[tuple[str, JSON]]) -> dict[str, Any]:
+    async with connect(module.server) as session:
+        listing = await session.list_tools()
+        results = [await session.call_tool(name, arguments) for name, arguments in calls]
+    return {"tools": listing, "results": results}
+
+
+@pytest.mark.skipif(LOWLEVEL is None, reason="fastmcp has no low-level server of its own")
+def test_a_lowlevel_server_gets_a_policy_per_tool_and_refusals_as_error_results(
+    tmp_path: Path, notes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert LOWLEVEL is not None
+    server = tmp_path / "lowlevel_notes.py"
+    server.write_text(LOWLEVEL)
+    log = tmp_path / "server.log"
+    harden_apply(1, tmp_path)
+    monkeypatch.setenv("NOTES_DIR", str(notes))
+    monkeypatch.setenv("HARDEN_ALLOWED_ROOTS", str(notes))
+    monkeypatch.setenv("HARDEN_LOG_FILE", str(log))
+    monkeypatch.delenv("ENFORCE_PERMISSIONS", raising=False)
+    calls = [("save", {"name": "low.txt"}), ("ping", {})]
+    with loaded_as_deployed(server, "lowlevel-observed") as (module, _):
+        before = asyncio.run(_lowlevel_exchange(module, calls))
+    harden_apply(6, tmp_path, "--logs", str(log))
+    source = "".join(server.read_text().split())
+    # (the project's formatter may add a trailing comma after the last argument)
+    policy = f'@harden_runtime.permissions(uses={{"ping":(),"save":("fs:write:{notes}",)}},'
+    assert policy + "lowlevel=True" in source
+    monkeypatch.delenv("HARDEN_LOG_FILE")
+    monkeypatch.setenv("ENFORCE_PERMISSIONS", "true")
+    outside = tmp_path / "outside.txt"
+    with loaded_as_deployed(server, "lowlevel-enforced") as (module, captured):
+        after = asyncio.run(_lowlevel_exchange(module, [*calls, ("save", {"name": str(outside)})]))
+    # The handler writes for both tools, so its code shows a write for each: no annotation is
+    # proved, and the listing is unchanged.
+    assert after["tools"] == before["tools"]
+    assert after["results"][:2] == before["results"]
+    assert after["results"][2].get("isError") is True  # an error result, not a protocol error
+    assert not outside.exists()
+    denied = [e for e in events(captured.getvalue()) if e["event"] == "PERMISSION_DENIED"]
+    assert [(e["tool"], e["capability"]) for e in denied] == [("save", "fs:write:/tmp")]

@@ -9,6 +9,7 @@ from libcst.metadata import MetadataWrapper
 from harden import runtime
 from harden.permissions.policy import build_decorator, policy_decorator, read_policy
 from harden.permissions.tool_sources import qualified_names
+from harden.permissions.uses import covered_by
 
 
 def function_with(decorator: cst.Decorator) -> tuple[cst.FunctionDef, MetadataWrapper]:
@@ -79,3 +80,23 @@ def test_a_policy_that_is_not_literal_is_not_read(decorator: str) -> None:
 def test_another_decorator_is_no_policy() -> None:
     function, wrapper = function_with(cst.Decorator(cst.parse_expression("permissions(uses=())")))
     assert policy_decorator(function, qualified_names(wrapper)) is None
+
+
+@pytest.mark.parametrize(
+    ("use", "policy", "covered"),
+    [
+        ("exec:git", ("exec:git",), True),
+        ("fs:read:/srv", ("fs:write:/srv",), True),
+        ("fs:write:/srv", ("fs:read:/srv",), False),
+        ("net:api.example.com:", ("net:api.example.com:443",), True),
+        ("net:api.example.com:443", ("net:api.example.com:",), False),
+        ("net:api.example.co:", ("net:api.example.com:443",), False),
+    ],
+)
+def test_what_a_policy_covers_is_what_the_runtime_allows(
+    use: str, policy: tuple[str, ...], covered: bool
+) -> None:
+    assert covered_by(use, policy) is covered
+    # The runtime's own judgement of the same use under the same policy (no allow-lists set).
+    listed = frozenset(policy)
+    assert (use in listed or runtime._permitted(use, listed)) is covered
