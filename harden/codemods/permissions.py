@@ -29,7 +29,8 @@ from harden.codemods.handler_decorators import (
 from harden.findings.model import Severity
 from harden.mcp import HandlerKind
 from harden.mcp.handlers import Handler, HandlerProvider
-from harden.permissions.annotations import LowLevelTool, Refused, lowlevel_tools, with_hints
+from harden.permissions.annotation_edits import Refused, with_hints
+from harden.permissions.annotations import LowLevelTool, lowlevel_tools
 from harden.permissions.policy import DECORATOR, Policy, build_decorator
 from harden.permissions.scoping import Scoping, ToolScope
 from harden.permissions.uses import FS_WRITE, NET, of_kind

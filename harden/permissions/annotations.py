@@ -1,11 +1,12 @@
-"""MCP tool annotations as a tool's code declares them, and how to set them where it does.
+"""MCP tool annotations as a tool's code declares them: where they are written, and what they say.
 
 A tool's hints (readOnlyHint, destructiveHint, idempotentHint, openWorldHint) are written where
 the tool is registered: the `annotations=` of `@mcp.tool(...)`, `mcp.add_tool(fn, ...)`,
 fastmcp's `Tool.from_function(fn, ...)` and standalone `@tool(...)`, or, on a low-level server,
-of each `types.Tool(name=..., ...)` its list_tools handler returns. `declared` reads them there;
-`with_hints` says how to change them there: the node to replace, its replacement, and the
-import the replacement needs. How each SDK line takes them (checked in the installed sources):
+of each `types.Tool(name=..., ...)` its list_tools handler returns (`lowlevel_tools` finds them).
+`declared` reads them there; `site_of` and `form_at` say where that is and how it is written,
+for the edits of annotation_edits.py. How each SDK line takes them (checked in the installed
+sources):
 
 - mcp 1.x (FastMCP, low-level): a `ToolAnnotations` (mcp/types.py) with camelCase fields; a dict
   works too, through pydantic's coercion, though the signatures say `ToolAnnotations`; a
@@ -19,15 +20,13 @@ import the replacement needs. How each SDK line takes them (checked in the insta
   `@tool` brings its own).
 
 It never guesses: a value it cannot read makes the declaration unreadable (or the hint
-unknown), and an edit it cannot make safely is refused with the reason. It only builds nodes;
-it never changes a module itself.
+unknown), with the reason. It only reads nodes: it never builds or changes code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import libcst as cst
 
@@ -62,7 +61,6 @@ Qualified = Callable[[cst.CSTNode], set[str]]  # a node's qualified names (Quali
 _TOOL_ANNOTATIONS_V2 = "mcp_types.ToolAnnotations"
 _TOOL_ANNOTATIONS = frozenset({"mcp.types.ToolAnnotations", _TOOL_ANNOTATIONS_V2})
 _TOOL_TYPES = frozenset({"mcp.types.Tool", "mcp_types.Tool"})
-_IMPORT = ("mcp.types", "ToolAnnotations")  # (module, name): the same class in mcp 1.x and 2.x
 
 _MCP1_LINES = frozenset({Framework.MCP1_FASTMCP, Framework.LOWLEVEL_V1})
 _MCP2_LINES = frozenset({Framework.MCP2_MCPSERVER, Framework.LOWLEVEL_V2})
@@ -89,20 +87,6 @@ class Declared:
 
 
 @dataclass(frozen=True, slots=True)
-class Edit:
-    """Replace `node` with `replacement` (and add `imports`) to set the hints asked for."""
-
-    node: cst.CSTNode
-    replacement: cst.CSTNode
-    imports: tuple[tuple[str, str], ...] = ()  # (module, name)
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
 class LowLevelTool:
     """A tool a low-level server lists: its `types.Tool(name="<literal>", ...)` constructions."""
 
@@ -124,48 +108,18 @@ def lowlevel_tools(
 
 def declared(target: Handler | LowLevelTool, qualified: Qualified) -> Declared:
     """The hints the registration of `target` declares."""
-    site = _site(target, qualified)
-    if isinstance(site, _Nowhere):
+    site = site_of(target, qualified)
+    if isinstance(site, Nowhere):
         return Declared({}, frozenset(), True) if site.empty else _UNREADABLE
-    form = _form(site, qualified)
+    form = form_at(site, qualified)
     return _UNREADABLE if isinstance(form, str) else form.declared
-
-
-def with_hints(
-    target: Handler | LowLevelTool, changes: Mapping[str, bool], qualified: Qualified
-) -> Edit | Refused | None:
-    """How to make the registration of `target` declare `changes` (hint -> value, by MCP
-    name), keeping every other argument and hint as written; None when it already does.
-
-    A hint already written is given the new value where it is; a new one is spelled like the
-    hints already there, else as the SDK line documents it: a dict for fastmcp's `tool`
-    decorators (no import needed), else `ToolAnnotations(...)`, snake_case for mcp 2.x.
-    """
-    unknown = set(changes) - set(HINTS)
-    if unknown:
-        raise ValueError(f"not MCP tool hints: {sorted(unknown)}")
-    site = _site(target, qualified)
-    if isinstance(site, _Nowhere):
-        return Refused(site.reason)
-    form = _form(site, qualified)
-    if isinstance(form, str):
-        return Refused(form)
-    wanted = {h: changes[h] for h in HINTS if h in changes and form.declared.value(h) != changes[h]}
-    if not wanted:
-        return None
-    unreadable = [form.unknown[h] for h in wanted if h in form.unknown]
-    if unreadable:
-        return Refused("; ".join(unreadable) + ": change it by hand")
-    if form.value is None:
-        return _new_annotations(site, form, wanted)
-    return Edit(form.value, _set(form, wanted))
 
 
 # -- where the annotations of a registration are written -----------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class _Site:
+class Site:
     """The expression that takes a tool's `annotations=`: a call, or a bare decorator (`@s.tool`,
     `@tool`) that becomes one."""
 
@@ -175,29 +129,29 @@ class _Site:
 
 
 @dataclass(frozen=True, slots=True)
-class _Nowhere:
+class Nowhere:
     """No place in this module sets the tool's annotations, and why."""
 
     reason: str
     empty: bool = False  # the registration takes none: the tool declares no hint
 
 
-def _site(target: Handler | LowLevelTool, qualified: Qualified) -> _Site | _Nowhere:
+def site_of(target: Handler | LowLevelTool, qualified: Qualified) -> Site | Nowhere:
     """Where `target`'s annotations are written, or why there is no such place here."""
     if isinstance(target, LowLevelTool):
         if len(target.calls) > 1:
-            return _Nowhere(
+            return Nowhere(
                 f"`types.Tool(name={target.name!r})` is constructed {len(target.calls)} times: "
                 "which one the server lists is not known"
             )
-        return _Site(target.calls[0], target.frameworks, False)
+        return Site(target.calls[0], target.frameworks, False)
     if target.kind is HandlerKind.LOWLEVEL_CALL_TOOL:
-        return _Nowhere(
+        return Nowhere(
             "a low-level call_tool handler: each tool's annotations are in the `types.Tool(...)` "
             "its list_tools handler returns"
         )
     if target.kind is not HandlerKind.TOOL:
-        return _Nowhere(f"a {target.kind.value}, not a tool: only tools have annotations")
+        return Nowhere(f"a {target.kind.value}, not a tool: only tools have annotations")
     frameworks = target.frameworks
     fastmcp = Framework.FASTMCP in frameworks
     standalone = _standalone(target.function, qualified) if fastmcp else None
@@ -211,26 +165,26 @@ def _site(target: Handler | LowLevelTool, qualified: Qualified) -> _Site | _Nowh
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
         if method == "add_tool" and fastmcp:
             if frameworks != {Framework.FASTMCP}:
-                return _Nowhere(
+                return Nowhere(
                     "the server may be fastmcp's, whose add_tool takes no annotations, or mcp's, "
                     "whose add_tool does"
                 )
             return _added_by_fastmcp(target, registration, standalone, qualified)
     elif standalone is not None:  # fastmcp's `tools=[fn]`, or registered in another module
-        return _Site(standalone, frameworks, True)
+        return Site(standalone, frameworks, True)
     elif isinstance(registration, cst.Arg):
-        return _Nowhere(
+        return Nowhere(
             "registered in the server constructor's `tools=` list, which takes no annotations (a "
             "function decorated with fastmcp's `@tool(...)` brings its own)",
             empty=True,
         )
     else:
-        return _Nowhere(f"registered in {target.elsewhere}: its annotations are written there")
+        return Nowhere(f"registered in {target.elsewhere}: its annotations are written there")
     if isinstance(node, cst.Call) and not isinstance(node.func, cst.Attribute):
         node = node.func  # `deco(fn)`, `deco` being `s.tool(...)` held in a variable
     if isinstance(node, cst.Call | cst.Attribute):
-        return _Site(node, frameworks, takes_dict)
-    return _Nowhere(
+        return Site(node, frameworks, takes_dict)
+    return Nowhere(
         f"registered by `{code(node)}`, a decorator held in a variable that may register several "
         "tools: set the annotations where it is made"
     )
@@ -241,7 +195,7 @@ def _added_by_fastmcp(
     call: cst.Call,
     standalone: cst.Call | cst.Name | cst.Attribute | None,
     qualified: Qualified,
-) -> _Site | _Nowhere:
+) -> Site | Nowhere:
     """The site of `s.add_tool(...)` on fastmcp: `Tool.from_function(fn, ...)` given to it, or
     the standalone `@tool` of the function (which `Tool.from_function(fn)` alone also reads)."""
     first = call.args[0].value
@@ -252,11 +206,11 @@ def _added_by_fastmcp(
         and qualified(first.func.value) & TOOL_CLASSES
     ):
         if len(first.args) == 1 and standalone is not None:
-            return _Site(standalone, handler.frameworks, True)
-        return _Site(first, handler.frameworks, False)
+            return Site(standalone, handler.frameworks, True)
+        return Site(first, handler.frameworks, False)
     if standalone is not None:
-        return _Site(standalone, handler.frameworks, True)
-    return _Nowhere(
+        return Site(standalone, handler.frameworks, True)
+    return Nowhere(
         f"fastmcp's add_tool takes no annotations, and `{handler.function.name.value}` has no "
         "`@tool` from fastmcp.tools to carry them: register it with `@mcp.tool(...)` or decorate "
         "it with `@tool(...)`",
@@ -282,7 +236,7 @@ def _standalone(
 
 
 @dataclass(frozen=True, slots=True)
-class _Form:
+class Form:
     """A readable `annotations=` (or its absence) at a site."""
 
     declared: Declared
@@ -296,11 +250,11 @@ class _Form:
 _UNREADABLE = Declared({}, frozenset(), False)
 
 
-def _form(site: _Site, qualified: Qualified) -> _Form | str:
+def form_at(site: Site, qualified: Qualified) -> Form | str:
     """What the site's `annotations=` holds; why it cannot be read when it cannot."""
     call = site.node
     if not isinstance(call, cst.Call):
-        return _Form(Declared({}, frozenset(), True), None, None, {}, _snake_line(site))
+        return Form(Declared({}, frozenset(), True), None, None, {}, _snake_line(site))
     arg = next(
         (a for a in call.args if a.keyword is not None and a.keyword.value == "annotations"), None
     )
@@ -313,10 +267,10 @@ def _form(site: _Site, qualified: Qualified) -> _Form | str:
                 f"`{code(call.func)}(...)` is given {len(positional)} positional arguments: "
                 "annotations may be one of them"
             )
-        return _Form(Declared({}, frozenset(), True), None, None, {}, _snake_line(site))
+        return Form(Declared({}, frozenset(), True), None, None, {}, _snake_line(site))
     value = arg.value
     if isinstance(value, cst.Name) and value.value == "None":
-        return _Form(Declared({}, frozenset(), True), arg, None, {}, _snake_line(site))
+        return Form(Declared({}, frozenset(), True), arg, None, {}, _snake_line(site))
     keyed = _keyed(value, qualified)
     if keyed is None and isinstance(value, cst.Name | cst.Attribute):
         return (
@@ -358,7 +312,7 @@ def _form(site: _Site, qualified: Qualified) -> _Form | str:
     declared = Declared(
         {h: v for h, v in hints.items() if h not in unknown}, frozenset(unknown), True
     )
-    return _Form(declared, arg, value, entries, snake, unknown)
+    return Form(declared, arg, value, entries, snake, unknown)
 
 
 def _keyed(
@@ -406,109 +360,12 @@ def _snake_is_hint(frameworks: frozenset[Framework]) -> bool | None:
     return None
 
 
-def _snake_line(site: _Site) -> bool:
+def _snake_line(site: Site) -> bool:
     """Whether the SDK line of `site` documents snake_case hints (mcp 2.x only)."""
     return bool(site.frameworks) and site.frameworks <= _MCP2_LINES
 
 
-# -- building the edit ---------------------------------------------------------------------------
-
-
-def _new_annotations(site: _Site, form: _Form, wanted: Mapping[str, bool]) -> Edit:
-    """The edit giving a site that declares nothing (or `annotations=None`) the hints."""
-    if site.takes_dict:
-        # fastmcp reads a dict through the ToolAnnotations of its mcp: camelCase is the hint on
-        # every line.
-        items = ", ".join(f'"{hint}": {wanted[hint]}' for hint in wanted)
-        value: cst.BaseExpression = cst.parse_expression(f"{{{items}}}")
-        imports: tuple[tuple[str, str], ...] = ()
-    else:
-        keywords = ", ".join(f"{_spelled(hint, form.snake)}={wanted[hint]}" for hint in wanted)
-        value = cst.parse_expression(f"{_IMPORT[1]}({keywords})")
-        imports = (_IMPORT,)
-    if form.arg is not None:  # annotations=None
-        return Edit(form.arg.value, value, imports)
-    arg = cst.Arg(
-        value,
-        keyword=cst.Name("annotations"),
-        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
-    )
-    node = site.node
-    if isinstance(node, cst.Call):
-        args = _appended(node.args, arg, node.whitespace_before_args)
-        return Edit(node, node.with_changes(args=args), imports)
-    return Edit(node, cst.Call(node, [arg]), imports)
-
-
-def _set(form: _Form, wanted: Mapping[str, bool]) -> cst.Dict | cst.Call:
-    """The form's dict or ToolAnnotations(...) with `wanted` set: in place where written, else
-    appended, spelled like the hints already there."""
-    value = form.value
-    assert value is not None
-    replaced: dict[cst.CSTNode, cst.CSTNode] = {
-        form.entries[hint]: form.entries[hint].with_changes(value=cst.Name(str(wanted[hint])))
-        for hint in wanted
-        if hint in form.entries
-    }
-    added = [hint for hint in wanted if hint not in form.entries]
-    if isinstance(value, cst.Dict):
-        elements = [replaced.get(e, e) for e in value.elements]
-        quote = _quote(value)
-        for hint in added:
-            key = cst.SimpleString(f"{quote}{_spelled(hint, form.snake)}{quote}")
-            element = cst.DictElement(key, cst.Name(str(wanted[hint])))
-            elements = _appended(elements, element, value.lbrace.whitespace_after)
-        return value.with_changes(elements=elements)
-    args = [replaced.get(a, a) for a in value.args]
-    for hint in added:
-        arg = cst.Arg(
-            cst.Name(str(wanted[hint])),
-            keyword=cst.Name(_spelled(hint, form.snake)),
-            equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
-        )
-        args = _appended(args, arg, value.whitespace_before_args)
-    return value.with_changes(args=args)
-
-
-def _spelled(hint: str, snake: bool) -> str:
-    return SNAKE[hint] if snake else hint
-
-
-def _quote(value: cst.Dict) -> str:
-    """The quote the dict's string keys use (`"` when it has none)."""
-    for element in value.elements:
-        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
-            quote = element.key.quote
-            if quote in ('"', "'"):
-                return quote
-    return '"'
-
-
-_Item = TypeVar("_Item", cst.Arg, cst.DictElement)
-
-
-def _appended(
-    items: Sequence[_Item], new: _Item, opening: cst.BaseParenthesizableWhitespace
-) -> list[_Item]:
-    """`items` with `new` after them, laid out like them: a trailing comma stays trailing, and
-    the separator before `new` copies the one between the last two items (or, after a lone
-    item, the line break that follows the opening bracket)."""
-    if not items:
-        return [new]
-    last = items[-1]
-    if len(items) > 1 and isinstance(items[-2].comma, cst.Comma):
-        separator = items[-2].comma
-    elif isinstance(opening, cst.ParenthesizedWhitespace):
-        separator = cst.Comma(whitespace_after=opening)
-    else:
-        separator = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    if isinstance(last.comma, cst.Comma):  # a trailing comma: it goes after the new item
-        return [*items[:-1], last.with_changes(comma=separator), new.with_changes(comma=last.comma)]
-    if isinstance(last, cst.Arg) and isinstance(new, cst.Arg):
-        # What followed the last argument (a line break before `)`) follows the new one.
-        new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)
-        last = last.with_changes(whitespace_after_arg=cst.SimpleWhitespace(""))
-    return [*items[:-1], last.with_changes(comma=separator), new]
+# -- the tools a low-level server constructs -----------------------------------------------------
 
 
 class _ToolConstructions(cst.CSTVisitor):

@@ -8,15 +8,15 @@ reads a policy that is not literal strings (that is the user's code, judged at r
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import libcst as cst
 
 from harden.codemods.handler_decorators import tuple_literal
 from harden.codemods.runtime_import import RUNTIME_MODULE, runtime_function
+from harden.permissions.annotations import Qualified
 
 DECORATOR = "permissions"
-Qualified = Callable[[cst.CSTNode], set[str]]
 Policy = tuple[str, ...] | Mapping[str, tuple[str, ...]]
 
 

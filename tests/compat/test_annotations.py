@@ -1,4 +1,4 @@
-"""Tool annotations set by harden.permissions.annotations, against this environment's SDK.
+"""Tool annotations set by harden.permissions.annotation_edits, against this environment's SDK.
 
 A server of this SDK registers tools in each form its line allows (decorators with and without
 annotations, a dict, `ToolAnnotations`, a call, `Tool.from_function`, fastmcp's standalone
@@ -25,15 +25,8 @@ from libcst.metadata import MetadataWrapper, QualifiedNameProvider
 
 from harden.mcp import HandlerKind
 from harden.mcp.handlers import Handler, find_handlers
-from harden.permissions.annotations import (
-    Edit,
-    LowLevelTool,
-    Qualified,
-    Refused,
-    declared,
-    lowlevel_tools,
-    with_hints,
-)
+from harden.permissions.annotation_edits import Edit, Refused, with_hints
+from harden.permissions.annotations import LowLevelTool, Qualified, declared, lowlevel_tools
 
 # The tools every line registers alike: $server is the line's server class (from $module),
 # $read_only and $open_world its spelling of those hints in ToolAnnotations(...), $renamed how its

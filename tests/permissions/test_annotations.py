@@ -22,17 +22,15 @@ from harden.mcp import Framework
 from harden.mcp.facts import NO_FACTS
 from harden.mcp.handlers import Handler, HandlerProvider
 from harden.mcp.project import index_project
+from harden.permissions.annotation_edits import Edit, Refused, with_hints
 from harden.permissions.annotations import (
     DEFAULTS,
     HINTS,
     Declared,
-    Edit,
     LowLevelTool,
     Qualified,
-    Refused,
     declared,
     lowlevel_tools,
-    with_hints,
 )
 
 MCP1 = "from mcp.server.fastmcp import FastMCP\nfrom mcp.types import ToolAnnotations\n\n"
