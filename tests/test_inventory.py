@@ -200,6 +200,7 @@ def test_table_and_markdown_show_the_same_facts(project: Path) -> None:
     for text in ("read_note", "hidden-write", "fs:write:/var x1", "readOnlyHint=True"):
         assert text in table
     code, markdown = inventory(project, "--format", "markdown")
+    assert "Tool calls from 2025-11-24T16:00:00.000+00:00 to " in markdown
     html = MarkdownIt("commonmark").enable("table").render(markdown)
     assert html.count("<tr>") == 1 + 7  # the header and one row per tool
     assert "<strong>hidden-write</strong>" in html

@@ -69,7 +69,7 @@ def to_markdown(entries: list[ToolInventory], stats: LogStats, reading: Reading)
     lines = [
         "## harden inventory",
         "",
-        f"{_window(stats).capitalize()}, {len(reading.files)} log file(s).",
+        f"{_window(stats)[:1].upper()}{_window(stats)[1:]}, {len(reading.files)} log file(s).",
         "",
         "| tool | calls | observed | declared | static | flags |",
         "|---|---|---|---|---|---|",
