@@ -34,14 +34,16 @@ FILES = {
         "def folder() -> Path:\n"
         '    return Path(os.environ["NOTES_DIR"])\n\n\n'
         "def save(name: str, text: str) -> None:\n"
-        "    (folder() / name).write_text(text)\n"
+        "    (folder() / name).write_text(text)\n\n\n"
+        "def remove(name: str) -> None:\n"
+        "    os.remove(folder() / name)\n"
     ),
     "notes/tools.py": (
         "from __future__ import annotations\n\n"
         "from typing import TYPE_CHECKING\n\n"
         "from mcp.types import ToolAnnotations\n\n"
         "from .app import mcp\n"
-        "from .store import folder, save\n\n"
+        "from .store import folder, remove, save\n\n"
         "if TYPE_CHECKING:\n"
         "    from pathlib import Path\n\n\n"
         "def _text(path: Path) -> str:\n"
@@ -55,7 +57,12 @@ FILES = {
         '    return "saved"\n\n\n'
         "@mcp.tool()\n"
         "def count(names: list[str]) -> int:\n"
-        "    return len(names)\n"
+        "    return len(names)\n\n\n"
+        "@mcp.tool(annotations=ToolAnnotations(destructiveHint=True))\n"
+        "def prune(name: str, really: bool = False) -> str:\n"
+        "    if really:\n"
+        "        remove(name)\n"
+        '    return "kept"\n'
     ),
     "notes/admin.py": (
         "from mcp.server.fastmcp import FastMCP\n\n\n"
@@ -86,19 +93,25 @@ def harden(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def _call_tools(repo: Path, env: dict[str, str]) -> list[Any]:
+CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("read_note", {"name": "welcome.txt"}),
+    ("save_note", {"name": "draft.txt", "text": "a draft"}),
+    ("count", {"names": ["a", "b"]}),
+    ("prune", {"name": "draft.txt"}),  # not really: its delete is never exercised
+]
+
+
+async def _call_tools(
+    repo: Path, env: dict[str, str], calls: list[tuple[str, dict[str, Any]]]
+) -> list[Any]:
     server = StdioServerParameters(command=sys.executable, args=["-m", "notes"], cwd=repo, env=env)
     async with stdio_client(server) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
-        return [
-            await session.call_tool("read_note", {"name": "welcome.txt"}),
-            await session.call_tool("save_note", {"name": "draft.txt", "text": "a draft"}),
-            await session.call_tool("count", {"names": ["a", "b"]}),
-        ]
+        return [await session.call_tool(name, arguments) for name, arguments in calls]
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     repo = tmp_path_factory.mktemp("phase6-repo")
     notes = tmp_path_factory.mktemp("phase6-notes")
     log = tmp_path_factory.mktemp("phase6-logs") / "server.log"
@@ -119,12 +132,12 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "HARDEN_ALLOWED_ROOTS": str(notes),
         "HARDEN_LOG_FILE": str(log),
     }
-    results = asyncio.run(_call_tools(repo, env))
-    assert [r.isError for r in results] == [False, False, False]
-    return {"repo": repo, "notes": notes, "log": log}
+    results = asyncio.run(_call_tools(repo, env, CALLS))
+    assert [r.isError for r in results] == [False] * len(CALLS)
+    return {"repo": repo, "notes": notes, "log": log, "env": env}
 
 
-def test_inventory_of_recorded_logs_flags_the_hidden_write(repo: dict[str, Path]) -> None:
+def test_inventory_of_recorded_logs_flags_the_hidden_write(repo: dict[str, Any]) -> None:
     done = harden(repo["repo"], "inventory", str(repo["log"]), "--format", "json")
     assert done.returncode == 0, done.stderr
     tools = {tool["tool"]: tool for tool in json.loads(done.stdout)["tools"]}
@@ -134,6 +147,11 @@ def test_inventory_of_recorded_logs_flags_the_hidden_write(repo: dict[str, Path]
     assert tools["read_note"]["uses"] == {f"fs:read:{root}": 1}
     assert tools["count"]["uses"] == {}
     assert [f["flag"] for f in tools["purge"]["flags"]] == ["never-called"]
+    prune = {f["flag"]: f["detail"] for f in tools["prune"]["flags"]}
+    assert prune["declared-unobserved"] == (
+        "declares destructiveHint, never seen writing or running a program"
+    )
+    assert prune["static-unobserved"].startswith("fs:write at notes/store.py:")
     admin = (repo["repo"] / "notes" / "admin.py").read_text().splitlines()
     assert (
         tools["purge"]["source"] == f"notes/admin.py:{admin.index('    def purge() -> str:') + 1}"
@@ -141,7 +159,7 @@ def test_inventory_of_recorded_logs_flags_the_hidden_write(repo: dict[str, Path]
     assert harden(repo["repo"], "inventory", str(repo["log"]), "--strict").returncode == 1
 
 
-def test_phase_6_lands_the_policy_on_its_branch(repo: dict[str, Path]) -> None:
+def test_phase_6_lands_the_policy_on_its_branch(repo: dict[str, Any]) -> None:
     folder, root = repo["repo"], str(repo["notes"])
     (folder / "notes" / "app.py").write_text(FILES["notes/app.py"] + "# an edit of my own\n")
     heads = git(folder, "for-each-ref", "refs/heads")
@@ -179,3 +197,18 @@ def test_phase_6_lands_the_policy_on_its_branch(repo: dict[str, Path]) -> None:
     git(folder, "merge", "-q", "--ff-only", "harden/phase-6-permissions")
     again = harden(folder, "apply", "--phase", "6", "--logs", str(repo["log"]), "--dry-run")
     assert again.returncode == 0 and again.stdout == "", again.stdout
+    # Deployed, warn-only: a write outside save_note's policy goes ahead and is reported.
+    later = repo["log"].with_name("after-phase-6.log")
+    outside = repo["notes"].parent / "phase6-outside.txt"
+    env = {**repo["env"], "HARDEN_LOG_FILE": str(later)}
+    calls = [("save_note", {"name": str(outside), "text": "x"})]
+    assert not asyncio.run(_call_tools(folder, env, calls))[0].isError
+    assert outside.read_text() == "x"
+    done = harden(folder, "inventory", str(later), "--format", "json")
+    tools = {tool["tool"]: tool for tool in json.loads(done.stdout)["tools"]}
+    top = "/" + outside.parts[1]
+    assert {f["flag"]: f["detail"] for f in tools["save_note"]["flags"]} == {
+        "outside-policy": f"fs:write:{top} (1 time(s))",
+        # and what the policy allows went unused in these logs: a candidate to narrow
+        "declared-unobserved": f"its policy allows fs:write:{repo['notes']}, never seen",
+    }
