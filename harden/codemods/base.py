@@ -17,6 +17,7 @@ A codemod never touches files or git, and never patches text after the fact.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -39,6 +40,9 @@ from harden.permissions.scoping import Scoping
 from harden.suppressions import suppression
 
 Replacements = Mapping[cst.CSTNode, cst.CSTNode]
+# A node's qualified names (QualifiedNameProvider's): a planner's `_qualified`, or a parsed
+# module's outside a planner.
+Qualified = Callable[[cst.CSTNode], AbstractSet[str]]
 Companion = tuple[cst.CSTNode, Callable[[Replacements], cst.CSTNode | cst.RemovalSentinel]]
 
 

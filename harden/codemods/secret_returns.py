@@ -13,10 +13,12 @@ built of. It only reads code; deciding what a client may see is the author's.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 import libcst.matchers as m
+
+from harden.codemods.base import Qualified
 
 # The runtime's rule for a secret's variable name (harden/runtime.py `_SECRET_NAME` and
 # `_NOT_SECRET_NAMES`; the runtime is one standalone file, so the rule is written twice and a
@@ -48,8 +50,6 @@ _SHOWING = frozenset(
 # Calls that show the names of a mapping (list(os.environ)), or its items' values when given them.
 _LISTING = frozenset(f"builtins.{name}" for name in ("list", "tuple", "sorted", "set"))
 _FOLLOW_DEPTH = 4  # local names followed through one another
-
-Qualified = Callable[[cst.CSTNode], set[str]]
 
 
 def is_secret_name(name: str) -> bool:

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import libcst as cst
 
+from harden.codemods.base import Qualified
 from harden.mcp.handlers import Handler
 from harden.permissions.annotations import (
     HINTS,
@@ -24,7 +25,6 @@ from harden.permissions.annotations import (
     Form,
     LowLevelTool,
     Nowhere,
-    Qualified,
     Site,
     form_at,
     site_of,

@@ -25,11 +25,12 @@ unknown), with the reason. It only reads nodes: it never builds or changes code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
 
+from harden.codemods.base import Qualified
 from harden.mcp.frameworks import (
     LOW_LEVEL,
     STANDALONE_TOOL_DECORATORS,
@@ -55,7 +56,6 @@ SNAKE: Mapping[str, str] = {
 }
 _FROM_SNAKE = {snake: hint for hint, snake in SNAKE.items()}
 
-Qualified = Callable[[cst.CSTNode], set[str]]  # a node's qualified names (QualifiedNameProvider)
 
 # mcp_types exists only with mcp 2.x, whose ToolAnnotations reads snake_case names.
 _TOOL_ANNOTATIONS_V2 = "mcp_types.ToolAnnotations"

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 
 import libcst as cst
 
+from harden.codemods.base import Qualified
 from harden.codemods.handler_decorators import tuple_literal
 from harden.codemods.runtime_import import RUNTIME_MODULE, runtime_function
-from harden.permissions.annotations import Qualified
 
 DECORATOR = "permissions"
 Policy = tuple[str, ...] | Mapping[str, tuple[str, ...]]

@@ -19,7 +19,7 @@ or runs the code, and never writes a file.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -53,6 +53,10 @@ class HandlerSource:
     kind: HandlerKind
     frameworks: frozenset[Framework]
     uses: tuple[StaticUse, ...]  # sorted, deduplicated
+    # The registration and the module it was found in (parsed once, with its metadata), for
+    # what else the code says of the handler (tool_sources.py): not part of its identity.
+    registration: Handler = field(compare=False, repr=False)
+    module: ParsedModule = field(compare=False, repr=False)
 
 
 def project_handlers(files: Sequence[tuple[str, str]]) -> list[HandlerSource]:
@@ -103,6 +107,8 @@ class _Project:
                 handler.kind,
                 handler.frameworks,
                 self.uses(Function(module, handler.function)),
+                handler,
+                module,
             )
             for module, handler in found
         }

@@ -21,12 +21,13 @@ import pytest
 from compat_support import FAMILY, JSON, SDK, connect, load_module
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
-from libcst.metadata import MetadataWrapper, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper
 
 from harden.mcp import HandlerKind
 from harden.mcp.handlers import Handler, find_handlers
 from harden.permissions.annotation_edits import Edit, Refused, with_hints
-from harden.permissions.annotations import LowLevelTool, Qualified, declared, lowlevel_tools
+from harden.permissions.annotations import LowLevelTool, declared, lowlevel_tools
+from harden.permissions.parsed_modules import ParsedModule
 
 # The tools every line registers alike: $server is the line's server class (from $module),
 # $read_only and $open_world its spelling of those hints in ToolAnnotations(...), $renamed how its
@@ -254,13 +255,7 @@ class Parsed:
     def __init__(self, text: str) -> None:
         self.wrapper = MetadataWrapper(cst.parse_module(text))
         self.discovery = find_handlers(self.wrapper)
-        names = self.wrapper.resolve(QualifiedNameProvider)
-
-        def qualified(node: cst.CSTNode) -> set[str]:
-            found = names.get(node, set())
-            return {q.name for q in (found() if callable(found) else found)}
-
-        self.qualified: Qualified = qualified
+        self.qualified = ParsedModule("server.py", "server", self.wrapper).qualified
 
     def targets(self) -> dict[str, Handler | LowLevelTool]:
         """Every tool by the name it is listed under: handlers, and low-level tools."""

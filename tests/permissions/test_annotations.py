@@ -16,7 +16,7 @@ import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
-from libcst.metadata import MetadataWrapper, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper
 
 from harden.mcp import Framework
 from harden.mcp.facts import NO_FACTS
@@ -28,10 +28,10 @@ from harden.permissions.annotations import (
     HINTS,
     Declared,
     LowLevelTool,
-    Qualified,
     declared,
     lowlevel_tools,
 )
+from harden.permissions.parsed_modules import ParsedModule
 
 MCP1 = "from mcp.server.fastmcp import FastMCP\nfrom mcp.types import ToolAnnotations\n\n"
 MCP1 += 'mcp = FastMCP("s")\n'
@@ -52,13 +52,7 @@ class Parsed:
     def __init__(self, text: str, facts: object = NO_FACTS) -> None:
         self.wrapper = MetadataWrapper(cst.parse_module(text), cache={HandlerProvider: facts})
         self.discovery = self.wrapper.resolve(HandlerProvider)[self.wrapper.module]
-        names = self.wrapper.resolve(QualifiedNameProvider)
-
-        def qualified(node: cst.CSTNode) -> set[str]:
-            found = names.get(node, set())
-            return {q.name for q in (found() if callable(found) else found)}
-
-        self.qualified: Qualified = qualified
+        self.qualified = ParsedModule("module.py", "module", self.wrapper).qualified
 
     @property
     def module(self) -> cst.Module:

@@ -7,18 +7,18 @@ import pytest
 from libcst.metadata import MetadataWrapper
 
 from harden import runtime
+from harden.permissions.parsed_modules import ParsedModule
 from harden.permissions.policy import build_decorator, policy_decorator, read_policy
-from harden.permissions.tool_sources import qualified_names
 from harden.permissions.uses import covered_by
 
 
-def function_with(decorator: cst.Decorator) -> tuple[cst.FunctionDef, MetadataWrapper]:
+def function_with(decorator: cst.Decorator) -> tuple[cst.FunctionDef, ParsedModule]:
     code = cst.Module([]).code_for_node(decorator)
     module = cst.parse_module(f"import harden_runtime\n\n{code}\ndef tool():\n    pass\n")
-    wrapper = MetadataWrapper(module)
-    function = wrapper.module.body[1]
+    parsed = ParsedModule("module.py", "module", MetadataWrapper(module))
+    function = parsed.wrapper.module.body[1]
     assert isinstance(function, cst.FunctionDef)
-    return function, wrapper
+    return function, parsed
 
 
 @pytest.mark.parametrize(
@@ -54,8 +54,8 @@ def test_the_decorator_is_written_and_read_back(
 ) -> None:
     decorator = build_decorator(policy, tool, lowlevel=lowlevel)  # type: ignore[arg-type]
     assert cst.Module([]).code_for_node(decorator).strip() == code
-    function, wrapper = function_with(decorator)
-    found = policy_decorator(function, qualified_names(wrapper))
+    function, parsed = function_with(decorator)
+    found = policy_decorator(function, parsed.qualified)
     assert found is not None
     assert read_policy(found) == policy
     # What the runtime takes: the decorator, evaluated, wraps a function.
@@ -72,14 +72,14 @@ def test_the_decorator_is_written_and_read_back(
     ],
 )
 def test_a_policy_that_is_not_literal_is_not_read(decorator: str) -> None:
-    function, wrapper = function_with(cst.Decorator(cst.parse_expression(decorator)))
-    found = policy_decorator(function, qualified_names(wrapper))
+    function, parsed = function_with(cst.Decorator(cst.parse_expression(decorator)))
+    found = policy_decorator(function, parsed.qualified)
     assert found is not None and read_policy(found) is None
 
 
 def test_another_decorator_is_no_policy() -> None:
-    function, wrapper = function_with(cst.Decorator(cst.parse_expression("permissions(uses=())")))
-    assert policy_decorator(function, qualified_names(wrapper)) is None
+    function, parsed = function_with(cst.Decorator(cst.parse_expression("permissions(uses=())")))
+    assert policy_decorator(function, parsed.qualified) is None
 
 
 @pytest.mark.parametrize(
