@@ -63,38 +63,37 @@ class PermissionsPlanner(HandlerDecoratorPlanner):
             handlers = [h for h in registrations if h.kind in TOOLS]
             if not handlers:
                 continue
-            lowlevel = [h for h in handlers if h.kind is HandlerKind.LOWLEVEL_CALL_TOOL]
-            scopes = (
-                scoping.served_by(self.path, function.name.value)
-                if lowlevel
-                else [
-                    scope
-                    for scope in [
-                        scoping.get(_tool_name(function, handlers), self.path, function.name.value)
-                    ]
-                    if scope is not None
-                ]
-            )
-            self._hints(function, handlers, scopes)
+            lowlevel = next((h for h in handlers if h.kind is HandlerKind.LOWLEVEL_CALL_TOOL), None)
+            name = _tool_name(function, handlers)
+            if lowlevel is not None:
+                scopes = scoping.served_by(self.path, function.name.value)
+            else:
+                scope = scoping.get(name, self.path, function.name.value)
+                scopes = [] if scope is None else [scope]
+            self._hints(function, handlers, lowlevel, scopes)
             present = self._runtime_decorators(function)
             if DECORATOR in present.values():
                 self.kept[function] = "has a permission policy already: it is left as reviewed"
                 continue
             index = place(DECORATOR, present, discovery.insertion_index(function))
-            if lowlevel:
+            if lowlevel is not None:
                 self._served(function, handlers, scopes, scoping, index)
             else:
-                self._tool(function, handlers, scopes, scoping, index)
+                self._tool(function, handlers, name, scopes, scoping, index)
         return False
 
     def _hints(
-        self, function: cst.FunctionDef, handlers: Sequence[Handler], scopes: Sequence[ToolScope]
+        self,
+        function: cst.FunctionDef,
+        handlers: Sequence[Handler],
+        lowlevel: Handler | None,
+        scopes: Sequence[ToolScope],
     ) -> None:
-        """Propose the annotation changes the logs prove, at each tool's registration."""
+        """Propose the annotation changes the logs prove, at each tool's registration (for a
+        low-level server's tools, their `types.Tool(...)`)."""
         served: Mapping[str, LowLevelTool] = {}
-        lowlevel = [h for h in handlers if h.kind is HandlerKind.LOWLEVEL_CALL_TOOL]
-        if lowlevel:
-            served = lowlevel_tools(self.module, self._qualified, lowlevel[0].frameworks)
+        if lowlevel is not None:
+            served = lowlevel_tools(self.module, self._qualified, lowlevel.frameworks)
         for scope in scopes:
             if not scope.hints:
                 continue
@@ -130,11 +129,11 @@ class PermissionsPlanner(HandlerDecoratorPlanner):
         self,
         function: cst.FunctionDef,
         handlers: Sequence[Handler],
+        name: str,
         scopes: Sequence[ToolScope],
         scoping: Scoping,
         index: int,
     ) -> None:
-        name = _tool_name(function, handlers)
         scope = scopes[0] if scopes else None
         if scope is None or scope.uses is None:
             reason = scope.reason if scope is not None else "the logs given never name this tool"

@@ -133,8 +133,8 @@ FROM harden_log WHERE event = 'SECRET_WOULD_REDACT' AND tool IS NOT NULL GROUP B
     "observed": """SELECT tool, count(*) FROM harden_log
 WHERE event = 'tool_call' AND tool IS NOT NULL AND uses IS NOT NULL GROUP BY ALL;""",
     # Only strings of the uses' forms: a line that is not the runtime's names nothing else.
-    "uses": """SELECT tool, use, count(*), min(t), max(t) FROM (
-    SELECT tool, unnest(uses) AS use, t FROM harden_log
+    "uses": """SELECT tool, use, count(*) FROM (
+    SELECT tool, unnest(uses) AS use FROM harden_log
     WHERE event = 'tool_call' AND tool IS NOT NULL AND uses IS NOT NULL
 ) WHERE regexp_matches(use, '^(fs:read|fs:write|exec|net):[^\\s]') GROUP BY ALL;""",
     "permissions": """SELECT event, tool, rule, caller, count(*), min(t), max(t)
@@ -386,8 +386,8 @@ def _stats(con: Any) -> LogStats:
         seen.add(caller, int(count), first, last)
     for tool, calls in rows("observed"):
         stats.tool(tool).observed_calls = int(calls)
-    for tool, use, count, first, last in rows("uses"):
-        stats.tool(tool).uses.setdefault(use, Occurrences()).add("", int(count), first, last)
+    for tool, use, count in rows("uses"):
+        stats.tool(tool).uses[use] = int(count)
     for event, tool, capability, caller, count, first, last in rows("permissions"):
         entry = stats.tool(tool)
         kept = (

@@ -58,7 +58,7 @@ def _tool(tool: ToolStats) -> dict[str, object]:
             reason: {"count": o.count, "callers": dict(o.callers)}
             for reason, o in sorted(tool.auth_would_reject.items())
         },
-        "uses": {use: o.count for use, o in sorted(tool.uses.items())},
+        "uses": dict(sorted(tool.uses.items())),
         "permission_would_deny": {
             capability: {"count": o.count, "callers": dict(o.callers)}
             for capability, o in sorted(tool.permission_would_deny.items())
@@ -122,7 +122,7 @@ def to_markdown(stats: LogStats, results: list[Verdict], reading: Reading) -> st
     for result in results:
         lines.append(
             f"| {result.control.name} | `{result.control.switch}` | **{result.verdict}** "
-            f"| {_cell(result.reason)} |"
+            f"| {cell(result.reason)} |"
         )
     rpm = suggested_rpm(stats)
     if rpm is not None:
@@ -134,7 +134,7 @@ def to_markdown(stats: LogStats, results: list[Verdict], reading: Reading) -> st
     ]
     for name, tool in sorted(stats.tools.items()):
         lines.append(
-            f"| `{_cell(name)}` | {tool.calls} | {len(tool.callers)} | {tool.error_rate:.1%} "
+            f"| `{cell(name)}` | {tool.calls} | {len(tool.callers)} | {tool.error_rate:.1%} "
             f"| {tool.durations.percentile(50)} | {tool.durations.percentile(95)} "
             f"| {tool.peak_per_minute} | {tool.p95_per_minute} |"
         )
@@ -143,9 +143,9 @@ def to_markdown(stats: LogStats, results: list[Verdict], reading: Reading) -> st
             continue
         lines += ["", f"### {result.control.name}: to review", ""]
         for finding in result.findings:
-            where = f"`{_cell(finding.tool)}` " if finding.tool else ""
+            where = f"`{cell(finding.tool)}` " if finding.tool else ""
             lines.append(
-                f"- {where}{_cell(finding.what)}: {finding.count} time(s), "
+                f"- {where}{cell(finding.what)}: {finding.count} time(s), "
                 f"from {callers_text(finding.callers)}"
             )
         if result.snippet:
@@ -153,7 +153,8 @@ def to_markdown(stats: LogStats, results: list[Verdict], reading: Reading) -> st
     return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
+    """Text for a Markdown table cell."""
     # Tool names and sites come from the server's code, but a pipe would still break the table.
     return text.replace("|", "\\|").replace("`", "'").replace("\n", " ")
 

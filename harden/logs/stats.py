@@ -84,7 +84,7 @@ class ToolStats:
     # What the calls did (phase 6): the calls whose line records uses, and per use the calls
     # that did it; uses outside the tool's policy, by capability.
     observed_calls: int = 0
-    uses: dict[str, Occurrences] = field(default_factory=dict)
+    uses: Counter[str] = field(default_factory=Counter)
     permission_would_deny: dict[str, Occurrences] = field(default_factory=dict)
     permission_denied: dict[str, Occurrences] = field(default_factory=dict)  # enforced
     # Per UTC day (days since the epoch): calls, and warn-only events (would reject, throttle,

@@ -36,9 +36,6 @@ FLAGS = (
     NOT_IN_SOURCE,
 )
 
-# The static kinds, and the observed kinds that would show them.
-_STATIC_SHOWN_BY = {FS_WRITE: (FS_WRITE,), EXEC: (EXEC,), NET: (NET,)}
-
 
 @dataclass(frozen=True, slots=True)
 class Flag:
@@ -90,7 +87,7 @@ def inventory(stats: LogStats, sources: list[ToolSource]) -> list[ToolInventory]
 def _observed(entry: ToolInventory, tool: ToolStats) -> None:
     entry.calls = tool.calls
     entry.observed_calls = tool.observed_calls
-    entry.observed = {use: o.count for use, o in sorted(tool.uses.items())}
+    entry.observed = dict(sorted(tool.uses.items()))
     entry.would_deny = {use: o.count for use, o in sorted(tool.permission_would_deny.items())}
     entry.denied = {use: o.count for use, o in sorted(tool.permission_denied.items())}
 
@@ -124,7 +121,7 @@ def _flags(entry: ToolInventory) -> list[Flag]:
         return flags
     flags += [Flag(DECLARED_UNOBSERVED, what) for what in _declared_unobserved(source, observed)]
     for use in source.static:
-        shown = of_kind(observed, *_STATIC_SHOWN_BY[use.kind])
+        shown = of_kind(observed, use.kind)  # static and observed uses share their kinds
         if use.kind == EXEC and use.program:
             shown = [seen for seen in shown if seen == f"{EXEC}:{use.program}"]
         if not shown:

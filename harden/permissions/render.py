@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harden.logs.read import Reading
-from harden.logs.render import moment_text
+from harden.logs.render import cell, moment_text
 from harden.logs.stats import LogStats
 from harden.permissions.inventory import FLAGS, HIDDEN_WRITE, OUTSIDE_POLICY, ToolInventory
 
@@ -66,25 +66,26 @@ def to_json(entries: list[ToolInventory], stats: LogStats, reading: Reading) -> 
 
 
 def to_markdown(entries: list[ToolInventory], stats: LogStats, reading: Reading) -> str:
+    window = _window(stats)
     lines = [
         "## harden inventory",
         "",
-        f"{_window(stats)[:1].upper()}{_window(stats)[1:]}, {len(reading.files)} log file(s).",
+        f"{window[:1].upper()}{window[1:]}, {len(reading.files)} log file(s).",
         "",
         "| tool | calls | observed | declared | static | flags |",
         "|---|---|---|---|---|---|",
     ]
     for entry in entries:
-        flags = "<br>".join(f"**{f.kind}**: {_cell(f.detail)}" for f in entry.flags)
+        flags = "<br>".join(f"**{f.kind}**: {cell(f.detail)}" for f in entry.flags)
         lines.append(
-            f"| `{_cell(entry.name)}` | {entry.calls} | {_cell(_observed(entry)) or '-'} "
-            f"| {_cell(_declared(entry)) or '-'} | {_cell(_static(entry)) or '-'} "
+            f"| `{cell(entry.name)}` | {entry.calls} | {cell(_observed(entry)) or '-'} "
+            f"| {cell(_declared(entry)) or '-'} | {cell(_static(entry)) or '-'} "
             f"| {flags or '-'} |"
         )
     changes = [entry for entry in entries if entry.hints]
     if changes:
         lines += ["", "Phase 6 would set, as these logs prove:", ""]
-        lines += [f"- `{_cell(e.name)}`: {_cell(_hints(e.hints))}" for e in changes]
+        lines += [f"- `{cell(e.name)}`: {cell(_hints(e.hints))}" for e in changes]
     return "\n".join(lines) + "\n"
 
 
@@ -146,7 +147,3 @@ def _static(entry: ToolInventory) -> str:
 
 def _hints(hints: dict[str, bool]) -> str:
     return ", ".join(f"{hint}={value}" for hint, value in sorted(hints.items()))
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("`", "'").replace("\n", " ")
